@@ -1,0 +1,39 @@
+# VirtEngine: the two commands a newcomer needs.
+#   make run   set up the machine if needed, build, start a dev chain (polkadot.js apps: ws://127.0.0.1:9944)
+#   make test  set up the machine if needed, then run every test (pallets, runtime, node smoke test)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source scripts/env.sh
+CARGO_FLAGS := --locked
+
+RPC_PORT ?= 9944
+DEV_BLOCK_TIME ?= 3000
+
+.PHONY: run test setup build check fmt clippy zombienet-spec
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@$(ENV) && cargo build $(CARGO_FLAGS) -p virtengine-node
+
+run: build
+	@$(ENV) && bash scripts/run-dev.sh "$$CARGO_TARGET_DIR/debug/virtengine-node" $(RPC_PORT) $(DEV_BLOCK_TIME)
+
+test: setup
+	@$(ENV) && time cargo test $(CARGO_FLAGS) --workspace --no-fail-fast
+
+check: setup
+	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets
+
+fmt:
+	@cargo fmt --all
+
+clippy: setup
+	@$(ENV) && SKIP_WASM_BUILD=1 cargo clippy $(CARGO_FLAGS) --workspace --all-targets
+
+# The raw chain spec zombienet's network uses (zombienet/virtengine-local.json).
+zombienet-spec: build
+	@$(ENV) && "$$CARGO_TARGET_DIR/debug/virtengine-node" build-spec --chain local --raw \
+		--disable-default-bootnode > zombienet/virtengine-local.json
+	@echo "wrote zombienet/virtengine-local.json"

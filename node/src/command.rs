@@ -1,0 +1,170 @@
+//! Dispatches the command line to the sub-commands and to the node.
+
+use std::net::TcpListener;
+
+use cumulus_primitives_core::ParaId;
+use log::info;
+use sc_cli::{CliConfiguration, Result, SubstrateCli};
+use sc_service::{Configuration, PartialComponents};
+
+use crate::{
+	chain_spec,
+	cli::{Cli, RelayChainCli, Subcommand},
+	service::{self, new_partial},
+};
+
+/// Fails with a clear message when an RPC port the node must listen on is taken, instead of the
+/// RPC server silently moving to a random port where polkadot.js apps would not find it.
+fn check_rpc_ports(config: &Configuration) -> Result<()> {
+	for endpoint in config.rpc.addr.iter().flatten().filter(|e| !e.is_optional) {
+		let addr = endpoint.listen_addr;
+		if let Err(e) = TcpListener::bind(addr) {
+			return Err(format!(
+				"cannot listen for RPC on {addr}: {e}. Another node may be running; stop it, \
+				 or pick another port with --rpc-port."
+			)
+			.into());
+		}
+	}
+	Ok(())
+}
+
+fn para_id_of(config: &Configuration) -> Result<ParaId> {
+	chain_spec::Extensions::try_get(&*config.chain_spec)
+		.map(|e| ParaId::from(e.para_id))
+		.ok_or_else(|| {
+			"the chain spec has no parachain extensions: add \"relay_chain\" and \"para_id\"".into()
+		})
+}
+
+/// Parses the command line and runs what it asks for.
+pub fn run() -> Result<()> {
+	let cli = Cli::from_args();
+
+	match &cli.subcommand {
+		Some(Subcommand::BuildSpec(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| cmd.run(config.chain_spec, config.network))
+		},
+		Some(Subcommand::CheckBlock(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					new_partial(&config)?;
+				Ok((cmd.run(client, import_queue), task_manager))
+			})
+		},
+		Some(Subcommand::ExportBlocks(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, .. } = new_partial(&config)?;
+				Ok((cmd.run(client, config.database), task_manager))
+			})
+		},
+		Some(Subcommand::ExportState(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, .. } = new_partial(&config)?;
+				Ok((cmd.run(client, config.chain_spec), task_manager))
+			})
+		},
+		Some(Subcommand::ImportBlocks(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, import_queue, .. } =
+					new_partial(&config)?;
+				Ok((cmd.run(client, import_queue), task_manager))
+			})
+		},
+		Some(Subcommand::Revert(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.async_run(|config| {
+				let PartialComponents { client, task_manager, backend, .. } =
+					new_partial(&config)?;
+				Ok((cmd.run(client, backend, None), task_manager))
+			})
+		},
+		Some(Subcommand::PurgeChain(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| {
+				let polkadot_cli = RelayChainCli::new(&config, cli.relay_chain_args.iter());
+				let polkadot_config = SubstrateCli::create_configuration(
+					&polkadot_cli,
+					&polkadot_cli,
+					config.tokio_handle.clone(),
+				)
+				.map_err(|err| format!("relay chain argument error: {err}"))?;
+				cmd.run(config, polkadot_config)
+			})
+		},
+		Some(Subcommand::ExportGenesisHead(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|config| {
+				let partials = new_partial(&config)?;
+				cmd.run(partials.client)
+			})
+		},
+		Some(Subcommand::ExportGenesisWasm(cmd)) => {
+			let runner = cli.create_runner(cmd)?;
+			runner.sync_run(|_config| {
+				let spec = cli.load_spec(&cmd.shared_params.chain.clone().unwrap_or_default())?;
+				cmd.run(&*spec)
+			})
+		},
+		Some(Subcommand::Key(cmd)) => Ok(cmd.run(&cli)?),
+		None => {
+			let runner = cli.create_runner(&cli.run.normalize())?;
+			let collator_options = cli.run.collator_options();
+
+			runner.run_node_until_exit(|config| async move {
+				check_rpc_ports(&config)?;
+
+				if let Some(block_time) = cli.dev_block_time() {
+					info!("🧪 Dev chain: a block every {block_time} ms, no relay chain");
+					return service::start_dev_node(config, block_time).map_err(Into::into);
+				}
+
+				let para_id = para_id_of(&config)?;
+				let polkadot_cli = RelayChainCli::new(&config, cli.relay_chain_args.iter());
+				let hwbench = (!cli.no_hardware_benchmarks)
+					.then(|| {
+						config.database.path().map(|database_path| {
+							let _ = std::fs::create_dir_all(database_path);
+							sc_sysinfo::gather_hwbench(
+								Some(database_path),
+								&frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE,
+							)
+						})
+					})
+					.flatten();
+				let polkadot_config = SubstrateCli::create_configuration(
+					&polkadot_cli,
+					&polkadot_cli,
+					config.tokio_handle.clone(),
+				)
+				.map_err(|err| format!("relay chain argument error: {err}"))?;
+
+				info!("🪪 Parachain id: {para_id:?}");
+				info!("✍️  Collating: {}", if config.role.is_authority() { "yes" } else { "no" });
+
+				match config.network.network_backend {
+					sc_network::config::NetworkBackendType::Libp2p =>
+						service::start_parachain_node::<
+							sc_network::NetworkWorker<_, _>,
+						>(config, polkadot_config, collator_options, para_id, hwbench)
+						.await,
+					sc_network::config::NetworkBackendType::Litep2p =>
+						service::start_parachain_node::<sc_network::Litep2pNetworkBackend>(
+							config,
+							polkadot_config,
+							collator_options,
+							para_id,
+							hwbench,
+						)
+						.await,
+				}
+				.map_err(Into::into)
+			})
+		},
+	}
+}

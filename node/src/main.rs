@@ -1,0 +1,12 @@
+//! `virtengine-node`: the VirtEngine collator, and a standalone dev chain with `--dev`.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod host;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

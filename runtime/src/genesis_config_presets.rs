@@ -1,0 +1,97 @@
+//! Genesis presets. The node builds its chain specs from these; it holds no genesis code itself.
+//!
+//! - `development`: one collator (Alice), the well-known dev accounts funded, Alice is sudo.
+//! - `local_testnet`: two collators (Alice, Bob), otherwise the same; for zombienet networks.
+
+use alloc::{vec, vec::Vec};
+use cumulus_primitives_core::ParaId;
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_genesis_builder::PresetId;
+use sp_keyring::Sr25519Keyring;
+
+use crate::{
+	AccountId, AuraId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	EXISTENTIAL_DEPOSIT, VE,
+};
+
+/// The parachain id of the dev and local presets (a free id on rococo-local/westend-local).
+pub const PARACHAIN_ID: u32 = 2000;
+
+/// What each well-known dev account holds at genesis.
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * VE;
+
+/// The bond a collator candidate puts up.
+pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
+
+fn session_keys(aura: AuraId) -> SessionKeys {
+	SessionKeys { aura }
+}
+
+fn testnet_genesis(
+	collators: Vec<Sr25519Keyring>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+	id: ParaId,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.into_iter().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+		},
+		parachain_info: ParachainInfoConfig { parachain_id: id },
+		collator_selection: CollatorSelectionConfig {
+			invulnerables: collators.iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
+			candidacy_bond: CANDIDACY_BOND,
+		},
+		session: SessionConfig {
+			keys: collators
+				.iter()
+				.map(|k| (k.to_account_id(), k.to_account_id(), session_keys(k.public().into())))
+				.collect::<Vec<_>>(),
+		},
+		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(xcm::prelude::XCM_VERSION) },
+		sudo: SudoConfig { key: Some(root) },
+	})
+}
+
+fn well_known_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+fn development_genesis() -> Value {
+	testnet_genesis(
+		vec![Sr25519Keyring::Alice],
+		well_known_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+fn local_testnet_genesis() -> Value {
+	testnet_genesis(
+		vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob],
+		well_known_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+		PARACHAIN_ID.into(),
+	)
+}
+
+/// The JSON patch of a preset, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+		_ => return None,
+	};
+	// Serialising a `serde_json::Value` cannot fail.
+	serde_json::to_vec(&patch).ok()
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

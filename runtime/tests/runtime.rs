@@ -1,0 +1,113 @@
+//! Runtime tests: the genesis presets, the native token's fees, and the call filter.
+
+use frame_support::{
+	dispatch::GetDispatchInfo,
+	genesis_builder_helper::build_state,
+	traits::{fungible::Inspect, Contains},
+	weights::{constants::ExtrinsicBaseWeight, WeightToFee as _},
+};
+use sp_genesis_builder::PresetId;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{traits::Dispatchable, BuildStorage, MultiAddress};
+use virtengine_runtime::{
+	configs::UserCallFilter, genesis_config_presets as presets, Balances, CollatorSelection,
+	ParachainInfo, Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, WeightToFee,
+	EXISTENTIAL_DEPOSIT, MICRO_VE, VE,
+};
+
+/// Externalities holding the genesis state of a named preset, built the way the node builds it.
+fn preset_state(name: &str) -> sp_io::TestExternalities {
+	let patch = presets::get_preset(&PresetId::from(name)).expect("preset exists");
+	let mut ext = sp_io::TestExternalities::new(
+		RuntimeGenesisConfig::default().build_storage().expect("default genesis"),
+	);
+	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(patch).expect("preset builds"));
+	ext
+}
+
+#[test]
+fn presets_are_listed_and_unknown_ones_refused() {
+	let names: Vec<String> = presets::preset_names()
+		.into_iter()
+		.map(|p| String::from_utf8(p.as_ref().as_bytes().to_vec()).expect("utf-8"))
+		.collect();
+	assert_eq!(names, vec!["development", "local_testnet"]);
+	assert!(presets::get_preset(&PresetId::from("mainnet")).is_none());
+}
+
+#[test]
+fn development_preset_has_one_collator_and_funded_dev_accounts() {
+	preset_state("development").execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		assert_eq!(CollatorSelection::invulnerables().into_inner(), vec![alice.clone()]);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
+		assert_eq!(u32::from(ParachainInfo::parachain_id()), presets::PARACHAIN_ID);
+		for account in Sr25519Keyring::well_known() {
+			assert_eq!(Balances::balance(&account.to_account_id()), presets::DEV_ENDOWMENT);
+		}
+		assert_eq!(Balances::total_issuance(), presets::DEV_ENDOWMENT * 12);
+	});
+}
+
+#[test]
+fn local_testnet_preset_has_two_collators() {
+	preset_state("local_testnet").execute_with(|| {
+		let expected =
+			vec![Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
+		assert_eq!(CollatorSelection::invulnerables().into_inner(), expected);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 2);
+	});
+}
+
+#[test]
+fn transfers_move_exact_amounts_and_respect_the_existential_deposit() {
+	preset_state("development").execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let fresh = Sr25519Keyring::Two.to_account_id();
+		assert!(!Sr25519Keyring::well_known().any(|k| k.to_account_id() == fresh));
+		// Below the existential deposit, a new account cannot be created.
+		let too_small = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: MultiAddress::Id(fresh.clone()),
+			value: EXISTENTIAL_DEPOSIT - 1,
+		});
+		assert!(too_small.dispatch(RuntimeOrigin::signed(alice.clone())).is_err());
+		assert_eq!(Balances::balance(&fresh), 0);
+
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: MultiAddress::Id(fresh.clone()),
+			value: 5 * VE,
+		});
+		assert!(transfer.dispatch(RuntimeOrigin::signed(alice.clone())).is_ok());
+		assert_eq!(Balances::balance(&fresh), 5 * VE);
+		assert_eq!(Balances::balance(&alice), presets::DEV_ENDOWMENT - 5 * VE);
+	});
+}
+
+#[test]
+fn fees_are_linear_in_weight_and_a_base_extrinsic_costs_a_micro_ve() {
+	let base = ExtrinsicBaseWeight::get();
+	let fee = WeightToFee::weight_to_fee(&base);
+	// Rounding may lose less than one unit per coefficient.
+	assert!(fee.abs_diff(MICRO_VE) <= 1, "base extrinsic fee {fee}");
+	assert_eq!(WeightToFee::weight_to_fee(&(base * 10)), fee * 10);
+}
+
+#[test]
+fn xcm_calls_are_closed_to_users_until_benchmarked() {
+	let xcm_call = RuntimeCall::PolkadotXcm(pallet_xcm::Call::force_suspension { suspended: true });
+	assert!(!UserCallFilter::contains(&xcm_call));
+	let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+		dest: MultiAddress::Id(Sr25519Keyring::Bob.to_account_id()),
+		value: VE,
+	});
+	assert!(UserCallFilter::contains(&transfer));
+	assert!(transfer.get_dispatch_info().call_weight.ref_time() > 0);
+
+	preset_state("development").execute_with(|| {
+		let send = RuntimeCall::PolkadotXcm(pallet_xcm::Call::force_suspension { suspended: true });
+		let signed = send.clone().dispatch(RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()));
+		assert!(signed.is_err(), "a user may not dispatch pallet-xcm calls");
+		assert!(send.dispatch(RuntimeOrigin::root()).is_ok(), "root still may");
+	});
+}

@@ -1,0 +1,19 @@
+# Build environment for VirtEngine; sourced by scripts/setup.sh, the Makefile and CI.
+# Every value can be overridden from the caller's environment.
+
+_ve_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# One persistent cargo target directory outside the clone: a fresh clone (CI) builds incrementally
+# on top of what an earlier build on this machine left.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/target}"
+# The runtime's wasm is built by the Debian 1.96 compiler through this linked rustup toolchain.
+export WASM_BUILD_TOOLCHAIN="${WASM_BUILD_TOOLCHAIN:-virtengine-wasm}"
+# Trap (b): with the target dir outside the workspace, wasm-builder must be told where the
+# workspace (and its Cargo.lock) is, or it silently resolves newer dependency versions.
+export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$_ve_root}"
+# Trap (a): Rust >= 1.96 no longer lets wasm-ld accept undeclared imports by default, and the
+# pinned polkadot-sdk does not declare the `env` import module for its host functions.
+export WASM_BUILD_RUSTFLAGS="${WASM_BUILD_RUSTFLAGS:--C link-arg=--allow-undefined}"
+# The host toolchain is rustup's; make sure its cargo comes before Debian's /usr/bin/cargo.
+case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
+unset _ve_root
