@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec
+.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope
 
 setup:
 	@bash scripts/setup.sh
@@ -37,3 +37,7 @@ zombienet-spec: build
 	@$(ENV) && "$$CARGO_TARGET_DIR/debug/virtengine-node" build-spec --chain local --raw \
 		--disable-default-bootnode > zombienet/virtengine-local.json
 	@echo "wrote zombienet/virtengine-local.json"
+
+# Envelope seal/open throughput beside libsodium (PyNaCl), printed as ratios.
+bench-envelope: setup
+	@$(ENV) && cargo bench $(CARGO_FLAGS) -p virtengine-envelope --bench seal_open

@@ -17,3 +17,6 @@ export WASM_BUILD_RUSTFLAGS="${WASM_BUILD_RUSTFLAGS:--C link-arg=--allow-undefin
 # The host toolchain is rustup's; make sure its cargo comes before Debian's /usr/bin/cargo.
 case ":$PATH:" in *":$HOME/.cargo/bin:"*) ;; *) export PATH="$HOME/.cargo/bin:$PATH" ;; esac
 unset _ve_root
+# The Python that has the test packages (scripts/requirements-test.txt), installed by setup.sh.
+export VIRTENGINE_VENV="${VIRTENGINE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/venv}"
+export VIRTENGINE_PYTHON="${VIRTENGINE_PYTHON:-$VIRTENGINE_VENV/bin/python}"

@@ -171,4 +171,18 @@ Check that the sysroot was built with -Cembed-bitcode=yes and that WASM_BUILD_RU
 ('$WASM_BUILD_RUSTFLAGS') allows undefined imports."
 	echo "$want_stamp; $WASM_BUILD_RUSTFLAGS" >"$check_stamp"
 fi
+# --- 6. Python test packages (libsodium via PyNaCl), hash-pinned, in a venv -----------------------
+req="$here/requirements-test.txt"
+req_stamp="$VIRTENGINE_VENV/.requirements.sha256"
+want_req="$(sha256sum "$req" | cut -d' ' -f1)"
+if [[ ! -x $VIRTENGINE_PYTHON || "$(cat "$req_stamp" 2>/dev/null)" != "$want_req" ]]; then
+	command -v python3 >/dev/null || die "python3 is missing (needed for the libsodium interoperability tests)"
+	say "installing the Python test packages into $VIRTENGINE_VENV"
+	python3 -m venv "$VIRTENGINE_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+	"$VIRTENGINE_PYTHON" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$req" \
+		|| die "installing $req from PyPI failed"
+	echo "$want_req" >"$req_stamp"
+fi
+"$VIRTENGINE_PYTHON" -c 'import nacl.bindings' 2>/dev/null || die "PyNaCl does not import in $VIRTENGINE_VENV; delete it and run setup again"
+
 say "ready: $rustc_version for $target, toolchain ${WASM_BUILD_TOOLCHAIN}, target dir $CARGO_TARGET_DIR"

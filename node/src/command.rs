@@ -4,7 +4,7 @@ use std::net::TcpListener;
 
 use cumulus_primitives_core::ParaId;
 use log::info;
-use sc_cli::{CliConfiguration, Result, SubstrateCli};
+use sc_cli::{Result, SubstrateCli};
 use sc_service::{Configuration, PartialComponents};
 
 use crate::{

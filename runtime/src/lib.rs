@@ -17,10 +17,11 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 extern crate alloc;
 
 pub mod apis;
+pub use apis::RuntimeApi;
 pub mod configs;
 pub mod genesis_config_presets;
 
-use alloc::borrow::Cow;
+use alloc::{borrow::Cow, vec::Vec};
 use frame_support::weights::{
 	constants::{ExtrinsicBaseWeight, WEIGHT_REF_TIME_PER_SECOND},
 	Weight, WeightToFeeCoefficient, WeightToFeeCoefficients, WeightToFeePolynomial,

@@ -10,7 +10,7 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{traits::Dispatchable, BuildStorage, MultiAddress};
 use virtengine_runtime::{
-	configs::UserCallFilter, genesis_config_presets as presets, Balances, CollatorSelection,
+	configs::UserCallFilter, genesis_config_presets as presets, Balances,
 	ParachainInfo, Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, WeightToFee,
 	EXISTENTIAL_DEPOSIT, MICRO_VE, VE,
 };
@@ -27,11 +27,7 @@ fn preset_state(name: &str) -> sp_io::TestExternalities {
 
 #[test]
 fn presets_are_listed_and_unknown_ones_refused() {
-	let names: Vec<String> = presets::preset_names()
-		.into_iter()
-		.map(|p| String::from_utf8(p.as_ref().as_bytes().to_vec()).expect("utf-8"))
-		.collect();
-	assert_eq!(names, vec!["development", "local_testnet"]);
+	assert_eq!(presets::preset_names(), vec!["development".to_string(), "local_testnet".into()]);
 	assert!(presets::get_preset(&PresetId::from("mainnet")).is_none());
 }
 
@@ -39,7 +35,7 @@ fn presets_are_listed_and_unknown_ones_refused() {
 fn development_preset_has_one_collator_and_funded_dev_accounts() {
 	preset_state("development").execute_with(|| {
 		let alice = Sr25519Keyring::Alice.to_account_id();
-		assert_eq!(CollatorSelection::invulnerables().into_inner(), vec![alice.clone()]);
+		assert_eq!(pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(), vec![alice.clone()]);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
 		assert_eq!(u32::from(ParachainInfo::parachain_id()), presets::PARACHAIN_ID);
@@ -55,7 +51,7 @@ fn local_testnet_preset_has_two_collators() {
 	preset_state("local_testnet").execute_with(|| {
 		let expected =
 			vec![Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
-		assert_eq!(CollatorSelection::invulnerables().into_inner(), expected);
+		assert_eq!(pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(), expected);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 2);
 	});
 }

@@ -1,0 +1,209 @@
+//! `virtengine envelope ...`
+
+use std::{
+	fs,
+	io::{Read, Write},
+	path::{Path, PathBuf},
+	time::{SystemTime, UNIX_EPOCH},
+};
+
+use clap::{Subcommand, ValueEnum};
+use sp_core::Pair;
+use virtengine_envelope::{open, seal, Envelope, Limits, RecipientSecret, SenderKey};
+
+/// What can go wrong, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// A file could not be read or written.
+	#[error("{path}: {source}")]
+	Io {
+		/// The file.
+		path: PathBuf,
+		/// Why.
+		source: std::io::Error,
+	},
+	/// A key file is not one `virtengine envelope keygen` wrote.
+	#[error("{0}: not a VirtEngine envelope key file (expected JSON with a 32-byte hex \"secret\")")]
+	BadKeyFile(PathBuf),
+	/// A recipient public key is malformed.
+	#[error("recipient `{0}`: expected a 64-character hex X25519 public key or a key file")]
+	BadRecipient(String),
+	/// The sender's secret URI is not valid.
+	#[error("--from: not a valid secret URI or seed for {0:?}")]
+	BadSender(Scheme),
+	/// The file is not an envelope.
+	#[error("{path} is not an envelope: {source}")]
+	NotAnEnvelope {
+		/// The file.
+		path: PathBuf,
+		/// What is wrong with it.
+		source: virtengine_envelope::Error,
+	},
+	/// The key is not among the envelope's recipients.
+	#[error("this key ({key_id}) is not a recipient of the envelope; its recipients are {recipients}")]
+	WrongKey {
+		/// The key id of the key tried.
+		key_id: String,
+		/// The envelope's recipient key ids.
+		recipients: String,
+	},
+	/// The envelope is damaged or was altered.
+	#[error("the envelope is damaged or was altered: {0}")]
+	Damaged(virtengine_envelope::Error),
+	/// Sealing failed.
+	#[error("cannot seal: {0}")]
+	Seal(virtengine_envelope::Error),
+}
+
+/// Signature schemes of the sender's account key.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Scheme {
+	/// sr25519 (the usual Substrate account key).
+	Sr25519,
+	/// ed25519.
+	Ed25519,
+}
+
+/// `virtengine envelope` sub-commands.
+#[derive(Subcommand)]
+pub enum Command {
+	/// Make a new X25519 recipient key and write it to a file (readable by you only).
+	Keygen {
+		/// Where to write the key.
+		#[arg(long, short)]
+		out: PathBuf,
+	},
+	/// Seal a file for one or more recipients, signed by your account key.
+	Seal {
+		/// A recipient: a hex X25519 public key, or a key file. Repeat for more recipients.
+		#[arg(long = "to", required = true)]
+		to: Vec<String>,
+		/// Your account's secret URI or seed (e.g. `//Alice` on a dev chain).
+		#[arg(long)]
+		from: String,
+		/// The signature scheme of that account key.
+		#[arg(long, value_enum, default_value = "sr25519")]
+		scheme: Scheme,
+		/// What the payload is, in the clear.
+		#[arg(long, default_value = "application/octet-stream")]
+		content_type: String,
+		/// The file to seal (`-` for standard input).
+		#[arg(long = "in", short)]
+		input: PathBuf,
+		/// Where to write the envelope (JSON); standard output if absent.
+		#[arg(long, short)]
+		out: Option<PathBuf>,
+	},
+	/// Open an envelope with your recipient key.
+	Open {
+		/// Your key file (from `keygen`).
+		#[arg(long)]
+		key: PathBuf,
+		/// The envelope (JSON).
+		#[arg(long = "in", short)]
+		input: PathBuf,
+		/// Where to write the plaintext; standard output if absent.
+		#[arg(long, short)]
+		out: Option<PathBuf>,
+	},
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+	let io = |source| Error::Io { path: path.to_path_buf(), source };
+	if path == Path::new("-") {
+		let mut buf = Vec::new();
+		std::io::stdin().read_to_end(&mut buf).map_err(io)?;
+		return Ok(buf);
+	}
+	fs::read(path).map_err(io)
+}
+
+fn write(path: Option<&Path>, bytes: &[u8], private: bool) -> Result<(), Error> {
+	let Some(path) = path else {
+		return std::io::stdout()
+			.write_all(bytes)
+			.map_err(|source| Error::Io { path: "<stdout>".into(), source });
+	};
+	let io = |source| Error::Io { path: path.to_path_buf(), source };
+	// Write next to the target and rename, so a failure never leaves half a file.
+	let tmp = path.with_extension("partial");
+	let mut options = fs::OpenOptions::new();
+	options.write(true).create(true).truncate(true);
+	#[cfg(unix)]
+	if private {
+		use std::os::unix::fs::OpenOptionsExt;
+		options.mode(0o600);
+	}
+	let mut file = options.open(&tmp).map_err(io)?;
+	file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)?;
+	fs::rename(&tmp, path).map_err(io)
+}
+
+fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
+	let bad = || Error::BadKeyFile(path.to_path_buf());
+	let text = read(path)?;
+	let json: serde_json::Value = serde_json::from_slice(&text).map_err(|_| bad())?;
+	let secret = json.get("secret").and_then(|s| s.as_str()).ok_or_else(bad)?;
+	let bytes: [u8; 32] =
+		hex::decode(secret).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+	Ok(RecipientSecret::from_bytes(bytes))
+}
+
+fn recipient_public(spec: &str) -> Result<[u8; 32], Error> {
+	if let Some(bytes) = hex::decode(spec.trim_start_matches("0x")).ok().and_then(|b| b.try_into().ok()) {
+		return Ok(bytes);
+	}
+	if Path::new(spec).is_file() {
+		return Ok(load_key(Path::new(spec))?.public());
+	}
+	Err(Error::BadRecipient(spec.to_string()))
+}
+
+/// Runs an envelope sub-command.
+pub fn run(command: Command) -> Result<(), Error> {
+	match command {
+		Command::Keygen { out } => {
+			let key = RecipientSecret::generate();
+			let json = serde_json::json!({
+				"secret": hex::encode(key.as_bytes()),
+				"public": hex::encode(key.public()),
+				"key_id": hex::encode(key.key_id()),
+			});
+			write(Some(&out), format!("{json:#}\n").as_bytes(), true)?;
+			println!("public key {}\nkey id     {}", hex::encode(key.public()), hex::encode(key.key_id()));
+			Ok(())
+		},
+		Command::Seal { to, from, scheme, content_type, input, out } => {
+			let recipients = to.iter().map(|r| recipient_public(r)).collect::<Result<Vec<_>, _>>()?;
+			let sender = match scheme {
+				Scheme::Sr25519 => sp_core::sr25519::Pair::from_string(&from, None)
+					.map(SenderKey::Sr25519),
+				Scheme::Ed25519 => sp_core::ed25519::Pair::from_string(&from, None)
+					.map(SenderKey::Ed25519),
+			}
+			.map_err(|_| Error::BadSender(scheme))?;
+			let plaintext = read(&input)?;
+			let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+			let envelope = seal(&plaintext, &recipients, &sender, content_type.as_bytes(), now, &Limits::DEFAULT)
+				.map_err(Error::Seal)?;
+			let json = envelope.to_json().map_err(Error::Seal)?;
+			write(out.as_deref(), format!("{json}\n").as_bytes(), false)
+		},
+		Command::Open { key, input, out } => {
+			let key = load_key(&key)?;
+			let text = read(&input)?;
+			let envelope = std::str::from_utf8(&text)
+				.map_err(|_| virtengine_envelope::Error::Malformed("not UTF-8 text"))
+				.and_then(Envelope::from_json)
+				.map_err(|source| Error::NotAnEnvelope { path: input.clone(), source })?;
+			let plaintext = open(&envelope, key.as_bytes()).map_err(|e| match e {
+				virtengine_envelope::Error::NotARecipient => Error::WrongKey {
+					key_id: hex::encode(key.key_id()),
+					recipients: envelope.recipient_ids().map(hex::encode).collect::<Vec<_>>().join(", "),
+				},
+				other => Error::Damaged(other),
+			})?;
+			write(out.as_deref(), &plaintext, true)
+		},
+	}
+}

@@ -1,0 +1,202 @@
+//! Sealing envelopes (clients only: it needs randomness and the sender's secret key).
+
+use crypto_box::{
+	aead::{
+		rand_core::{CryptoRng, RngCore},
+		AeadCore, AeadInPlace, KeyInit, OsRng,
+	},
+	SalsaBox,
+};
+use sp_core::Pair;
+use xsalsa20poly1305::XSalsa20Poly1305;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{
+	is_small_order, key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient,
+	SenderSignature, ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN,
+	SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
+};
+
+/// The sender's account key, which signs the envelope.
+pub enum SenderKey {
+	/// An sr25519 account key (the usual Substrate account).
+	Sr25519(sp_core::sr25519::Pair),
+	/// An ed25519 account key.
+	Ed25519(sp_core::ed25519::Pair),
+}
+
+impl SenderKey {
+	/// The signature scheme id.
+	pub fn scheme(&self) -> u8 {
+		match self {
+			SenderKey::Sr25519(_) => SCHEME_SR25519,
+			SenderKey::Ed25519(_) => SCHEME_ED25519,
+		}
+	}
+
+	/// The account public key.
+	pub fn public(&self) -> [u8; 32] {
+		match self {
+			SenderKey::Sr25519(p) => p.public().0,
+			SenderKey::Ed25519(p) => p.public().0,
+		}
+	}
+
+	fn sign(&self, message: &[u8]) -> [u8; 64] {
+		match self {
+			SenderKey::Sr25519(p) => p.sign(message).0,
+			SenderKey::Ed25519(p) => p.sign(message).0,
+		}
+	}
+}
+
+/// A recipient's X25519 secret key. Zeroed when dropped.
+#[derive(Clone)]
+pub struct RecipientSecret([u8; 32]);
+
+impl RecipientSecret {
+	/// A new random key.
+	pub fn generate() -> Self {
+		let mut bytes = [0u8; 32];
+		OsRng.fill_bytes(&mut bytes);
+		Self(bytes)
+	}
+
+	/// The key with these bytes.
+	pub fn from_bytes(bytes: [u8; 32]) -> Self {
+		Self(bytes)
+	}
+
+	/// The secret bytes.
+	pub fn as_bytes(&self) -> &[u8; 32] {
+		&self.0
+	}
+
+	/// The matching public key.
+	pub fn public(&self) -> [u8; 32] {
+		*crypto_box::SecretKey::from(self.0).public_key().as_bytes()
+	}
+
+	/// The key id of the matching public key.
+	pub fn key_id(&self) -> KeyId {
+		key_id(&self.public())
+	}
+}
+
+impl Drop for RecipientSecret {
+	fn drop(&mut self) {
+		self.0.zeroize();
+	}
+}
+
+/// Seals `plaintext` for `recipients` (X25519 public keys), signed by `sender`, with randomness
+/// from the operating system.
+pub fn seal(
+	plaintext: &[u8],
+	recipients: &[[u8; 32]],
+	sender: &SenderKey,
+	content_type: &[u8],
+	created_at: u64,
+	limits: &Limits,
+) -> Result<Envelope, Error> {
+	seal_with_rng(&mut OsRng, plaintext, recipients, sender, content_type, created_at, limits)
+}
+
+/// [`seal`] with a caller-provided random number generator.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_with_rng<R: RngCore + CryptoRng>(
+	rng: &mut R,
+	plaintext: &[u8],
+	recipients: &[[u8; 32]],
+	sender: &SenderKey,
+	content_type: &[u8],
+	created_at: u64,
+	limits: &Limits,
+) -> Result<Envelope, Error> {
+	if recipients.is_empty() {
+		return Err(Error::NoRecipients);
+	}
+	if recipients.len() > limits.max_recipients as usize {
+		return Err(Error::TooManyRecipients { max: limits.max_recipients, actual: recipients.len() });
+	}
+	let ciphertext_len = plaintext.len().saturating_add(TAG_LEN);
+	if ciphertext_len > limits.max_ciphertext as usize {
+		return Err(Error::TooLarge { max: limits.max_ciphertext, actual: ciphertext_len });
+	}
+	if content_type.len() > limits.max_content_type as usize {
+		return Err(Error::ContentTypeTooLong {
+			max: limits.max_content_type,
+			actual: content_type.len(),
+		});
+	}
+	let mut ids = Vec::with_capacity(recipients.len());
+	for public in recipients {
+		if is_small_order(public) {
+			return Err(Error::SmallOrderKey);
+		}
+		let id = key_id(public);
+		if ids.contains(&id) {
+			return Err(Error::DuplicateRecipient(id));
+		}
+		ids.push(id);
+	}
+
+	let ephemeral = crypto_box::SecretKey::generate(&mut *rng);
+	let data_key = Zeroizing::new(XSalsa20Poly1305::generate_key(&mut *rng));
+	let payload_nonce = XSalsa20Poly1305::generate_nonce(&mut *rng);
+
+	let mut ciphertext = Vec::with_capacity(ciphertext_len);
+	ciphertext.extend_from_slice(&[0u8; TAG_LEN]);
+	ciphertext.extend_from_slice(plaintext);
+	let tag = XSalsa20Poly1305::new(&data_key)
+		.encrypt_in_place_detached(&payload_nonce, b"", &mut ciphertext[TAG_LEN..])
+		.map_err(|_| Error::TooLarge { max: limits.max_ciphertext, actual: ciphertext_len })?;
+	ciphertext[..TAG_LEN].copy_from_slice(&tag);
+
+	let mut entries = Vec::with_capacity(recipients.len());
+	for (public, id) in recipients.iter().zip(ids) {
+		let salsa_box = SalsaBox::new(&crypto_box::PublicKey::from(*public), &ephemeral);
+		let nonce = SalsaBox::generate_nonce(&mut *rng);
+		let mut boxed = Zeroizing::new([0u8; DATA_KEY_LEN]);
+		boxed.copy_from_slice(&data_key);
+		let tag = salsa_box
+			.encrypt_in_place_detached(&nonce, b"", &mut boxed[..])
+			.map_err(|_| Error::Tampered)?;
+		let mut wrapped_key = Vec::with_capacity(WRAPPED_KEY_LEN);
+		wrapped_key.extend_from_slice(&nonce);
+		wrapped_key.extend_from_slice(&tag);
+		wrapped_key.extend_from_slice(&boxed[..]);
+		entries.push(Recipient { key_id: id, wrapped_key });
+	}
+
+	let mut nonce_bytes = [0u8; NONCE_LEN];
+	nonce_bytes.copy_from_slice(&payload_nonce);
+	let ephemeral_public = *ephemeral.public_key().as_bytes();
+	let hash = signing_hash(
+		VERSION_1,
+		ALGORITHM_X25519_XSALSA20_POLY1305,
+		&ephemeral_public,
+		&entries,
+		&nonce_bytes,
+		&ciphertext,
+		content_type,
+		created_at,
+		sender.scheme(),
+		&sender.public(),
+	);
+	Ok(Envelope {
+		version: VERSION_1,
+		algorithm: ALGORITHM_X25519_XSALSA20_POLY1305,
+		ephemeral_public,
+		recipients: entries,
+		payload_nonce: nonce_bytes,
+		ciphertext,
+		content_type: content_type.to_vec(),
+		created_at,
+		sender: SenderSignature {
+			scheme: sender.scheme(),
+			public: sender.public(),
+			signature: sender.sign(&hash),
+		},
+	})
+}
