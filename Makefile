@@ -14,8 +14,10 @@ DEV_BLOCK_TIME ?= 3000
 setup:
 	@bash scripts/setup.sh
 
+# Builds through `cargo test --no-run` on purpose: the node binary then has exactly the feature set
+# `make test` builds, so switching between `make run` and `make test` never recompiles.
 build: setup
-	@$(ENV) && cargo build $(CARGO_FLAGS) -p virtengine-node
+	@$(ENV) && cargo test $(CARGO_FLAGS) --workspace --no-run
 
 run: build
 	@$(ENV) && bash scripts/run-dev.sh "$$CARGO_TARGET_DIR/debug/virtengine-node" $(RPC_PORT) $(DEV_BLOCK_TIME)
