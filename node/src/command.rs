@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use cumulus_primitives_core::ParaId;
 use log::info;
 use sc_cli::{Result, SubstrateCli};
-use sc_service::{Configuration, PartialComponents};
+use sc_service::{config::DatabaseSource, Configuration, PartialComponents};
 
 use crate::{
 	chain_spec,
@@ -29,6 +29,24 @@ fn check_rpc_ports(config: &Configuration) -> Result<()> {
 	Ok(())
 }
 
+/// ParityDB is VirtEngine's database unless `--database` says otherwise (the runtime's storage
+/// weights assume it). sc-cli would default to RocksDB, which is compiled in only because the
+/// relay-chain client needs it.
+fn default_to_paritydb(params: &mut sc_cli::DatabaseParams) {
+	params.database.get_or_insert(sc_cli::Database::ParityDb);
+}
+
+/// The same for commands that take no database flag (`export-genesis-head`): the database is put
+/// where a node with the default database keeps it.
+fn paritydb_config(mut config: Configuration) -> Configuration {
+	if let DatabaseSource::RocksDb { path, .. } = &config.database {
+		if let Some(chain_dir) = path.parent().and_then(|db| db.parent()) {
+			config.database = DatabaseSource::ParityDb { path: chain_dir.join("paritydb").join("full") };
+		}
+	}
+	config
+}
+
 fn para_id_of(config: &Configuration) -> Result<ParaId> {
 	chain_spec::Extensions::try_get(&*config.chain_spec)
 		.map(|e| ParaId::from(e.para_id))
@@ -39,7 +57,17 @@ fn para_id_of(config: &Configuration) -> Result<ParaId> {
 
 /// Parses the command line and runs what it asks for.
 pub fn run() -> Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	default_to_paritydb(&mut cli.run.base.import_params.database_params);
+	match &mut cli.subcommand {
+		Some(Subcommand::CheckBlock(cmd)) => default_to_paritydb(&mut cmd.import_params.database_params),
+		Some(Subcommand::ImportBlocks(cmd)) => default_to_paritydb(&mut cmd.import_params.database_params),
+		Some(Subcommand::ExportBlocks(cmd)) => default_to_paritydb(&mut cmd.database_params),
+		Some(Subcommand::ExportState(cmd)) => default_to_paritydb(&mut cmd.database_params),
+		Some(Subcommand::Revert(cmd)) => default_to_paritydb(&mut cmd.database_params),
+		Some(Subcommand::PurgeChain(cmd)) => default_to_paritydb(&mut cmd.base.database_params),
+		_ => {},
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::BuildSpec(cmd)) => {
@@ -100,7 +128,7 @@ pub fn run() -> Result<()> {
 		Some(Subcommand::ExportGenesisHead(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| {
-				let partials = new_partial(&config)?;
+				let partials = new_partial(&paritydb_config(config))?;
 				cmd.run(partials.client)
 			})
 		},

@@ -168,6 +168,8 @@ fn dev_node_produces_blocks_and_includes_a_transfer() {
 	let first = node.wait_for_block(2, Duration::from_secs(240));
 	let later = node.wait_for_block(first + 2, Duration::from_secs(30));
 	assert!(later >= first + 2, "the chain must keep growing");
+	let log = std::fs::read_to_string(&node.log).unwrap_or_default();
+	assert!(log.contains("Database: ParityDb"), "ParityDB is the default database:\n{}", node.log_tail());
 
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let bob = Sr25519Keyring::Bob.to_account_id();
