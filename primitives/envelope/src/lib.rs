@@ -5,6 +5,7 @@
 extern crate alloc;
 
 mod error;
+pub mod kdf;
 #[cfg(feature = "std")]
 mod json;
 mod open;

@@ -2,11 +2,10 @@
 //! `verify_structure` and `verify_sender` run in the runtime.
 
 use alloc::vec::Vec;
-use crypto_box::{
+use xsalsa20poly1305::{
 	aead::{generic_array::GenericArray, AeadInPlace, KeyInit},
-	SalsaBox,
+	XSalsa20Poly1305,
 };
-use xsalsa20poly1305::XSalsa20Poly1305;
 use zeroize::Zeroizing;
 
 use crate::{
@@ -108,11 +107,7 @@ pub fn verify_sender(envelope: &Envelope) -> Result<(), Error> {
 pub fn open(envelope: &Envelope, recipient_secret: &[u8; 32]) -> Result<Vec<u8>, Error> {
 	check_format(envelope)?;
 	verify_sender(envelope)?;
-	if is_small_order(&envelope.ephemeral_public) {
-		return Err(Error::SmallOrderKey);
-	}
-	let secret = crypto_box::SecretKey::from(*recipient_secret);
-	let own_id = key_id(secret.public_key().as_bytes());
+	let own_id = key_id(&crate::kdf::public_key(recipient_secret));
 	let entry = envelope
 		.recipients
 		.iter()
@@ -121,10 +116,11 @@ pub fn open(envelope: &Envelope, recipient_secret: &[u8; 32]) -> Result<Vec<u8>,
 
 	let (nonce, rest) = entry.wrapped_key.split_at(NONCE_LEN);
 	let (tag, boxed_key) = rest.split_at(TAG_LEN);
-	let ephemeral = crypto_box::PublicKey::from(envelope.ephemeral_public);
+	// Refuses a small-order ephemeral key, as libsodium does.
+	let box_key = crate::kdf::box_key(recipient_secret, &envelope.ephemeral_public)?;
 	let mut data_key = Zeroizing::new([0u8; DATA_KEY_LEN]);
 	data_key.copy_from_slice(boxed_key);
-	SalsaBox::new(&ephemeral, &secret)
+	XSalsa20Poly1305::new(GenericArray::from_slice(&box_key[..]))
 		.decrypt_in_place_detached(
 			GenericArray::from_slice(nonce),
 			b"",

@@ -1,18 +1,18 @@
 //! Sealing envelopes (clients only: it needs randomness and the sender's secret key).
 
-use crypto_box::{
+use sp_core::Pair;
+use xsalsa20poly1305::{
 	aead::{
+		generic_array::GenericArray,
 		rand_core::{CryptoRng, RngCore},
 		AeadCore, AeadInPlace, KeyInit, OsRng,
 	},
-	SalsaBox,
+	XSalsa20Poly1305,
 };
-use sp_core::Pair;
-use xsalsa20poly1305::XSalsa20Poly1305;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{
-	is_small_order, key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient,
+	key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient,
 	SenderSignature, ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN,
 	SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
@@ -74,7 +74,7 @@ impl RecipientSecret {
 
 	/// The matching public key.
 	pub fn public(&self) -> [u8; 32] {
-		*crypto_box::SecretKey::from(self.0).public_key().as_bytes()
+		crate::kdf::public_key(&self.0)
 	}
 
 	/// The key id of the matching public key.
@@ -131,9 +131,6 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 	}
 	let mut ids = Vec::with_capacity(recipients.len());
 	for public in recipients {
-		if is_small_order(public) {
-			return Err(Error::SmallOrderKey);
-		}
 		let id = key_id(public);
 		if ids.contains(&id) {
 			return Err(Error::DuplicateRecipient(id));
@@ -141,7 +138,8 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 		ids.push(id);
 	}
 
-	let ephemeral = crypto_box::SecretKey::generate(&mut *rng);
+	let mut ephemeral = Zeroizing::new([0u8; 32]);
+	rng.fill_bytes(&mut ephemeral[..]);
 	let data_key = Zeroizing::new(XSalsa20Poly1305::generate_key(&mut *rng));
 	let payload_nonce = XSalsa20Poly1305::generate_nonce(&mut *rng);
 
@@ -155,11 +153,12 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 
 	let mut entries = Vec::with_capacity(recipients.len());
 	for (public, id) in recipients.iter().zip(ids) {
-		let salsa_box = SalsaBox::new(&crypto_box::PublicKey::from(*public), &ephemeral);
-		let nonce = SalsaBox::generate_nonce(&mut *rng);
+		// A small-order recipient key fails here, as in libsodium.
+		let box_key = crate::kdf::box_key(&ephemeral, public)?;
+		let nonce = XSalsa20Poly1305::generate_nonce(&mut *rng);
 		let mut boxed = Zeroizing::new([0u8; DATA_KEY_LEN]);
 		boxed.copy_from_slice(&data_key);
-		let tag = salsa_box
+		let tag = XSalsa20Poly1305::new(GenericArray::from_slice(&box_key[..]))
 			.encrypt_in_place_detached(&nonce, b"", &mut boxed[..])
 			.map_err(|_| Error::Tampered)?;
 		let mut wrapped_key = Vec::with_capacity(WRAPPED_KEY_LEN);
@@ -171,7 +170,7 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 
 	let mut nonce_bytes = [0u8; NONCE_LEN];
 	nonce_bytes.copy_from_slice(&payload_nonce);
-	let ephemeral_public = *ephemeral.public_key().as_bytes();
+	let ephemeral_public = crate::kdf::public_key(&ephemeral);
 	let hash = signing_hash(
 		VERSION_1,
 		ALGORITHM_X25519_XSALSA20_POLY1305,

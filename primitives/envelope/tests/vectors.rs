@@ -104,3 +104,39 @@ fn wycheproof_x25519() {
 	assert!(small_order > 10, "only {small_order} small-order vectors");
 	println!("{checked} Wycheproof X25519 vectors, {small_order} with small-order public keys");
 }
+
+#[test]
+fn box_key_is_libsodium_beforenm() {
+	// secretbox.c's `firstkey` is crypto_box_beforenm(bobpk, alicesk).
+	let key = virtengine_envelope::kdf::box_key(&a32(ALICE_SK), &a32(BOB_PK)).expect("contributory");
+	assert_eq!(hex::encode(&key[..]), SHARED_KEY);
+	assert_eq!(
+		virtengine_envelope::kdf::box_key(&a32(ALICE_SK), &a32(SMALL_ORDER_P)),
+		Err(virtengine_envelope::Error::SmallOrderKey)
+	);
+	// And the public key of alicesk is the one in the NaCl paper.
+	assert_eq!(
+		hex::encode(virtengine_envelope::kdf::public_key(&a32(ALICE_SK))),
+		"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+	);
+}
+
+#[test]
+fn box_matches_rustcrypto_crypto_box_for_contributory_keys() {
+	for seed in 1..=20u8 {
+		let secret = [seed; 32];
+		let public = virtengine_envelope::kdf::public_key(&[seed.wrapping_mul(7).wrapping_add(3); 32]);
+		let ours = XSalsa20Poly1305::new(GenericArray::from_slice(
+			&virtengine_envelope::kdf::box_key(&secret, &public).expect("key")[..],
+		));
+		let theirs = SalsaBox::new(
+			&crypto_box::PublicKey::from(public),
+			&crypto_box::SecretKey::from(secret),
+		);
+		let message = vec![seed; 100];
+		assert_eq!(
+			seal_detached(&ours, &h(NONCE), &message),
+			seal_detached(&theirs, &h(NONCE), &message)
+		);
+	}
+}
