@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference timings for the envelope benchmark: the envelope construction with libsodium
 (PyNaCl) primitives. Prints JSON: median seconds per seal and per open for each size and
-recipient count. Usage: envelope_libsodium.py [budget_ms]"""
+recipient count. Usage: envelope_libsodium.py <budget_ms> [<size> <recipients>]: one case, or all."""
 import json
 import os
 import sys
@@ -29,9 +29,12 @@ def median_time(budget, f):
 
 def main():
     budget = (int(sys.argv[1]) if len(sys.argv) > 1 else 1500) / 1000
+    cases = [(int(sys.argv[2]), int(sys.argv[3]))] if len(sys.argv) > 3 else [
+        (size, n) for size in SIZES for n in RECIPIENTS
+    ]
     results = []
-    for size in SIZES:
-        for n in RECIPIENTS:
+    for size, n in cases:
+        if True:
             secrets = [bytes([i + 1]) * 32 for i in range(n)]
             publics = [bindings.crypto_scalarmult_base(s) for s in secrets]
             plaintext = b"\x5a" * size

@@ -31,59 +31,77 @@ fn time(budget: Duration, mut f: impl FnMut()) -> f64 {
 	samples[samples.len() / 2]
 }
 
+/// libsodium's median seconds per seal and per open for one case, from the Python reference.
+fn reference(python: &str, budget: Duration, size: usize, n: usize) -> (f64, f64, String) {
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench/envelope_libsodium.py");
+	let output = Command::new(python)
+		.arg(script)
+		.args([budget.as_millis().to_string(), size.to_string(), n.to_string()])
+		.output()
+		.unwrap_or_else(|e| panic!("cannot run {python} {script}: {e} (run scripts/setup.sh)"));
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("reference JSON");
+	let row = &json["results"][0];
+	(
+		row["seal_s"].as_f64().expect("seal_s"),
+		row["open_s"].as_f64().expect("open_s"),
+		json["libsodium"].as_str().unwrap_or("libsodium").to_string(),
+	)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+	v.sort_by(|a, b| a.total_cmp(b));
+	v[v.len() / 2]
+}
+
 fn main() {
 	let budget = Duration::from_millis(
-		std::env::var("BENCH_BUDGET_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_500),
+		std::env::var("BENCH_BUDGET_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(700),
 	);
+	let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+	let python = std::env::var("VIRTENGINE_PYTHON").unwrap_or_else(|_| "python3".into());
 	let sender = SenderKey::Ed25519(sp_core::ed25519::Pair::from_seed(&[9; 32]));
 	let limits = Limits { max_ciphertext: 64 << 20, ..Limits::DEFAULT };
-	let mut ours = Vec::new();
-	for (size, _) in SIZES {
+	let mib = |size: usize, s: f64| size as f64 / s / (1 << 20) as f64;
+
+	let mut label = String::new();
+	let mut rows = Vec::new();
+	for (size, size_label) in SIZES {
 		for n in RECIPIENTS {
 			let keys: Vec<_> = (0..n).map(|i| RecipientSecret::from_bytes([i as u8 + 1; 32])).collect();
 			let publics: Vec<_> = keys.iter().map(RecipientSecret::public).collect();
 			let plaintext = vec![0x5a; size];
-			let seal_s = time(budget, || {
-				seal(&plaintext, &publics, &sender, b"bench", 0, &limits).expect("seal");
-			});
 			let envelope = seal(&plaintext, &publics, &sender, b"bench", 0, &limits).expect("seal");
-			let open_s = time(budget, || {
-				open(&envelope, keys[n - 1].as_bytes()).expect("open");
-			});
-			ours.push((size, n, seal_s, open_s));
+			// Interleave ours and libsodium's, round after round, so drift in the machine's speed
+			// hits both alike; report the median of each.
+			let (mut ours_seal, mut ours_open, mut ref_seal, mut ref_open) = (vec![], vec![], vec![], vec![]);
+			for _ in 0..rounds {
+				ours_seal.push(time(budget, || {
+					seal(&plaintext, &publics, &sender, b"bench", 0, &limits).expect("seal");
+				}));
+				ours_open.push(time(budget, || {
+					open(&envelope, keys[n - 1].as_bytes()).expect("open");
+				}));
+				let (s, o, l) = reference(&python, budget, size, n);
+				ref_seal.push(s);
+				ref_open.push(o);
+				label = l;
+			}
+			rows.push((size_label, n, size, median(ours_seal), median(ref_seal), median(ours_open), median(ref_open)));
 		}
 	}
 
-	let python = std::env::var("VIRTENGINE_PYTHON").unwrap_or_else(|_| "python3".into());
-	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bench/envelope_libsodium.py");
-	let output = Command::new(&python)
-		.arg(script)
-		.arg(budget.as_millis().to_string())
-		.output()
-		.unwrap_or_else(|e| panic!("cannot run {python} {script}: {e} (run scripts/setup.sh)"));
-	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-	let reference: serde_json::Value =
-		serde_json::from_slice(&output.stdout).expect("reference prints JSON");
-
-	let mib = |size: usize, s: f64| size as f64 / s / (1 << 20) as f64;
-	println!("envelope throughput (MiB/s, median), this crate vs libsodium {}", reference["libsodium"]);
+	println!("envelope throughput (MiB/s, median of {rounds} interleaved rounds): this crate vs {label}");
 	println!(
 		"{:>6} {:>3} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6}",
 		"size", "n", "seal", "libsodium", "ratio", "open", "libsodium", "ratio"
 	);
 	let mut worst = f64::INFINITY;
-	for (size, n, seal_s, open_s) in ours {
-		let label = SIZES.iter().find(|(s, _)| *s == size).map(|(_, l)| *l).unwrap_or("?");
-		let row = reference["results"]
-			.as_array()
-			.and_then(|rows| rows.iter().find(|r| r["size"] == size && r["recipients"] == n))
-			.expect("reference row");
-		let ref_seal = row["seal_s"].as_f64().expect("seal_s");
-		let ref_open = row["open_s"].as_f64().expect("open_s");
+	for (size_label, n, size, seal_s, ref_seal, open_s, ref_open) in rows {
 		let (seal_ratio, open_ratio) = (ref_seal / seal_s, ref_open / open_s);
 		worst = worst.min(seal_ratio).min(open_ratio);
 		println!(
-			"{label:>6} {n:>3} | {:>10.1} {:>10.1} {seal_ratio:>5.2}x | {:>10.1} {:>10.1} {open_ratio:>5.2}x",
+			"{size_label:>6} {n:>3} | {:>10.1} {:>10.1} {seal_ratio:>5.2}x | {:>10.1} {:>10.1} {open_ratio:>5.2}x",
 			mib(size, seal_s),
 			mib(size, ref_seal),
 			mib(size, open_s),
