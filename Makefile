@@ -23,6 +23,7 @@ run: build
 	@$(ENV) && bash scripts/run-dev.sh "$$CARGO_TARGET_DIR/debug/virtengine-node" $(RPC_PORT) $(DEV_BLOCK_TIME)
 
 test: setup
+	@cargo fmt --all -- --check || { echo "formatting differs from rustfmt.toml: run 'make fmt'"; exit 1; }
 	@$(ENV) && time cargo test $(CARGO_FLAGS) --workspace --no-fail-fast
 
 check: setup

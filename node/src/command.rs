@@ -41,7 +41,8 @@ fn default_to_paritydb(params: &mut sc_cli::DatabaseParams) {
 fn paritydb_config(mut config: Configuration) -> Configuration {
 	if let DatabaseSource::RocksDb { path, .. } = &config.database {
 		if let Some(chain_dir) = path.parent().and_then(|db| db.parent()) {
-			config.database = DatabaseSource::ParityDb { path: chain_dir.join("paritydb").join("full") };
+			config.database =
+				DatabaseSource::ParityDb { path: chain_dir.join("paritydb").join("full") };
 		}
 	}
 	config
@@ -60,8 +61,12 @@ pub fn run() -> Result<()> {
 	let mut cli = Cli::from_args();
 	default_to_paritydb(&mut cli.run.base.import_params.database_params);
 	match &mut cli.subcommand {
-		Some(Subcommand::CheckBlock(cmd)) => default_to_paritydb(&mut cmd.import_params.database_params),
-		Some(Subcommand::ImportBlocks(cmd)) => default_to_paritydb(&mut cmd.import_params.database_params),
+		Some(Subcommand::CheckBlock(cmd)) => {
+			default_to_paritydb(&mut cmd.import_params.database_params)
+		},
+		Some(Subcommand::ImportBlocks(cmd)) => {
+			default_to_paritydb(&mut cmd.import_params.database_params)
+		},
 		Some(Subcommand::ExportBlocks(cmd)) => default_to_paritydb(&mut cmd.database_params),
 		Some(Subcommand::ExportState(cmd)) => default_to_paritydb(&mut cmd.database_params),
 		Some(Subcommand::Revert(cmd)) => default_to_paritydb(&mut cmd.database_params),
@@ -107,8 +112,7 @@ pub fn run() -> Result<()> {
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, backend, .. } =
-					new_partial(&config)?;
+				let PartialComponents { client, task_manager, backend, .. } = new_partial(&config)?;
 				Ok((cmd.run(client, backend, None), task_manager))
 			})
 		},
@@ -176,12 +180,17 @@ pub fn run() -> Result<()> {
 				info!("✍️  Collating: {}", if config.role.is_authority() { "yes" } else { "no" });
 
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p =>
-						service::start_parachain_node::<
-							sc_network::NetworkWorker<_, _>,
-						>(config, polkadot_config, collator_options, para_id, hwbench)
-						.await,
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Libp2p => {
+						service::start_parachain_node::<sc_network::NetworkWorker<_, _>>(
+							config,
+							polkadot_config,
+							collator_options,
+							para_id,
+							hwbench,
+						)
+						.await
+					},
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::start_parachain_node::<sc_network::Litep2pNetworkBackend>(
 							config,
 							polkadot_config,
@@ -189,7 +198,8 @@ pub fn run() -> Result<()> {
 							para_id,
 							hwbench,
 						)
-						.await,
+						.await
+					},
 				}
 				.map_err(Into::into)
 			})

@@ -24,7 +24,9 @@ use sc_consensus::{DefaultImportQueue, LongestChain};
 use sc_consensus_manual_seal::consensus::aura::AuraConsensusDataProvider;
 use sc_executor::{HeapAllocStrategy, WasmExecutor, DEFAULT_HEAP_ALLOC_STRATEGY};
 use sc_network::{config::FullNetworkConfiguration, NetworkBackend, NetworkBlock, PeerId};
-use sc_service::{Configuration, ImportQueue, PartialComponents, TFullBackend, TFullClient, TaskManager};
+use sc_service::{
+	Configuration, ImportQueue, PartialComponents, TFullBackend, TFullClient, TaskManager,
+};
 use sc_telemetry::{Telemetry, TelemetryHandle, TelemetryWorker, TelemetryWorkerHandle};
 use sc_transaction_pool::TransactionPoolHandle;
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
@@ -190,8 +192,9 @@ fn spawn_offchain_workers(
 fn rpc_builder(
 	client: Arc<ParachainClient>,
 	transaction_pool: Arc<ParachainTxPool>,
-) -> Box<dyn Fn(sc_rpc::SubscriptionTaskExecutor) -> Result<crate::rpc::RpcExtension, sc_service::Error>>
-{
+) -> Box<
+	dyn Fn(sc_rpc::SubscriptionTaskExecutor) -> Result<crate::rpc::RpcExtension, sc_service::Error>,
+> {
 	Box::new(move |_| {
 		crate::rpc::create_full(client.clone(), transaction_pool.clone())
 			.map_err(|e| sc_service::Error::Application(e))
@@ -424,11 +427,10 @@ pub fn start_dev_node(
 	// A dev chain talks to nobody.
 	config.network.default_peers_set.in_peers = 0;
 	config.network.default_peers_set.out_peers = 0;
-	let net_config = FullNetworkConfiguration::<
-		_,
-		_,
-		sc_network::Litep2pNetworkBackend,
-	>::new(&config.network, None);
+	let net_config = FullNetworkConfiguration::<_, _, sc_network::Litep2pNetworkBackend>::new(
+		&config.network,
+		None,
+	);
 	let metrics = sc_network::NotificationMetrics::new(None);
 
 	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
@@ -563,8 +565,8 @@ fn dev_inherent_data_providers(
 				.map(|info| info.new_validation_code.is_some())
 				.unwrap_or_default();
 			let block_number = parent_header.number + 1;
-			let target_relay_slot = initial_relay_slot +
-				u64::from(block_number) * u64::from(relay_blocks_per_para_block);
+			let target_relay_slot = initial_relay_slot
+				+ u64::from(block_number) * u64::from(relay_blocks_per_para_block);
 			let relay_offset = (target_relay_slot as u32)
 				.saturating_sub(relay_blocks_per_para_block * block_number);
 			let mocked = MockValidationDataInherentDataProvider::<()> {
@@ -577,9 +579,8 @@ fn dev_inherent_data_providers(
 				upgrade_go_ahead: upgrade_pending.then_some(UpgradeGoAhead::GoAhead),
 				..Default::default()
 			};
-			let timestamp = sp_timestamp::InherentDataProvider::new(
-				(target_relay_slot * relay_slot_ms).into(),
-			);
+			let timestamp =
+				sp_timestamp::InherentDataProvider::new((target_relay_slot * relay_slot_ms).into());
 			Ok((timestamp, mocked))
 		})();
 		futures::future::ready(result)

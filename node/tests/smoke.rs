@@ -65,8 +65,10 @@ impl Node {
 
 	/// One JSON-RPC call over HTTP; `Err` on any transport or RPC error.
 	fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-		let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).map_err(|e| e.to_string())?;
+		let body =
+			json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+		let mut stream =
+			TcpStream::connect(("127.0.0.1", self.rpc_port)).map_err(|e| e.to_string())?;
 		stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
 		let request = format!(
 			"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -77,7 +79,8 @@ impl Node {
 		let mut response = String::new();
 		stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
 		let json_start = response.find("\r\n\r\n").ok_or("no HTTP body")? + 4;
-		let reply: Value = serde_json::from_str(&response[json_start..]).map_err(|e| e.to_string())?;
+		let reply: Value =
+			serde_json::from_str(&response[json_start..]).map_err(|e| e.to_string())?;
 		match reply.get("error") {
 			Some(error) => Err(format!("{method}: {error}")),
 			None => Ok(reply["result"].clone()),
@@ -109,12 +112,14 @@ impl Node {
 
 	fn free_balance(&self, who: &AccountId) -> Balance {
 		let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-		let value = self.rpc("state_getStorage", json!([bytes::to_hex(&key, false)])).expect("storage");
+		let value =
+			self.rpc("state_getStorage", json!([bytes::to_hex(&key, false)])).expect("storage");
 		let raw = bytes::from_hex(value.as_str().expect("account exists")).expect("hex");
-		let info = frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
-			&mut &raw[..],
-		)
-		.expect("account info");
+		let info =
+			frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
+				&mut &raw[..],
+			)
+			.expect("account info");
 		info.data.free
 	}
 }
@@ -169,7 +174,11 @@ fn dev_node_produces_blocks_and_includes_a_transfer() {
 	let later = node.wait_for_block(first + 2, Duration::from_secs(30));
 	assert!(later >= first + 2, "the chain must keep growing");
 	let log = std::fs::read_to_string(&node.log).unwrap_or_default();
-	assert!(log.contains("Database: ParityDb"), "ParityDB is the default database:\n{}", node.log_tail());
+	assert!(
+		log.contains("Database: ParityDb"),
+		"ParityDB is the default database:\n{}",
+		node.log_tail()
+	);
 
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let bob = Sr25519Keyring::Bob.to_account_id();
@@ -229,7 +238,8 @@ fn dev_node_produces_blocks_and_includes_a_transfer() {
 	let fee = alice_before - amount - alice_after;
 	assert!(fee > 0, "Alice pays a fee on top of the amount");
 	assert!(fee < VE, "the fee of a transfer is far below one VE, was {fee}");
-	let next_nonce = node.rpc("system_accountNextIndex", json!([alice.to_ss58check()])).expect("nonce");
+	let next_nonce =
+		node.rpc("system_accountNextIndex", json!([alice.to_ss58check()])).expect("nonce");
 	assert_eq!(next_nonce.as_u64(), Some(u64::from(nonce) + 1));
 	println!(
 		"transfer of {amount} included in block #{included_in}; fee {fee} (blocks #{first}..#{later} before)"
@@ -252,7 +262,14 @@ fn busy_rpc_port_is_refused_with_a_clear_error() {
 	let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
 	let port = taken.local_addr().expect("addr").port();
 	let output = Command::new(env!("CARGO_BIN_EXE_virtengine-node"))
-		.args(["--dev", "--tmp", "--rpc-port", &port.to_string(), "--port", &free_port().to_string()])
+		.args([
+			"--dev",
+			"--tmp",
+			"--rpc-port",
+			&port.to_string(),
+			"--port",
+			&free_port().to_string(),
+		])
 		.output()
 		.expect("run virtengine-node");
 	assert!(!output.status.success(), "the node must not start");

@@ -10,19 +10,20 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{traits::Dispatchable, MultiAddress};
 use virtengine_runtime::{
-	configs::UserCallFilter, genesis_config_presets as presets, Balances,
-	ParachainInfo, Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, WeightToFee,
-	EXISTENTIAL_DEPOSIT, MICRO_VE, VE,
+	configs::UserCallFilter, genesis_config_presets as presets, Balances, ParachainInfo, Runtime,
+	RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, WeightToFee, EXISTENTIAL_DEPOSIT, MICRO_VE,
+	VE,
 };
 
 /// Merges a preset's JSON patch into the default genesis config, as the node's chain-spec
 /// builder does: objects key by key, anything else replaced.
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -48,7 +49,10 @@ fn presets_are_listed_and_unknown_ones_refused() {
 fn development_preset_has_one_collator_and_funded_dev_accounts() {
 	preset_state("development").execute_with(|| {
 		let alice = Sr25519Keyring::Alice.to_account_id();
-		assert_eq!(pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(), vec![alice.clone()]);
+		assert_eq!(
+			pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(),
+			vec![alice.clone()]
+		);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice));
 		assert_eq!(u32::from(ParachainInfo::parachain_id()), presets::PARACHAIN_ID);
@@ -66,7 +70,10 @@ fn local_testnet_preset_has_two_collators() {
 			vec![Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
 		// Collator selection keeps its invulnerables sorted.
 		expected.sort();
-		assert_eq!(pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(), expected);
+		assert_eq!(
+			pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(),
+			expected
+		);
 		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 2);
 	});
 }
@@ -119,7 +126,8 @@ fn xcm_calls_are_closed_to_users_until_benchmarked() {
 
 	preset_state("development").execute_with(|| {
 		let send = RuntimeCall::PolkadotXcm(pallet_xcm::Call::force_suspension { suspended: true });
-		let signed = send.clone().dispatch(RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()));
+		let signed =
+			send.clone().dispatch(RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()));
 		assert!(signed.is_err(), "a user may not dispatch pallet-xcm calls");
 		assert!(send.dispatch(RuntimeOrigin::root()).is_ok(), "root still may");
 	});

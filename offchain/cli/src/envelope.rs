@@ -23,7 +23,9 @@ pub enum Error {
 		source: std::io::Error,
 	},
 	/// A key file is not one `virtengine envelope keygen` wrote.
-	#[error("{0}: not a VirtEngine envelope key file (expected JSON with a 32-byte hex \"secret\")")]
+	#[error(
+		"{0}: not a VirtEngine envelope key file (expected JSON with a 32-byte hex \"secret\")"
+	)]
 	BadKeyFile(PathBuf),
 	/// A recipient public key is malformed.
 	#[error("recipient `{0}`: expected a 64-character hex X25519 public key or a key file")]
@@ -40,7 +42,9 @@ pub enum Error {
 		source: virtengine_envelope::Error,
 	},
 	/// The key is not among the envelope's recipients.
-	#[error("this key ({key_id}) is not a recipient of the envelope; its recipients are {recipients}")]
+	#[error(
+		"this key ({key_id}) is not a recipient of the envelope; its recipients are {recipients}"
+	)]
 	WrongKey {
 		/// The key id of the key tried.
 		key_id: String,
@@ -150,7 +154,9 @@ fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
 }
 
 fn recipient_public(spec: &str) -> Result<[u8; 32], Error> {
-	if let Some(bytes) = hex::decode(spec.trim_start_matches("0x")).ok().and_then(|b| b.try_into().ok()) {
+	if let Some(bytes) =
+		hex::decode(spec.trim_start_matches("0x")).ok().and_then(|b| b.try_into().ok())
+	{
 		return Ok(bytes);
 	}
 	if Path::new(spec).is_file() {
@@ -170,22 +176,39 @@ pub fn run(command: Command) -> Result<(), Error> {
 				"key_id": hex::encode(key.key_id()),
 			});
 			write(Some(&out), format!("{json:#}\n").as_bytes(), true)?;
-			println!("public key {}\nkey id     {}", hex::encode(key.public()), hex::encode(key.key_id()));
+			println!(
+				"public key {}\nkey id     {}",
+				hex::encode(key.public()),
+				hex::encode(key.key_id())
+			);
 			Ok(())
 		},
 		Command::Seal { to, from, scheme, content_type, input, out } => {
-			let recipients = to.iter().map(|r| recipient_public(r)).collect::<Result<Vec<_>, _>>()?;
+			let recipients =
+				to.iter().map(|r| recipient_public(r)).collect::<Result<Vec<_>, _>>()?;
 			let sender = match scheme {
-				Scheme::Sr25519 => sp_core::sr25519::Pair::from_string(&from, None)
-					.map(SenderKey::Sr25519),
-				Scheme::Ed25519 => sp_core::ed25519::Pair::from_string(&from, None)
-					.map(SenderKey::Ed25519),
+				Scheme::Sr25519 => {
+					sp_core::sr25519::Pair::from_string(&from, None).map(SenderKey::Sr25519)
+				},
+				Scheme::Ed25519 => {
+					sp_core::ed25519::Pair::from_string(&from, None).map(SenderKey::Ed25519)
+				},
 			}
 			.map_err(|_| Error::BadSender(scheme))?;
 			let plaintext = read(&input)?;
-			let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-			let envelope = seal(&plaintext, &recipients, &sender, content_type.as_bytes(), now, &Limits::DEFAULT)
-				.map_err(Error::Seal)?;
+			let now = SystemTime::now()
+				.duration_since(UNIX_EPOCH)
+				.map(|d| d.as_millis() as u64)
+				.unwrap_or(0);
+			let envelope = seal(
+				&plaintext,
+				&recipients,
+				&sender,
+				content_type.as_bytes(),
+				now,
+				&Limits::DEFAULT,
+			)
+			.map_err(Error::Seal)?;
 			let json = envelope.to_json().map_err(Error::Seal)?;
 			write(out.as_deref(), format!("{json}\n").as_bytes(), false)
 		},
@@ -199,7 +222,11 @@ pub fn run(command: Command) -> Result<(), Error> {
 			let plaintext = open(&envelope, key.as_bytes()).map_err(|e| match e {
 				virtengine_envelope::Error::NotARecipient => Error::WrongKey {
 					key_id: hex::encode(key.key_id()),
-					recipients: envelope.recipient_ids().map(hex::encode).collect::<Vec<_>>().join(", "),
+					recipients: envelope
+						.recipient_ids()
+						.map(hex::encode)
+						.collect::<Vec<_>>()
+						.join(", "),
 				},
 				other => Error::Damaged(other),
 			})?;

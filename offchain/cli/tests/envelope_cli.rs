@@ -49,8 +49,18 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	std::fs::write(&plain, b"4 vCPU, 16 GiB, region eu-west").expect("write");
 	let sealed = dir.path("order.envelope.json");
 	let (ok, _, err) = virtengine(&[
-		"envelope", "seal", "--to", &alice_key, "--from", "//Alice", "--content-type",
-		"order-config", "--in", &plain, "--out", &sealed,
+		"envelope",
+		"seal",
+		"--to",
+		&alice_key,
+		"--from",
+		"//Alice",
+		"--content-type",
+		"order-config",
+		"--in",
+		&plain,
+		"--out",
+		&sealed,
 	]);
 	assert!(ok, "{err}");
 
@@ -72,9 +82,13 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	let mut damaged = ciphertext.clone().into_bytes();
 	damaged[10] = if damaged[10] == b'0' { b'1' } else { b'0' };
 	let damaged_file = dir.path("damaged.json");
-	std::fs::write(&damaged_file, text.replace(&ciphertext, std::str::from_utf8(&damaged).expect("hex")))
-		.expect("write");
-	let (ok, _, err) = virtengine(&["envelope", "open", "--key", &alice_key, "--in", &damaged_file]);
+	std::fs::write(
+		&damaged_file,
+		text.replace(&ciphertext, std::str::from_utf8(&damaged).expect("hex")),
+	)
+	.expect("write");
+	let (ok, _, err) =
+		virtengine(&["envelope", "open", "--key", &alice_key, "--in", &damaged_file]);
 	assert!(!ok);
 	assert!(err.contains("damaged or was altered"), "{err}");
 
@@ -87,9 +101,8 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	let (ok, _, err) = virtengine(&["envelope", "open", "--key", &plain, "--in", &sealed]);
 	assert!(!ok);
 	assert!(err.contains("not a VirtEngine envelope key file"), "{err}");
-	let (ok, _, err) = virtengine(&[
-		"envelope", "seal", "--to", "abcd", "--from", "//Alice", "--in", &plain,
-	]);
+	let (ok, _, err) =
+		virtengine(&["envelope", "seal", "--to", "abcd", "--from", "//Alice", "--in", &plain]);
 	assert!(!ok);
 	assert!(err.contains("recipient `abcd`"), "{err}");
 }

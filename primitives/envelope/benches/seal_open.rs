@@ -58,7 +58,8 @@ fn main() {
 	let budget = Duration::from_millis(
 		std::env::var("BENCH_BUDGET_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(700),
 	);
-	let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+	let rounds: usize =
+		std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
 	let python = std::env::var("VIRTENGINE_PYTHON").unwrap_or_else(|_| "python3".into());
 	let sender = SenderKey::Ed25519(sp_core::ed25519::Pair::from_seed(&[9; 32]));
 	let limits = Limits { max_ciphertext: 64 << 20, ..Limits::DEFAULT };
@@ -68,13 +69,15 @@ fn main() {
 	let mut rows = Vec::new();
 	for (size, size_label) in SIZES {
 		for n in RECIPIENTS {
-			let keys: Vec<_> = (0..n).map(|i| RecipientSecret::from_bytes([i as u8 + 1; 32])).collect();
+			let keys: Vec<_> =
+				(0..n).map(|i| RecipientSecret::from_bytes([i as u8 + 1; 32])).collect();
 			let publics: Vec<_> = keys.iter().map(RecipientSecret::public).collect();
 			let plaintext = vec![0x5a; size];
 			let envelope = seal(&plaintext, &publics, &sender, b"bench", 0, &limits).expect("seal");
 			// Interleave ours and libsodium's, round after round, so drift in the machine's speed
 			// hits both alike; report the median of each.
-			let (mut ours_seal, mut ours_open, mut ref_seal, mut ref_open) = (vec![], vec![], vec![], vec![]);
+			let (mut ours_seal, mut ours_open, mut ref_seal, mut ref_open) =
+				(vec![], vec![], vec![], vec![]);
 			for _ in 0..rounds {
 				ours_seal.push(time(budget, || {
 					seal(&plaintext, &publics, &sender, b"bench", 0, &limits).expect("seal");
@@ -87,11 +90,21 @@ fn main() {
 				ref_open.push(o);
 				label = l;
 			}
-			rows.push((size_label, n, size, median(ours_seal), median(ref_seal), median(ours_open), median(ref_open)));
+			rows.push((
+				size_label,
+				n,
+				size,
+				median(ours_seal),
+				median(ref_seal),
+				median(ours_open),
+				median(ref_open),
+			));
 		}
 	}
 
-	println!("envelope throughput (MiB/s, median of {rounds} interleaved rounds): this crate vs {label}");
+	println!(
+		"envelope throughput (MiB/s, median of {rounds} interleaved rounds): this crate vs {label}"
+	);
 	println!(
 		"{:>6} {:>3} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6}",
 		"size", "n", "seal", "libsodium", "ratio", "open", "libsodium", "ratio"

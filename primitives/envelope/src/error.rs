@@ -65,15 +65,19 @@ impl core::fmt::Display for Error {
 			Error::UnknownVersion(v) => write!(f, "unknown envelope version {v}"),
 			Error::UnknownAlgorithm(a) => write!(f, "unknown envelope algorithm {a}"),
 			Error::UnknownSignatureScheme(s) => write!(f, "unknown sender signature scheme {s}"),
-			Error::WrongSize { field, expected, actual } =>
-				write!(f, "{field} must be {expected} bytes, is {actual}"),
+			Error::WrongSize { field, expected, actual } => {
+				write!(f, "{field} must be {expected} bytes, is {actual}")
+			},
 			Error::NoRecipients => write!(f, "the envelope has no recipients"),
-			Error::TooManyRecipients { max, actual } =>
-				write!(f, "{actual} recipients, at most {max} allowed"),
-			Error::TooLarge { max, actual } =>
-				write!(f, "ciphertext of {actual} bytes, at most {max} allowed"),
-			Error::ContentTypeTooLong { max, actual } =>
-				write!(f, "content type of {actual} bytes, at most {max} allowed"),
+			Error::TooManyRecipients { max, actual } => {
+				write!(f, "{actual} recipients, at most {max} allowed")
+			},
+			Error::TooLarge { max, actual } => {
+				write!(f, "ciphertext of {actual} bytes, at most {max} allowed")
+			},
+			Error::ContentTypeTooLong { max, actual } => {
+				write!(f, "content type of {actual} bytes, at most {max} allowed")
+			},
 			Error::DuplicateRecipient(id) => {
 				write!(f, "recipient key ")?;
 				for b in id {
@@ -83,8 +87,9 @@ impl core::fmt::Display for Error {
 			},
 			Error::SmallOrderKey => write!(f, "a public key has small order"),
 			Error::NotARecipient => write!(f, "this key is not a recipient of the envelope"),
-			Error::Tampered =>
-				write!(f, "decryption failed: the envelope was altered or the key is wrong"),
+			Error::Tampered => {
+				write!(f, "decryption failed: the envelope was altered or the key is wrong")
+			},
 			Error::BadSignature => write!(f, "the sender's signature does not verify"),
 			Error::Malformed(field) => write!(f, "malformed envelope: {field}"),
 			Error::Randomness => write!(f, "no randomness available"),

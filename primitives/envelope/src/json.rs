@@ -57,9 +57,11 @@ fn bytes(field: &'static str, text: &str) -> Result<Vec<u8>, Error> {
 
 fn array<const N: usize>(field: &'static str, text: &str) -> Result<[u8; N], Error> {
 	let raw = bytes(field, text)?;
-	raw.as_slice()
-		.try_into()
-		.map_err(|_| Error::WrongSize { field, expected: N, actual: raw.len() })
+	raw.as_slice().try_into().map_err(|_| Error::WrongSize {
+		field,
+		expected: N,
+		actual: raw.len(),
+	})
 }
 
 impl From<&Envelope> for EnvelopeJson {
@@ -127,7 +129,8 @@ impl Envelope {
 		if core::str::from_utf8(&self.content_type).is_err() {
 			return Err(Error::Malformed("content_type is not UTF-8"));
 		}
-		serde_json::to_string_pretty(&EnvelopeJson::from(self)).map_err(|_| Error::Malformed("json"))
+		serde_json::to_string_pretty(&EnvelopeJson::from(self))
+			.map_err(|_| Error::Malformed("json"))
 	}
 
 	/// Parses the JSON form.

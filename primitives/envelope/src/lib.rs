@@ -5,9 +5,9 @@
 extern crate alloc;
 
 mod error;
-pub mod kdf;
 #[cfg(feature = "std")]
 mod json;
+pub mod kdf;
 mod open;
 #[cfg(feature = "std")]
 mod seal;
@@ -60,9 +60,7 @@ pub fn key_id(public: &[u8; 32]) -> KeyId {
 }
 
 /// One recipient of an envelope: who (by key id) and the data key, boxed to that key.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo,
-)]
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct Recipient {
 	/// The recipient's key id ([`key_id`] of its X25519 public key).
 	pub key_id: KeyId,
@@ -86,9 +84,7 @@ pub struct SenderSignature {
 
 /// An encrypted envelope, format version 1. SCALE-encoded on chain; [`EnvelopeJson`] is its
 /// stable JSON form for clients.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo,
-)]
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct Envelope {
 	/// Format version: [`VERSION_1`].
 	pub version: u8,

@@ -10,8 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::{
 	is_small_order, key_id, Envelope, Error, Limits, ALGORITHM_X25519_XSALSA20_POLY1305,
-	DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1,
-	WRAPPED_KEY_LEN,
+	DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
 
 /// The checks that need no limits: known version, algorithm and scheme, right sizes, at least
@@ -59,7 +58,10 @@ pub fn verify_structure(envelope: &Envelope, limits: &Limits) -> Result<(), Erro
 		return Err(Error::TooManyRecipients { max: limits.max_recipients, actual: count });
 	}
 	if envelope.ciphertext.len() > limits.max_ciphertext as usize {
-		return Err(Error::TooLarge { max: limits.max_ciphertext, actual: envelope.ciphertext.len() });
+		return Err(Error::TooLarge {
+			max: limits.max_ciphertext,
+			actual: envelope.ciphertext.len(),
+		});
 	}
 	if envelope.content_type.len() > limits.max_content_type as usize {
 		return Err(Error::ContentTypeTooLong {
@@ -108,11 +110,8 @@ pub fn open(envelope: &Envelope, recipient_secret: &[u8; 32]) -> Result<Vec<u8>,
 	check_format(envelope)?;
 	verify_sender(envelope)?;
 	let own_id = key_id(&crate::kdf::public_key(recipient_secret));
-	let entry = envelope
-		.recipients
-		.iter()
-		.find(|r| r.key_id == own_id)
-		.ok_or(Error::NotARecipient)?;
+	let entry =
+		envelope.recipients.iter().find(|r| r.key_id == own_id).ok_or(Error::NotARecipient)?;
 
 	let (nonce, rest) = entry.wrapped_key.split_at(NONCE_LEN);
 	let (tag, boxed_key) = rest.split_at(TAG_LEN);

@@ -5,16 +5,16 @@ use xsalsa20poly1305::{
 	aead::{
 		generic_array::GenericArray,
 		rand_core::{CryptoRng, RngCore},
-		AeadCore, AeadInPlace, KeyInit, OsRng,
+		AeadInPlace, KeyInit, OsRng,
 	},
 	XSalsa20Poly1305,
 };
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{
-	key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient,
-	SenderSignature, ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN,
-	SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
+	key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient, SenderSignature,
+	ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519,
+	TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
 
 /// The sender's account key, which signs the envelope.
@@ -117,7 +117,10 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 		return Err(Error::NoRecipients);
 	}
 	if recipients.len() > limits.max_recipients as usize {
-		return Err(Error::TooManyRecipients { max: limits.max_recipients, actual: recipients.len() });
+		return Err(Error::TooManyRecipients {
+			max: limits.max_recipients,
+			actual: recipients.len(),
+		});
 	}
 	let ciphertext_len = plaintext.len().saturating_add(TAG_LEN);
 	if ciphertext_len > limits.max_ciphertext as usize {

@@ -42,8 +42,7 @@ fn ed25519_senders_sign_too() {
 	let keys = secrets(1);
 	let sender =
 		SenderKey::Ed25519(sp_core::ed25519::Pair::from_string("//Bob", None).expect("seed"));
-	let envelope =
-		seal(b"x", &publics(&keys), &sender, b"", 0, &Limits::DEFAULT).expect("seal");
+	let envelope = seal(b"x", &publics(&keys), &sender, b"", 0, &Limits::DEFAULT).expect("seal");
 	assert_eq!(envelope.sender.scheme, SCHEME_ED25519);
 	assert_eq!(open(&envelope, keys[0].as_bytes()).expect("open"), b"x");
 }
@@ -95,10 +94,7 @@ fn limits_are_enforced_when_sealing() {
 		seal(b"x", &dup, &s, b"", 0, &Limits::DEFAULT),
 		Err(Error::DuplicateRecipient(keys[0].key_id()))
 	);
-	assert_eq!(
-		seal(b"x", &[[0u8; 32]], &s, b"", 0, &Limits::DEFAULT),
-		Err(Error::SmallOrderKey)
-	);
+	assert_eq!(seal(b"x", &[[0u8; 32]], &s, b"", 0, &Limits::DEFAULT), Err(Error::SmallOrderKey));
 }
 
 #[test]
@@ -133,7 +129,10 @@ fn structure_errors_are_distinct() {
 	assert_eq!(verify_structure(&e, &limits), Err(Error::NoRecipients));
 	let mut e = good.clone();
 	e.ciphertext.truncate(3);
-	assert!(matches!(verify_structure(&e, &limits), Err(Error::WrongSize { field: "ciphertext", .. })));
+	assert!(matches!(
+		verify_structure(&e, &limits),
+		Err(Error::WrongSize { field: "ciphertext", .. })
+	));
 	let mut e = good.clone();
 	e.ephemeral_public = [0u8; 32];
 	assert_eq!(verify_structure(&e, &limits), Err(Error::SmallOrderKey));

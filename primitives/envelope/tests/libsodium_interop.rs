@@ -31,18 +31,15 @@ fn envelopes_sealed_here_open_with_libsodium() {
 	let sender =
 		SenderKey::Ed25519(sp_core::ed25519::Pair::from_string("//Interop", None).expect("seed"));
 	let plaintext = b"sealed by Rust, opened by libsodium \x00\xff".repeat(50);
-	let envelope = seal(&plaintext, &publics, &sender, b"interop", 42, &Limits::DEFAULT)
-		.expect("seal");
+	let envelope =
+		seal(&plaintext, &publics, &sender, b"interop", 42, &Limits::DEFAULT).expect("seal");
 	let dir = std::env::temp_dir().join(format!("ve-interop-{}", std::process::id()));
 	std::fs::create_dir_all(&dir).expect("dir");
 	let file = dir.join("envelope.json");
 	std::fs::write(&file, envelope.to_json().expect("json")).expect("write");
 	for recipient in &recipients {
-		let opened = python(&[
-			"open",
-			file.to_str().expect("path"),
-			&hex::encode(recipient.as_bytes()),
-		]);
+		let opened =
+			python(&["open", file.to_str().expect("path"), &hex::encode(recipient.as_bytes())]);
 		assert_eq!(hex::decode(opened).expect("hex"), plaintext);
 	}
 	let _ = std::fs::remove_dir_all(dir);
@@ -62,5 +59,8 @@ fn envelopes_sealed_by_libsodium_open_here() {
 		assert_eq!(open(&envelope, recipient.as_bytes()).expect("open"), plaintext);
 	}
 	let stranger = RecipientSecret::from_bytes([1; 32]);
-	assert_eq!(open(&envelope, stranger.as_bytes()), Err(virtengine_envelope::Error::NotARecipient));
+	assert_eq!(
+		open(&envelope, stranger.as_bytes()),
+		Err(virtengine_envelope::Error::NotARecipient)
+	);
 }

@@ -108,7 +108,8 @@ fn wycheproof_x25519() {
 #[test]
 fn box_key_is_libsodium_beforenm() {
 	// secretbox.c's `firstkey` is crypto_box_beforenm(bobpk, alicesk).
-	let key = virtengine_envelope::kdf::box_key(&a32(ALICE_SK), &a32(BOB_PK)).expect("contributory");
+	let key =
+		virtengine_envelope::kdf::box_key(&a32(ALICE_SK), &a32(BOB_PK)).expect("contributory");
 	assert_eq!(hex::encode(&key[..]), SHARED_KEY);
 	assert_eq!(
 		virtengine_envelope::kdf::box_key(&a32(ALICE_SK), &a32(SMALL_ORDER_P)),
@@ -125,7 +126,8 @@ fn box_key_is_libsodium_beforenm() {
 fn box_matches_rustcrypto_crypto_box_for_contributory_keys() {
 	for seed in 1..=20u8 {
 		let secret = [seed; 32];
-		let public = virtengine_envelope::kdf::public_key(&[seed.wrapping_mul(7).wrapping_add(3); 32]);
+		let public =
+			virtengine_envelope::kdf::public_key(&[seed.wrapping_mul(7).wrapping_add(3); 32]);
 		let ours = XSalsa20Poly1305::new(GenericArray::from_slice(
 			&virtengine_envelope::kdf::box_key(&secret, &public).expect("key")[..],
 		));

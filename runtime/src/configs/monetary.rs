@@ -8,8 +8,8 @@ use frame_support::{
 use polkadot_runtime_common::SlowAdjustingFeeUpdate;
 
 use crate::{
-	Balance, Balances, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	WeightToFee, EXISTENTIAL_DEPOSIT, MICRO_VE,
+	Balance, Balances, Runtime, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, WeightToFee,
+	EXISTENTIAL_DEPOSIT, MICRO_VE,
 };
 
 parameter_types! {

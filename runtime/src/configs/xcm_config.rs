@@ -90,10 +90,8 @@ pub type Barrier = TrailingSetTopicAsId<
 >;
 
 /// Sends to the relay chain through UMP and to siblings through XCMP.
-pub type XcmRouter = WithUniqueTopic<(
-	cumulus_primitives_utility::ParentAsUmp<ParachainSystem, (), ()>,
-	XcmpQueue,
-)>;
+pub type XcmRouter =
+	WithUniqueTopic<(cumulus_primitives_utility::ParentAsUmp<ParachainSystem, (), ()>, XcmpQueue)>;
 
 pub struct XcmConfig;
 impl xcm_executor::Config for XcmConfig {
