@@ -48,6 +48,11 @@ pub enum Subcommand {
 	/// Key management: generate, inspect and insert keys.
 	#[command(subcommand)]
 	Key(sc_cli::KeySubcommand),
+
+	/// Benchmarks: `pallet` (weights; needs a build with `--features runtime-benchmarks`) and
+	/// `machine` (is this machine fit to collate?).
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }
 
 const AFTER_HELP_EXAMPLE: &str = color_print::cstr!(

@@ -144,6 +144,27 @@ pub fn run() -> Result<()> {
 			})
 		},
 		Some(Subcommand::Key(cmd)) => Ok(cmd.run(&cli)?),
+		Some(Subcommand::Benchmark(cmd)) => match cmd {
+			#[cfg(feature = "runtime-benchmarks")]
+			frame_benchmarking_cli::BenchmarkCmd::Pallet(cmd) => {
+				let chain =
+					cmd.shared_params.chain.as_ref().map(|c| cli.load_spec(c)).transpose()?;
+				// The benchmark runner brings Substrate's and the benchmarking host functions.
+				cmd.run_with_spec::<
+					sp_runtime::traits::BlakeTwo256,
+					cumulus_client_service::storage_proof_size::HostFunctions,
+				>(chain)
+			},
+			frame_benchmarking_cli::BenchmarkCmd::Machine(cmd) => {
+				let runner = cli.create_runner(cmd)?;
+				runner.sync_run(|config| {
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+				})
+			},
+			_ => Err("this benchmark is not available in this build: pallet benchmarks need \
+				`cargo build --release --features runtime-benchmarks -p virtengine-node`"
+				.into()),
+		},
 		None => {
 			let runner = cli.create_runner(&cli.run.normalize())?;
 			let collator_options = cli.run.collator_options();

@@ -11,7 +11,15 @@ use virtengine_primitives::Hash;
 
 /// The host functions the node's wasm executor provides: the standard parachain set (which
 /// includes storage proof-size recording), plus VirtEngine's own as they are added.
+#[cfg(not(feature = "runtime-benchmarks"))]
 pub type HostFunctions = cumulus_client_service::ParachainHostFunctions;
+
+/// With `runtime-benchmarks`, also the benchmarking host functions a benchmarking runtime imports.
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+	cumulus_client_service::ParachainHostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 /// Extensions registered in every offchain-worker run, at the block `_at`.
 ///

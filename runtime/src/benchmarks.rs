@@ -1,0 +1,10 @@
+//! The pallets whose weights this runtime benchmarks (`--features runtime-benchmarks`).
+//! VirtEngine's own pallets are added here as they land.
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_utility, Utility]
+	[pallet_sudo, Sudo]
+);
