@@ -147,6 +147,8 @@ pub fn run() -> Result<()> {
 		Some(Subcommand::Benchmark(cmd)) => match cmd {
 			#[cfg(feature = "runtime-benchmarks")]
 			frame_benchmarking_cli::BenchmarkCmd::Pallet(cmd) => {
+				// This command runs without a runner: set up logging so failures say why.
+				sc_cli::LoggerBuilder::new("").init()?;
 				let chain =
 					cmd.shared_params.chain.as_ref().map(|c| cli.load_spec(c)).transpose()?;
 				// The benchmark runner brings Substrate's and the benchmarking host functions.

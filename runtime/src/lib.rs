@@ -22,6 +22,7 @@ mod benchmarks;
 pub use apis::RuntimeApi;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod weights;
 
 use alloc::{borrow::Cow, vec::Vec};
 use frame_support::weights::{
@@ -207,6 +208,10 @@ mod runtime {
 	pub type CumulusXcm = cumulus_pallet_xcm;
 	#[runtime::pallet_index(33)]
 	pub type MessageQueue = pallet_message_queue;
+
+	// VirtEngine.
+	#[runtime::pallet_index(40)]
+	pub type Encryption = pallet_encryption;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -132,3 +132,25 @@ fn xcm_calls_are_closed_to_users_until_benchmarked() {
 		assert!(send.dispatch(RuntimeOrigin::root()).is_ok(), "root still may");
 	});
 }
+
+#[test]
+fn envelope_keys_register_with_a_held_deposit() {
+	use frame_support::traits::fungible::InspectHold;
+	preset_state("development").execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let public = virtengine_envelope::kdf::public_key(&[42; 32]);
+		let register = RuntimeCall::Encryption(pallet_encryption::Call::register_key { public });
+		assert!(register.get_dispatch_info().call_weight.ref_time() > 0, "benchmarked weight");
+		assert!(register.dispatch(RuntimeOrigin::signed(alice.clone())).is_ok());
+		let deposit = virtengine_runtime::Encryption::key_deposit();
+		assert!(deposit > 10 * virtengine_runtime::MILLI_VE && deposit < VE / 10, "{deposit}");
+		let reason = virtengine_runtime::RuntimeHoldReason::Encryption(
+			pallet_encryption::HoldReason::KeyDeposit,
+		);
+		assert_eq!(Balances::balance_on_hold(&reason, &alice), deposit);
+		assert_eq!(
+			virtengine_runtime::Encryption::active_key(&alice).map(|(_, p)| p),
+			Some(public)
+		);
+	});
+}

@@ -2,6 +2,7 @@
 
 mod collation;
 mod cumulus;
+mod encryption;
 mod monetary;
 pub mod xcm_config;
 
