@@ -174,12 +174,13 @@ pub fn run() -> Result<()> {
 			runner.run_node_until_exit(|config| async move {
 				check_rpc_ports(&config)?;
 
+				let para_id = para_id_of(&config)?;
 				if let Some(block_time) = cli.dev_block_time() {
 					info!("🧪 Dev chain: a block every {block_time} ms, no relay chain");
-					return service::start_dev_node(config, block_time).map_err(Into::into);
+					return service::start_dev_node(config, para_id, block_time)
+						.map_err(Into::into);
 				}
 
-				let para_id = para_id_of(&config)?;
 				let polkadot_cli = RelayChainCli::new(&config, cli.relay_chain_args.iter());
 				let hwbench = (!cli.no_hardware_benchmarks)
 					.then(|| {

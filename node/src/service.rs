@@ -407,6 +407,7 @@ pub async fn start_parachain_node<Net: NetworkBackend<Block, Hash>>(
 /// runs parachain runtimes.
 pub fn start_dev_node(
 	mut config: Configuration,
+	para_id: ParaId,
 	block_time_ms: u64,
 ) -> sc_service::error::Result<TaskManager> {
 	let PartialComponents {
@@ -419,10 +420,6 @@ pub fn start_dev_node(
 		transaction_pool,
 		other: (_, mut telemetry, _),
 	} = new_partial(&config)?;
-
-	let para_id = crate::chain_spec::Extensions::try_get(&*config.chain_spec)
-		.map(|e| ParaId::from(e.para_id))
-		.ok_or("the chain spec has no parachain extensions (relay_chain, para_id)")?;
 
 	// A dev chain talks to nobody.
 	config.network.default_peers_set.in_peers = 0;

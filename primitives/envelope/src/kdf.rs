@@ -13,9 +13,6 @@ use zeroize::Zeroizing;
 
 use crate::Error;
 
-/// The X25519 base point (u = 9).
-pub const BASEPOINT: [u8; 32] = x25519_dalek::X25519_BASEPOINT_BYTES;
-
 /// The X25519 public key of a secret key. Goes through the Edwards base-point table (with the
 /// `std` feature), several times faster than a Montgomery ladder on the base point.
 pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {

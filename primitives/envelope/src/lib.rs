@@ -134,18 +134,25 @@ impl Envelope {
 	/// every other field, the signer's scheme and public key included. Changing any byte of any
 	/// field changes it.
 	pub fn signing_hash(&self) -> [u8; 32] {
-		signing_hash(
+		let mut data = Vec::with_capacity(SIGNATURE_DOMAIN.len() + self.ciphertext.len() + 256);
+		data.extend_from_slice(SIGNATURE_DOMAIN);
+		(
 			self.version,
 			self.algorithm,
 			&self.ephemeral_public,
 			&self.recipients,
 			&self.payload_nonce,
+		)
+			.encode_to(&mut data);
+		(
 			&self.ciphertext,
 			&self.content_type,
 			self.created_at,
 			self.sender.scheme,
 			&self.sender.public,
 		)
+			.encode_to(&mut data);
+		sp_io::hashing::blake2_256(&data)
 	}
 
 	/// The key ids of the recipients, in envelope order.
@@ -157,26 +164,6 @@ impl Envelope {
 	pub fn hash(&self) -> [u8; 32] {
 		sp_io::hashing::blake2_256(&self.encode())
 	}
-}
-
-#[allow(clippy::too_many_arguments)]
-fn signing_hash(
-	version: u8,
-	algorithm: u8,
-	ephemeral_public: &[u8; 32],
-	recipients: &[Recipient],
-	payload_nonce: &[u8; NONCE_LEN],
-	ciphertext: &[u8],
-	content_type: &[u8],
-	created_at: u64,
-	scheme: u8,
-	public: &[u8; 32],
-) -> [u8; 32] {
-	let mut data = Vec::with_capacity(SIGNATURE_DOMAIN.len() + ciphertext.len() + 256);
-	data.extend_from_slice(SIGNATURE_DOMAIN);
-	(version, algorithm, ephemeral_public, recipients, payload_nonce).encode_to(&mut data);
-	(ciphertext, content_type, created_at, scheme, public).encode_to(&mut data);
-	sp_io::hashing::blake2_256(&data)
 }
 
 /// A clamped scalar (a multiple of the cofactor) to test public keys with: the result of

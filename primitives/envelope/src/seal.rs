@@ -12,7 +12,7 @@ use xsalsa20poly1305::{
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{
-	key_id, signing_hash, Envelope, Error, KeyId, Limits, Recipient, SenderSignature,
+	key_id, Envelope, Error, KeyId, Limits, Recipient, SenderSignature,
 	ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519,
 	TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
@@ -174,19 +174,7 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 	let mut nonce_bytes = [0u8; NONCE_LEN];
 	nonce_bytes.copy_from_slice(&payload_nonce);
 	let ephemeral_public = crate::kdf::public_key(&ephemeral);
-	let hash = signing_hash(
-		VERSION_1,
-		ALGORITHM_X25519_XSALSA20_POLY1305,
-		&ephemeral_public,
-		&entries,
-		&nonce_bytes,
-		&ciphertext,
-		content_type,
-		created_at,
-		sender.scheme(),
-		&sender.public(),
-	);
-	Ok(Envelope {
+	let mut envelope = Envelope {
 		version: VERSION_1,
 		algorithm: ALGORITHM_X25519_XSALSA20_POLY1305,
 		ephemeral_public,
@@ -198,7 +186,10 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 		sender: SenderSignature {
 			scheme: sender.scheme(),
 			public: sender.public(),
-			signature: sender.sign(&hash),
+			signature: [0u8; 64],
 		},
-	})
+	};
+	// The signature covers every other field, the signer's scheme and key included.
+	envelope.sender.signature = sender.sign(&envelope.signing_hash());
+	Ok(envelope)
 }
