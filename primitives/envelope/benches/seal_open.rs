@@ -67,8 +67,13 @@ fn main() {
 
 	let mut label = String::new();
 	let mut rows = Vec::new();
+	// `BENCH_CASE="1 KiB/10"` runs one case only (for profiling).
+	let only = std::env::var("BENCH_CASE").ok();
 	for (size, size_label) in SIZES {
 		for n in RECIPIENTS {
+			if only.as_ref().is_some_and(|case| *case != format!("{size_label}/{n}")) {
+				continue;
+			}
 			let keys: Vec<_> =
 				(0..n).map(|i| RecipientSecret::from_bytes([i as u8 + 1; 32])).collect();
 			let publics: Vec<_> = keys.iter().map(RecipientSecret::public).collect();
@@ -104,6 +109,10 @@ fn main() {
 
 	println!(
 		"envelope throughput (MiB/s, median of {rounds} interleaved rounds): this crate vs {label}"
+	);
+	println!(
+		"salsa20 keystream: {}",
+		if virtengine_envelope::secretbox::accelerated() { "AVX2 kernel" } else { "portable" }
 	);
 	println!(
 		"{:>6} {:>3} | {:>10} {:>10} {:>6} | {:>10} {:>10} {:>6}",

@@ -11,6 +11,7 @@ pub mod kdf;
 mod open;
 #[cfg(feature = "std")]
 mod seal;
+pub mod secretbox;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

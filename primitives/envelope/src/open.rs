@@ -2,14 +2,10 @@
 //! `verify_structure` and `verify_sender` run in the runtime.
 
 use alloc::vec::Vec;
-use xsalsa20poly1305::{
-	aead::{generic_array::GenericArray, AeadInPlace, KeyInit},
-	XSalsa20Poly1305,
-};
 use zeroize::Zeroizing;
 
 use crate::{
-	is_small_order, key_id, Envelope, Error, Limits, ALGORITHM_X25519_XSALSA20_POLY1305,
+	is_small_order, secretbox, key_id, Envelope, Error, Limits, ALGORITHM_X25519_XSALSA20_POLY1305,
 	DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
 
@@ -104,6 +100,11 @@ pub fn verify_sender(envelope: &Envelope) -> Result<(), Error> {
 	}
 }
 
+/// A fixed-size view of a slice whose length `check_format` already checked.
+fn array<const N: usize>(bytes: &[u8]) -> Result<&[u8; N], Error> {
+	bytes.try_into().map_err(|_| Error::Tampered)
+}
+
 /// Opens an envelope with a recipient's X25519 secret key: checks its format and the sender's
 /// signature, finds the recipient's entry, unwraps the data key and decrypts the payload.
 pub fn open(envelope: &Envelope, recipient_secret: &[u8; 32]) -> Result<Vec<u8>, Error> {
@@ -119,24 +120,10 @@ pub fn open(envelope: &Envelope, recipient_secret: &[u8; 32]) -> Result<Vec<u8>,
 	let box_key = crate::kdf::box_key(recipient_secret, &envelope.ephemeral_public)?;
 	let mut data_key = Zeroizing::new([0u8; DATA_KEY_LEN]);
 	data_key.copy_from_slice(boxed_key);
-	XSalsa20Poly1305::new(GenericArray::from_slice(&box_key[..]))
-		.decrypt_in_place_detached(
-			GenericArray::from_slice(nonce),
-			b"",
-			&mut data_key[..],
-			GenericArray::from_slice(tag),
-		)
-		.map_err(|_| Error::Tampered)?;
+	secretbox::open_detached(&box_key, array(nonce)?, &mut data_key[..], array(tag)?)?;
 
 	let (tag, ciphertext) = envelope.ciphertext.split_at(TAG_LEN);
 	let mut plaintext = ciphertext.to_vec();
-	XSalsa20Poly1305::new(GenericArray::from_slice(&data_key[..]))
-		.decrypt_in_place_detached(
-			GenericArray::from_slice(&envelope.payload_nonce),
-			b"",
-			&mut plaintext,
-			GenericArray::from_slice(tag),
-		)
-		.map_err(|_| Error::Tampered)?;
+	secretbox::open_detached(&data_key, &envelope.payload_nonce, &mut plaintext, array(tag)?)?;
 	Ok(plaintext)
 }

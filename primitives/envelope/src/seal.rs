@@ -1,18 +1,11 @@
 //! Sealing envelopes (clients only: it needs randomness and the sender's secret key).
 
 use sp_core::Pair;
-use xsalsa20poly1305::{
-	aead::{
-		generic_array::GenericArray,
-		rand_core::{CryptoRng, RngCore},
-		AeadInPlace, KeyInit, OsRng,
-	},
-	XSalsa20Poly1305,
-};
+use rand_core::{CryptoRng, OsRng, RngCore};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{
-	key_id, Envelope, Error, KeyId, Limits, Recipient, SenderSignature,
+	key_id, secretbox, Envelope, Error, KeyId, Limits, Recipient, SenderSignature,
 	ALGORITHM_X25519_XSALSA20_POLY1305, DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519,
 	TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
@@ -143,27 +136,25 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 
 	let mut ephemeral = Zeroizing::new([0u8; 32]);
 	rng.fill_bytes(&mut ephemeral[..]);
-	let data_key = Zeroizing::new(XSalsa20Poly1305::generate_key(&mut *rng));
-	let payload_nonce = XSalsa20Poly1305::generate_nonce(&mut *rng);
+	let mut data_key = Zeroizing::new([0u8; DATA_KEY_LEN]);
+	rng.fill_bytes(&mut data_key[..]);
+	let mut payload_nonce = [0u8; NONCE_LEN];
+	rng.fill_bytes(&mut payload_nonce);
 
 	let mut ciphertext = Vec::with_capacity(ciphertext_len);
 	ciphertext.extend_from_slice(&[0u8; TAG_LEN]);
 	ciphertext.extend_from_slice(plaintext);
-	let tag = XSalsa20Poly1305::new(&data_key)
-		.encrypt_in_place_detached(&payload_nonce, b"", &mut ciphertext[TAG_LEN..])
-		.map_err(|_| Error::TooLarge { max: limits.max_ciphertext, actual: ciphertext_len })?;
+	let tag = secretbox::seal_detached(&data_key, &payload_nonce, &mut ciphertext[TAG_LEN..]);
 	ciphertext[..TAG_LEN].copy_from_slice(&tag);
 
 	let mut entries = Vec::with_capacity(recipients.len());
 	for (public, id) in recipients.iter().zip(ids) {
 		// A small-order recipient key fails here, as in libsodium.
 		let box_key = crate::kdf::box_key(&ephemeral, public)?;
-		let nonce = XSalsa20Poly1305::generate_nonce(&mut *rng);
-		let mut boxed = Zeroizing::new([0u8; DATA_KEY_LEN]);
-		boxed.copy_from_slice(&data_key);
-		let tag = XSalsa20Poly1305::new(GenericArray::from_slice(&box_key[..]))
-			.encrypt_in_place_detached(&nonce, b"", &mut boxed[..])
-			.map_err(|_| Error::Tampered)?;
+		let mut nonce = [0u8; NONCE_LEN];
+		rng.fill_bytes(&mut nonce);
+		let mut boxed = Zeroizing::new(*data_key);
+		let tag = secretbox::seal_detached(&box_key, &nonce, &mut boxed[..]);
 		let mut wrapped_key = Vec::with_capacity(WRAPPED_KEY_LEN);
 		wrapped_key.extend_from_slice(&nonce);
 		wrapped_key.extend_from_slice(&tag);
@@ -171,15 +162,13 @@ pub fn seal_with_rng<R: RngCore + CryptoRng>(
 		entries.push(Recipient { key_id: id, wrapped_key });
 	}
 
-	let mut nonce_bytes = [0u8; NONCE_LEN];
-	nonce_bytes.copy_from_slice(&payload_nonce);
 	let ephemeral_public = crate::kdf::public_key(&ephemeral);
 	let mut envelope = Envelope {
 		version: VERSION_1,
 		algorithm: ALGORITHM_X25519_XSALSA20_POLY1305,
 		ephemeral_public,
 		recipients: entries,
-		payload_nonce: nonce_bytes,
+		payload_nonce,
 		ciphertext,
 		content_type: content_type.to_vec(),
 		created_at,

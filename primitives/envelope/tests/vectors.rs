@@ -72,6 +72,19 @@ fn libsodium_crypto_secretbox_vector() {
 }
 
 #[test]
+fn libsodium_vectors_through_the_envelope_secretbox() {
+	use virtengine_envelope::{kdf, secretbox};
+	let key = kdf::box_key(&a32(ALICE_SK), &a32(BOB_PK)).expect("contributory");
+	assert_eq!(hex::encode(&key[..]), SHARED_KEY);
+	let nonce: [u8; 24] = h(NONCE).try_into().expect("24 bytes");
+	let mut buffer = h(MESSAGE);
+	let tag = secretbox::seal_detached(&key, &nonce, &mut buffer);
+	assert_eq!(hex::encode([&tag[..], &buffer].concat()), EXPECTED);
+	secretbox::open_detached(&key, &nonce, &mut buffer, &tag).expect("opens");
+	assert_eq!(buffer, h(MESSAGE));
+}
+
+#[test]
 fn libsodium_small_order_point_is_refused() {
 	assert!(virtengine_envelope::is_small_order(&a32(SMALL_ORDER_P)));
 	assert!(!virtengine_envelope::is_small_order(&a32(BOB_PK)));
