@@ -8,7 +8,7 @@ use std::{
 };
 
 use clap::{Subcommand, ValueEnum};
-use sp_core::Pair;
+use sp_core::{crypto::Ss58Codec, Pair};
 use virtengine_envelope::{open, seal, Envelope, Limits, RecipientSecret, SenderKey};
 
 /// What can go wrong, in words a user can act on.
@@ -57,6 +57,18 @@ pub enum Error {
 	/// Sealing failed.
 	#[error("cannot seal: {0}")]
 	Seal(virtengine_envelope::Error),
+	/// Talking to the node failed.
+	#[error(transparent)]
+	Chain(#[from] virtengine_client::Error),
+	/// An account argument is malformed.
+	#[error("{0}")]
+	BadAccount(String),
+	/// `--to-account` without `--rpc`.
+	#[error("--to-account needs --rpc <url> (the node to read registered keys from)")]
+	NeedsRpc,
+	/// Neither `--to` nor `--to-account`.
+	#[error("no recipient: give --to <key> or --to-account <address>")]
+	NoRecipient,
 }
 
 /// Signature schemes of the sender's account key.
@@ -77,11 +89,42 @@ pub enum Command {
 		#[arg(long, short)]
 		out: PathBuf,
 	},
+	/// Register a recipient key on chain for your account (or, with --rotate, replace your
+	/// active key), holding the key deposit. Waits until a block includes it.
+	Register {
+		/// The key file (from `keygen`) whose public key to register.
+		#[arg(long)]
+		key: PathBuf,
+		/// Your account's secret URI or seed (sr25519, e.g. `//Alice` on a dev chain).
+		#[arg(long)]
+		from: String,
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Replace the account's active key (the old one is retired).
+		#[arg(long)]
+		rotate: bool,
+	},
+	/// Show an account's active registered key.
+	Lookup {
+		/// The account (SS58 address or 0x-prefixed hex id).
+		account: String,
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+	},
 	/// Seal a file for one or more recipients, signed by your account key.
 	Seal {
 		/// A recipient: a hex X25519 public key, or a key file. Repeat for more recipients.
-		#[arg(long = "to", required = true)]
+		#[arg(long = "to")]
 		to: Vec<String>,
+		/// A recipient account: its active key registered on chain (read through --rpc) is
+		/// used. Repeat for more.
+		#[arg(long = "to-account")]
+		to_account: Vec<String>,
+		/// The node to read registered keys from (needed with --to-account).
+		#[arg(long)]
+		rpc: Option<String>,
 		/// Your account's secret URI or seed (e.g. `//Alice` on a dev chain).
 		#[arg(long)]
 		from: String,
@@ -183,9 +226,52 @@ pub fn run(command: Command) -> Result<(), Error> {
 			);
 			Ok(())
 		},
-		Command::Seal { to, from, scheme, content_type, input, out } => {
-			let recipients =
+		Command::Register { key, from, rpc, rotate } => {
+			let key = load_key(&key)?;
+			let signer = sp_core::sr25519::Pair::from_string(&from, None)
+				.map_err(|_| Error::BadSender(Scheme::Sr25519))?;
+			let client = virtengine_client::Client::new(&rpc)?;
+			let call = if rotate {
+				virtengine_client::encryption::rotate_key(key.public())
+			} else {
+				virtengine_client::encryption::register_key(key.public())
+			};
+			let included = client.submit(&signer, call, |step| eprintln!("{step}"))?;
+			println!(
+				"registered key {} for {} in block #{}",
+				hex::encode(key.key_id()),
+				signer.public().to_ss58check(),
+				included.block_number
+			);
+			Ok(())
+		},
+		Command::Lookup { account, rpc } => {
+			let who = virtengine_client::parse_account(&account).map_err(Error::BadAccount)?;
+			let client = virtengine_client::Client::new(&rpc)?;
+			let key = client.active_encryption_key(&who)?;
+			println!(
+				"public key {}\nkey id     {}\nversion    {}",
+				hex::encode(key.public),
+				hex::encode(virtengine_envelope::key_id(&key.public)),
+				key.version
+			);
+			Ok(())
+		},
+		Command::Seal { to, to_account, rpc, from, scheme, content_type, input, out } => {
+			let mut recipients =
 				to.iter().map(|r| recipient_public(r)).collect::<Result<Vec<_>, _>>()?;
+			if !to_account.is_empty() {
+				let client =
+					virtengine_client::Client::new(rpc.as_deref().ok_or(Error::NeedsRpc)?)?;
+				for account in &to_account {
+					let who =
+						virtengine_client::parse_account(account).map_err(Error::BadAccount)?;
+					recipients.push(client.active_encryption_key(&who)?.public);
+				}
+			}
+			if recipients.is_empty() {
+				return Err(Error::NoRecipient);
+			}
 			let sender = match scheme {
 				Scheme::Sr25519 => {
 					sp_core::sr25519::Pair::from_string(&from, None).map(SenderKey::Sr25519)

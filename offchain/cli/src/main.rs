@@ -1,32 +1,10 @@
-//! `virtengine`: the VirtEngine command-line client.
-//!
-//! `virtengine envelope keygen|seal|open` creates recipient keys and seals and opens envelopes.
+//! `virtengine`: the VirtEngine command-line client. The commands live in the library, so the
+//! end-to-end tests run exactly what a user runs.
 
-mod envelope;
-
-use clap::{Parser, Subcommand};
-
-/// The VirtEngine command-line client.
-#[derive(Parser)]
-#[command(version, about, propagate_version = true)]
-struct Cli {
-	#[command(subcommand)]
-	command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-	/// Encrypted envelopes: make a recipient key, seal a file, open an envelope.
-	#[command(subcommand)]
-	Envelope(envelope::Command),
-}
+use clap::Parser;
 
 fn main() {
-	let cli = Cli::parse();
-	let result = match cli.command {
-		Command::Envelope(command) => envelope::run(command),
-	};
-	if let Err(e) = result {
+	if let Err(e) = virtengine_cli::run(virtengine_cli::Cli::parse()) {
 		eprintln!("error: {e}");
 		std::process::exit(1);
 	}

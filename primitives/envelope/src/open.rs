@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use zeroize::Zeroizing;
 
 use crate::{
-	is_small_order, secretbox, key_id, Envelope, Error, Limits, ALGORITHM_X25519_XSALSA20_POLY1305,
+	is_small_order, key_id, secretbox, Envelope, Error, Limits, ALGORITHM_X25519_XSALSA20_POLY1305,
 	DATA_KEY_LEN, NONCE_LEN, SCHEME_ED25519, SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
 

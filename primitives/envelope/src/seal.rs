@@ -1,7 +1,7 @@
 //! Sealing envelopes (clients only: it needs randomness and the sender's secret key).
 
-use sp_core::Pair;
 use rand_core::{CryptoRng, OsRng, RngCore};
+use sp_core::Pair;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{

@@ -48,7 +48,12 @@ fn init(
 }
 
 /// XORs the keystream into `data`, which starts at keystream byte 32 (just after the MAC key).
-fn apply_keystream(subkey: &[u8; 32], nonce: &[u8; NONCE_LEN], cipher: &mut Salsa20, data: &mut [u8]) {
+fn apply_keystream(
+	subkey: &[u8; 32],
+	nonce: &[u8; NONCE_LEN],
+	cipher: &mut Salsa20,
+	data: &mut [u8],
+) {
 	// The rest of block 0.
 	let head = data.len().min(BLOCK - 32);
 	let (first, rest) = data.split_at_mut(head);
@@ -138,7 +143,8 @@ mod simd {
 		input[7] = word(&nonce[20..]);
 		let mut done = 0;
 		for chunk in data.chunks_exact_mut(CHUNK) {
-			let chunk: &mut [u8; CHUNK] = chunk.try_into().expect("chunks_exact yields CHUNK bytes");
+			let chunk: &mut [u8; CHUNK] =
+				chunk.try_into().expect("chunks_exact yields CHUNK bytes");
 			// SAFETY: `available()` confirmed the CPU supports AVX2.
 			unsafe { xor_chunk(&input, counter, chunk) };
 			counter = counter.wrapping_add(8);

@@ -1,0 +1,156 @@
+//! End to end on a dev node: `virtengine envelope` registers a recipient key on chain, seals a
+//! file to an *account* (its registered key read over RPC), the account's key opens it, other
+//! keys do not; after a rotation only the new key opens new envelopes. Every command runs through
+//! the CLI's own code (`virtengine_cli::run_args`), as a user types it.
+
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use common::{free_port, Node};
+use sp_core::crypto::Ss58Codec;
+use sp_keyring::Sr25519Keyring;
+
+struct Dir(PathBuf);
+
+impl Dir {
+	fn new() -> Dir {
+		let dir = std::env::temp_dir().join(format!("ve-envelope-e2e-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).expect("temp dir");
+		Dir(dir)
+	}
+
+	fn path(&self, name: &str) -> String {
+		self.0.join(name).to_str().expect("utf-8").to_string()
+	}
+}
+
+impl Drop for Dir {
+	fn drop(&mut self) {
+		let _ = std::fs::remove_dir_all(&self.0);
+	}
+}
+
+fn cli(args: &[&str]) -> Result<(), String> {
+	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
+		.map_err(|e| e.to_string())
+}
+
+fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
+	node.client()
+		.storage_value::<frame_system::AccountInfo<u32, pallet_balances::AccountData<u128>>>(
+			&frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(
+				who.to_account_id(),
+			),
+			"account info",
+		)
+		.expect("storage")
+		.expect("account")
+		.data
+		.reserved
+}
+
+#[test]
+fn seal_to_an_account_through_its_registered_key() {
+	let node = Node::start_dev(1_000);
+	node.wait_for_block(1, Duration::from_secs(240));
+	let rpc = node.rpc_url();
+	let dir = Dir::new();
+	let bob = Sr25519Keyring::Bob.to_account_id().to_ss58check();
+	let (key1, key2, carol_key) = (dir.path("bob1.key"), dir.path("bob2.key"), dir.path("c.key"));
+	for key in [&key1, &key2, &carol_key] {
+		cli(&["envelope", "keygen", "--out", key]).expect("keygen");
+	}
+	let secret = dir.path("secret.txt");
+	std::fs::write(&secret, b"lease access: ssh ve@10.0.0.7 -p 2222\n".repeat(40)).expect("write");
+	let sealed = dir.path("sealed.json");
+	let opened = dir.path("opened.txt");
+	let seal_to_bob = |out: &str| {
+		cli(&[
+			"envelope",
+			"seal",
+			"--to-account",
+			&bob,
+			"--rpc",
+			&rpc,
+			"--from",
+			"//Alice",
+			"--in",
+			&secret,
+			"--out",
+			out,
+		])
+	};
+
+	// Before registration: a clear error, nothing written.
+	let err = cli(&["envelope", "lookup", &bob, "--rpc", &rpc]).expect_err("no key yet");
+	assert!(err.contains("has no registered encryption key"), "{err}");
+	let err = seal_to_bob(&sealed).expect_err("no key yet");
+	assert!(err.contains("has no registered encryption key"), "{err}");
+	assert!(!std::path::Path::new(&sealed).exists());
+
+	// Register: the deposit is held.
+	let held_before = reserved(&node, &Sr25519Keyring::Bob);
+	cli(&["envelope", "register", "--key", &key1, "--from", "//Bob", "--rpc", &rpc])
+		.expect("register");
+	assert!(reserved(&node, &Sr25519Keyring::Bob) > held_before, "a deposit is held");
+	cli(&["envelope", "lookup", &bob, "--rpc", &rpc]).expect("lookup");
+
+	// Seal to the account; Bob's key opens it, Carol's does not.
+	seal_to_bob(&sealed).expect("seal to account");
+	cli(&["envelope", "open", "--key", &key1, "--in", &sealed, "--out", &opened]).expect("open");
+	assert_eq!(std::fs::read(&opened).expect("read"), std::fs::read(&secret).expect("read"));
+	let err = cli(&["envelope", "open", "--key", &carol_key, "--in", &sealed])
+		.expect_err("not a recipient");
+	assert!(err.contains("is not a recipient"), "{err}");
+
+	// The same key twice is refused by the runtime, by name.
+	let err = cli(&["envelope", "register", "--key", &key1, "--from", "//Bob", "--rpc", &rpc])
+		.expect_err("already registered");
+	assert!(err.contains("Encryption("), "a named runtime error: {err}");
+
+	// Rotate: new envelopes go to the new key only.
+	cli(&["envelope", "register", "--rotate", "--key", &key2, "--from", "//Bob", "--rpc", &rpc])
+		.expect("rotate");
+	let sealed2 = dir.path("sealed2.json");
+	seal_to_bob(&sealed2).expect("seal after rotation");
+	let err = cli(&["envelope", "open", "--key", &key1, "--in", &sealed2])
+		.expect_err("retired key is not a recipient");
+	assert!(err.contains("is not a recipient"), "{err}");
+	cli(&["envelope", "open", "--key", &key2, "--in", &sealed2, "--out", &opened])
+		.expect("open with the new key");
+	assert_eq!(std::fs::read(&opened).expect("read"), std::fs::read(&secret).expect("read"));
+
+	// No node at the address: a clear error.
+	let nowhere = format!("http://127.0.0.1:{}", free_port());
+	let err = cli(&[
+		"envelope",
+		"seal",
+		"--to-account",
+		&bob,
+		"--rpc",
+		&nowhere,
+		"--from",
+		"//Alice",
+		"--in",
+		&secret,
+	])
+	.expect_err("no node");
+	assert!(err.contains("cannot reach a node"), "{err}");
+	// A malformed account.
+	let err = cli(&[
+		"envelope",
+		"seal",
+		"--to-account",
+		"5NotAnAddress",
+		"--rpc",
+		&rpc,
+		"--from",
+		"//Alice",
+		"--in",
+		&secret,
+	])
+	.expect_err("bad account");
+	assert!(err.contains("is not an SS58 address"), "{err}");
+}

@@ -1,0 +1,40 @@
+//! `virtengine`: the VirtEngine command-line client.
+//!
+//! `virtengine envelope keygen|register|lookup|seal|open` creates recipient keys, registers them
+//! on chain, and seals and opens envelopes, to keys or to accounts' registered keys.
+
+pub mod envelope;
+
+use clap::{Parser, Subcommand};
+
+/// The VirtEngine command-line client.
+#[derive(Parser)]
+#[command(name = "virtengine", version, about, propagate_version = true)]
+pub struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Encrypted envelopes: make a recipient key, seal a file, open an envelope.
+	#[command(subcommand)]
+	Envelope(envelope::Command),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+	match cli.command {
+		Command::Envelope(command) => envelope::run(command)?,
+	}
+	Ok(())
+}
+
+/// Parses `args` (the program name first) as the command line and runs it, as `main` does.
+pub fn run_args<I, T>(args: I) -> Result<(), Box<dyn std::error::Error>>
+where
+	I: IntoIterator<Item = T>,
+	T: Into<std::ffi::OsString> + Clone,
+{
+	run(Cli::try_parse_from(args)?)
+}
