@@ -5,32 +5,11 @@
 
 mod common;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use common::{free_port, Node};
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
-
-struct Dir(PathBuf);
-
-impl Dir {
-	fn new() -> Dir {
-		let dir = std::env::temp_dir().join(format!("ve-envelope-e2e-{}", std::process::id()));
-		let _ = std::fs::remove_dir_all(&dir);
-		std::fs::create_dir_all(&dir).expect("temp dir");
-		Dir(dir)
-	}
-
-	fn path(&self, name: &str) -> String {
-		self.0.join(name).to_str().expect("utf-8").to_string()
-	}
-}
-
-impl Drop for Dir {
-	fn drop(&mut self) {
-		let _ = std::fs::remove_dir_all(&self.0);
-	}
-}
 
 fn cli(args: &[&str]) -> Result<(), String> {
 	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
@@ -56,16 +35,17 @@ fn seal_to_an_account_through_its_registered_key() {
 	let node = Node::start_dev(1_000);
 	node.wait_for_block(1, Duration::from_secs(240));
 	let rpc = node.rpc_url();
-	let dir = Dir::new();
+	let dir = tempfile::tempdir().expect("temp dir");
+	let file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
 	let bob = Sr25519Keyring::Bob.to_account_id().to_ss58check();
-	let (key1, key2, carol_key) = (dir.path("bob1.key"), dir.path("bob2.key"), dir.path("c.key"));
+	let (key1, key2, carol_key) = (file("bob1.key"), file("bob2.key"), file("c.key"));
 	for key in [&key1, &key2, &carol_key] {
 		cli(&["envelope", "keygen", "--out", key]).expect("keygen");
 	}
-	let secret = dir.path("secret.txt");
+	let secret = file("secret.txt");
 	std::fs::write(&secret, b"lease access: ssh ve@10.0.0.7 -p 2222\n".repeat(40)).expect("write");
-	let sealed = dir.path("sealed.json");
-	let opened = dir.path("opened.txt");
+	let sealed = file("sealed.json");
+	let opened = file("opened.txt");
 	let seal_to_bob = |out: &str| {
 		cli(&[
 			"envelope",
@@ -113,7 +93,7 @@ fn seal_to_an_account_through_its_registered_key() {
 	// Rotate: new envelopes go to the new key only.
 	cli(&["envelope", "register", "--rotate", "--key", &key2, "--from", "//Bob", "--rpc", &rpc])
 		.expect("rotate");
-	let sealed2 = dir.path("sealed2.json");
+	let sealed2 = file("sealed2.json");
 	seal_to_bob(&sealed2).expect("seal after rotation");
 	let err = cli(&["envelope", "open", "--key", &key1, "--in", &sealed2])
 		.expect_err("retired key is not a recipient");

@@ -1,27 +1,6 @@
 //! The `virtengine envelope` commands, run as a user runs them.
 
-use std::{path::PathBuf, process::Command};
-
-struct Dir(PathBuf);
-
-impl Dir {
-	fn new(name: &str) -> Dir {
-		let dir = std::env::temp_dir().join(format!("ve-cli-{name}-{}", std::process::id()));
-		let _ = std::fs::remove_dir_all(&dir);
-		std::fs::create_dir_all(&dir).expect("temp dir");
-		Dir(dir)
-	}
-
-	fn path(&self, file: &str) -> String {
-		self.0.join(file).to_str().expect("utf-8").to_string()
-	}
-}
-
-impl Drop for Dir {
-	fn drop(&mut self) {
-		let _ = std::fs::remove_dir_all(&self.0);
-	}
-}
+use std::process::Command;
 
 fn virtengine(args: &[&str]) -> (bool, String, String) {
 	let out = Command::new(env!("CARGO_BIN_EXE_virtengine")).args(args).output().expect("run");
@@ -34,8 +13,9 @@ fn virtengine(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn keygen_seal_open_and_the_errors_a_user_meets() {
-	let dir = Dir::new("roundtrip");
-	let (alice_key, bob_key) = (dir.path("alice.key"), dir.path("bob.key"));
+	let dir = tempfile::tempdir().expect("temp dir");
+	let file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+	let (alice_key, bob_key) = (file("alice.key"), file("bob.key"));
 	assert!(virtengine(&["envelope", "keygen", "--out", &alice_key]).0);
 	assert!(virtengine(&["envelope", "keygen", "--out", &bob_key]).0);
 	#[cfg(unix)]
@@ -45,9 +25,9 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 		assert_eq!(mode & 0o777, 0o600, "key files are private");
 	}
 
-	let plain = dir.path("order.txt");
+	let plain = file("order.txt");
 	std::fs::write(&plain, b"4 vCPU, 16 GiB, region eu-west").expect("write");
-	let sealed = dir.path("order.envelope.json");
+	let sealed = file("order.envelope.json");
 	let (ok, _, err) = virtengine(&[
 		"envelope",
 		"seal",
@@ -64,7 +44,7 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	]);
 	assert!(ok, "{err}");
 
-	let opened = dir.path("opened.txt");
+	let opened = file("opened.txt");
 	let (ok, _, err) =
 		virtengine(&["envelope", "open", "--key", &alice_key, "--in", &sealed, "--out", &opened]);
 	assert!(ok, "{err}");
@@ -81,7 +61,7 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	let ciphertext = json["ciphertext"].as_str().expect("ciphertext").to_string();
 	let mut damaged = ciphertext.clone().into_bytes();
 	damaged[10] = if damaged[10] == b'0' { b'1' } else { b'0' };
-	let damaged_file = dir.path("damaged.json");
+	let damaged_file = file("damaged.json");
 	std::fs::write(
 		&damaged_file,
 		text.replace(&ciphertext, std::str::from_utf8(&damaged).expect("hex")),
