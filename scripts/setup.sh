@@ -26,7 +26,9 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # --- 1. Debian packages -------------------------------------------------------------------------
 # clang + libclang-dev: RocksDB (pulled in by the cumulus relay-chain client) is C++ built via bindgen.
 # libssl-dev + pkg-config: litep2p's WebRTC transport links OpenSSL.
-packages=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev libssl-dev pkg-config)
+# fonts-ocr-b: the identity pipeline's tests render synthetic documents with an MRZ in OCR-B.
+packages=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev libssl-dev pkg-config
+	fonts-ocr-b)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

