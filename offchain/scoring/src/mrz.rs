@@ -169,6 +169,22 @@ fn date(field: &str, birth: bool, today: &Date) -> Option<Date> {
 	Date::new(year, month, day)
 }
 
+/// Undoes digit-for-letter confusions in a field that must be alphabetic (states, names).
+fn alphabetic(field: &str) -> String {
+	field
+		.chars()
+		.map(|c| match c {
+			'0' => 'O',
+			'1' => 'I',
+			'2' => 'Z',
+			'5' => 'S',
+			'6' => 'G',
+			'8' => 'B',
+			c => c,
+		})
+		.collect()
+}
+
 fn clean(field: &str) -> String {
 	field.trim_end_matches('<').replace('<', " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -188,17 +204,41 @@ fn sex(c: u8) -> char {
 	}
 }
 
-/// Normalises one OCR'd line to MRZ characters: upper case, no spaces, the usual look-alikes of
-/// the filler (`«`, `‹`, `(`, `[`) as `<`. `None` if anything else remains.
+/// One OCR'd character as the MRZ character it looks like: full-width forms (the PP-OCR
+/// dictionary has them) folded to ASCII, Cyrillic and Greek capitals that are drawn like Latin
+/// ones mapped to those, the filler's look-alikes to `<`, lower case to upper.
+pub fn fold_char(c: char) -> char {
+	let c = match u32::from(c) {
+		// Full-width ASCII block.
+		code @ 0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0).unwrap_or(c),
+		_ => c,
+	};
+	match c {
+		'«' | '‹' | '(' | '[' | '{' | 'く' | '＜' | '〈' => '<',
+		'∪' | 'υ' | 'Ц' => 'U',
+		'×' | 'Х' | 'х' | 'Χ' | 'χ' => 'X',
+		'А' | 'а' | 'Α' | 'α' => 'A',
+		'В' | 'в' | 'Β' | 'β' => 'B',
+		'Е' | 'е' | 'Ε' => 'E',
+		'К' | 'к' | 'Κ' | 'κ' => 'K',
+		'М' | 'м' | 'Μ' => 'M',
+		'Н' | 'н' | 'Η' => 'H',
+		'О' | 'о' | 'Ο' | 'ο' | '〇' => 'O',
+		'Р' | 'р' | 'Ρ' | 'ρ' => 'P',
+		'С' | 'с' => 'C',
+		'Т' | 'т' | 'Τ' | 'τ' => 'T',
+		'У' | 'у' | 'Υ' => 'Y',
+		'І' | 'і' | 'Ι' | 'ι' => 'I',
+		'Ν' => 'N',
+		'Ζ' => 'Z',
+		c => c.to_ascii_uppercase(),
+	}
+}
+
+/// Normalises one OCR'd line to MRZ characters (see `fold_char`), spaces removed. `None` if a
+/// character remains that an MRZ cannot contain.
 pub fn normalise_line(line: &str) -> Option<String> {
-	let out: String = line
-		.chars()
-		.filter(|c| !c.is_whitespace())
-		.map(|c| match c {
-			'«' | '‹' | '(' | '[' | '{' | 'く' => '<',
-			c => c.to_ascii_uppercase(),
-		})
-		.collect();
+	let out: String = line.chars().filter(|c| !c.is_whitespace()).map(fold_char).collect();
 	out.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'<').then_some(out)
 }
 
@@ -231,13 +271,13 @@ pub fn parse_td3(l1: &str, l2: &str, today: &Date) -> Option<Mrz> {
 	want(check(&l2[28..42], b[42]), CheckField::PersonalNumber);
 	let composite = format!("{}{}{}", &l2[0..10], &l2[13..20], &l2[21..43]);
 	want(check(&composite, b[43]), CheckField::Composite);
-	let (surname, given_names) = names(&l1[5..44]);
+	let (surname, given_names) = names(&alphabetic(&l1[5..44]));
 	Some(Mrz {
 		format: Format::Td3,
 		document_code: clean(&l1[0..2]),
-		issuing_state: clean(&l1[2..5]),
+		issuing_state: clean(&alphabetic(&l1[2..5])),
 		document_number: clean(&l2[0..9]),
-		nationality: clean(&l2[10..13]),
+		nationality: clean(&alphabetic(&l2[10..13])),
 		birth_date: date(&l2[13..19], true, today),
 		sex: sex(b[20]),
 		expiry_date: date(&l2[21..27], false, today),
@@ -285,13 +325,13 @@ pub fn parse_td1(l1: &str, l2: &str, l3: &str, today: &Date) -> Option<Mrz> {
 	want(check(&l2[8..14], b2[14]), CheckField::ExpiryDate);
 	let composite = format!("{}{}{}{}", &l1[5..30], &l2[0..7], &l2[8..15], &l2[18..29]);
 	want(check(&composite, b2[29]), CheckField::Composite);
-	let (surname, given_names) = names(l3);
+	let (surname, given_names) = names(&alphabetic(l3));
 	Some(Mrz {
 		format: Format::Td1,
 		document_code: clean(&l1[0..2]),
-		issuing_state: clean(&l1[2..5]),
+		issuing_state: clean(&alphabetic(&l1[2..5])),
 		document_number,
-		nationality: clean(&l2[15..18]),
+		nationality: clean(&alphabetic(&l2[15..18])),
 		birth_date: date(&l2[0..6], true, today),
 		sex: sex(b2[7]),
 		expiry_date: date(&l2[8..14], false, today),
@@ -299,6 +339,11 @@ pub fn parse_td1(l1: &str, l2: &str, l3: &str, today: &Date) -> Option<Mrz> {
 		given_names,
 		failed_checks: failed,
 	})
+}
+
+/// Whether a character is in the MRZ alphabet (A-Z, 0-9, `<`).
+pub fn is_mrz_char(c: char) -> bool {
+	c.is_ascii_uppercase() || c.is_ascii_digit() || c == '<'
 }
 
 /// Finds an MRZ among OCR'd text lines (in reading order): the last run of two 44-character or
@@ -410,6 +455,21 @@ mod tests {
 		let m = find(&lines, &TODAY).expect("found");
 		assert!(m.checks_pass(), "{:?}", m.failed_checks);
 		assert_eq!(m.expiry_date, Date::new(2012, 4, 15));
+	}
+
+	#[test]
+	fn full_width_and_look_alike_characters_from_ocr() {
+		// What PP-OCRv5 read on a synthetic card (full-width Latin, Cyrillic в, ∪, ×, a 0 for O).
+		let lines = vec![
+			"Ｉ < ∪ Ｔ Ｏ × ４ Ｒ Ｔ в Ｐ Ｆ W ４ 6 < < < < < < < < < < < < < < <".to_string(),
+			"９ 00 3 1 4 1 Ｆ 3 1 ０6 3 0 5 ＵＴ0 < < < < < < < < < < < 8".to_string(),
+			"ＭＡＲ ＴＩ Ｎ<<Ａ Ｎ ＮＡ < ＭＡＲ ＩA <<<<<<<<<<<<".to_string(),
+		];
+		let m = find(&lines, &TODAY).expect("found");
+		assert!(m.checks_pass(), "{:?}", m.failed_checks);
+		assert_eq!(m.document_number, "X4RTBPFW4");
+		assert_eq!(m.nationality, "UTO");
+		assert_eq!((m.surname.as_str(), m.given_names.as_str()), ("MARTIN", "ANNA MARIA"));
 	}
 
 	#[test]

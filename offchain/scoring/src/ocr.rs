@@ -40,6 +40,9 @@ pub struct TextLine {
 	pub text: String,
 	/// Mean probability of the decoded characters.
 	pub confidence: f32,
+	/// The same line decoded with only the classes that read as MRZ characters allowed, folded
+	/// to the MRZ alphabet: where an MRZ is looked for.
+	pub mrz_text: String,
 }
 
 /// Why OCR failed.
@@ -61,18 +64,32 @@ fn infer(e: TractError) -> OcrError {
 pub struct OcrModels {
 	det: Plan,
 	rec: Plan,
-	/// Class `i + 1` is `dict[i]`; class 0 is the CTC blank; the last class is a space.
+	/// Class `i` is `dict[i]`: this dictionary is index-aligned to the model's classes, class 0
+	/// being the CTC blank (its line reads `blank`) and the last a space.
 	dict: Vec<String>,
+	/// For each class, whether it reads as an MRZ character (blank excluded).
+	mrz_classes: Vec<bool>,
 }
 
 impl OcrModels {
 	/// Loads and verifies the models and dictionary from `dir`.
 	pub fn load(dir: &Path, manifest: &Manifest) -> Result<Self, ModelError> {
 		let dict_bytes = read_verified(dir, manifest.model("ocr_dictionary")?)?;
-		let mut dict: Vec<String> =
+		let dict: Vec<String> =
 			String::from_utf8_lossy(&dict_bytes).lines().map(str::to_owned).collect();
-		dict.push(" ".into());
+		let mrz_classes = dict
+			.iter()
+			.enumerate()
+			.map(|(i, s)| {
+				let mut chars = s.chars();
+				match (chars.next(), chars.next()) {
+					(Some(c), None) if i > 0 => crate::mrz::is_mrz_char(crate::mrz::fold_char(c)),
+					_ => false,
+				}
+			})
+			.collect();
 		Ok(OcrModels {
+			mrz_classes,
 			det: load_plan(dir, manifest.model("ocr_detection")?, &[1, 3, DET_SIDE, DET_SIDE])?,
 			rec: load_plan(
 				dir,
@@ -158,14 +175,16 @@ impl OcrModels {
 		let shape = out[0].shape().to_vec();
 		let probs = floats(&out[0]).map_err(infer)?;
 		let classes = *shape.last().unwrap_or(&0);
-		if classes != self.dict.len() + 1 {
+		if classes != self.dict.len() {
 			return Err(OcrError::Inference(format!(
 				"recognition has {classes} classes, the dictionary {}",
-				self.dict.len() + 1
+				self.dict.len()
 			)));
 		}
-		let (text, confidence) = ctc_decode(probs, classes, &self.dict);
-		Ok(TextLine { bbox, text, confidence })
+		let (text, confidence) = ctc_decode(probs, classes, &self.dict, None);
+		let (mrz, _) = ctc_decode(probs, classes, &self.dict, Some(&self.mrz_classes));
+		let mrz_text = mrz.chars().map(crate::mrz::fold_char).collect();
+		Ok(TextLine { bbox, text, confidence, mrz_text })
 	}
 
 	/// Every line of the page, recognised.
@@ -175,22 +194,28 @@ impl OcrModels {
 }
 
 /// Greedy CTC decoding: the most probable class per step, repeats collapsed, blanks dropped.
-/// Ties go to the lower class index, so the result is a function of the probabilities alone.
-pub fn ctc_decode(probs: &[f32], classes: usize, dict: &[String]) -> (String, f32) {
+/// With `allowed`, a step's choice is between the blank and the allowed classes only. Ties go to
+/// the lower class index, so the result is a function of the probabilities alone.
+pub fn ctc_decode(
+	probs: &[f32],
+	classes: usize,
+	dict: &[String],
+	allowed: Option<&[bool]>,
+) -> (String, f32) {
 	let mut text = String::new();
 	let (mut sum, mut count) = (0f32, 0u32);
 	let mut previous = 0usize;
 	for step in probs.chunks_exact(classes) {
-		let (best, p) =
-			step.iter().enumerate().fold((0usize, f32::NEG_INFINITY), |(bi, bp), (i, &p)| {
-				if p > bp {
-					(i, p)
-				} else {
-					(bi, bp)
-				}
-			});
+		let (best, p) = step
+			.iter()
+			.enumerate()
+			.filter(|(i, _)| *i == 0 || allowed.is_none_or(|a| a.get(*i).copied().unwrap_or(false)))
+			.fold(
+				(0usize, f32::NEG_INFINITY),
+				|(bi, bp), (i, &p)| if p > bp { (i, p) } else { (bi, bp) },
+			);
 		if best != 0 && best != previous {
-			if let Some(c) = dict.get(best - 1) {
+			if let Some(c) = dict.get(best) {
 				text.push_str(c);
 				sum += p;
 				count += 1;
@@ -258,7 +283,7 @@ mod tests {
 
 	#[test]
 	fn ctc_collapses_repeats_and_drops_blanks() {
-		let dict: Vec<String> = ["A", "B"].iter().map(|s| s.to_string()).collect();
+		let dict: Vec<String> = ["blank", "A", "B"].iter().map(|s| s.to_string()).collect();
 		// Steps: A A blank A B B → "AAB".
 		let steps = [
 			[0.1, 0.8, 0.1],
@@ -269,9 +294,13 @@ mod tests {
 			[0.0, 0.1, 0.9],
 		];
 		let probs: Vec<f32> = steps.iter().flatten().copied().collect();
-		let (text, conf) = ctc_decode(&probs, 3, &dict);
+		let (text, conf) = ctc_decode(&probs, 3, &dict, None);
 		assert_eq!(text, "AAB");
 		assert!((conf - (0.8 + 0.6 + 0.8) / 3.0).abs() < 1e-6);
+		// Only A allowed: the fifth step ties blank and A (0.1 each) and takes the blank, the
+		// sixth falls back to A: A A blank A blank A → "AAA".
+		let (text, _) = ctc_decode(&probs, 3, &dict, Some(&[false, true, false]));
+		assert_eq!(text, "AAA");
 	}
 
 	#[test]

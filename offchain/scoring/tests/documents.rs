@@ -35,7 +35,7 @@ fn the_mrz_of_synthetic_documents_is_read_and_checked() {
 	for layout in [Layout::Card, Layout::Passport] {
 		let doc = render(&holder(), &photo, layout, None).unwrap_or_else(|e| panic!("{e}"));
 		let lines = ocr.read(&doc).expect("ocr");
-		let texts: Vec<String> = lines.iter().map(|l| l.text.clone()).collect();
+		let texts: Vec<String> = lines.iter().map(|l| l.mrz_text.clone()).collect();
 		let m =
 			mrz::find(&texts, &TODAY).unwrap_or_else(|| panic!("{layout:?}: no MRZ in {texts:#?}"));
 		assert!(m.checks_pass(), "{layout:?}: {:?} in {texts:#?}", m.failed_checks);
