@@ -12,4 +12,6 @@ pub mod image;
 pub mod models;
 pub mod mrz;
 pub mod ocr;
+pub mod pipeline;
+pub mod score;
 pub mod synth;

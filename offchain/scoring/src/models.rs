@@ -181,8 +181,41 @@ pub fn load_proto(dir: &Path, entry: &Entry) -> Result<ModelProto, ModelError> {
 /// A runnable, optimized tract plan.
 pub type Plan = std::sync::Arc<TypedRunnableModel>;
 
+/// The kernel tier every validator runs: x86_64 with AVX2 and FMA, every wider feature removed.
+/// tract picks matrix kernels by CPU features and an AVX-512 kernel rounds differently from an
+/// AVX2+FMA one, so the tier is pinned, not probed.
+pub const PINNED_ISA: &str = "-avx512f,-avx512vnni,-avx512fp16,-avxvnni,-amx-int8,-amx-bf16";
+
+/// Pins tract's kernel tier ([`PINNED_ISA`]) before any kernel is chosen, unless
+/// `TRACT_CPU_ISA` is set in the environment (experiments). Idempotent. An x86_64 machine
+/// without AVX2 and FMA cannot run the pinned tier and is refused.
+pub fn pin_kernels() -> Result<(), ModelError> {
+	if std::env::var_os("TRACT_CPU_ISA").is_none() {
+		tract_linalg::knobs::TRACT_CPU_ISA.set(Some(PINNED_ISA.to_string()));
+	}
+	#[cfg(target_arch = "x86_64")]
+	{
+		let set = format!("{:?}", tract_linalg::isa::native());
+		if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+			return Err(ModelError::Tract {
+				id: "kernels".into(),
+				message: format!(
+					"this CPU lacks AVX2/FMA, which the pinned kernel tier needs ({set})"
+				),
+			});
+		}
+	}
+	Ok(())
+}
+
+/// The instruction sets tract dispatches to in this process (for reports).
+pub fn kernel_tier() -> String {
+	format!("{:?}", tract_linalg::isa::native())
+}
+
 /// Loads a model for a fixed input shape (tract optimizes for it; PP-OCR detection needs one).
 pub fn load_plan(dir: &Path, entry: &Entry, input_shape: &[usize]) -> Result<Plan, ModelError> {
+	pin_kernels()?;
 	let proto = load_proto(dir, entry)?;
 	let tract_err =
 		|e: TractError| ModelError::Tract { id: entry.id.clone(), message: format!("{e:#}") };
