@@ -2,8 +2,10 @@
 //!
 //! `virtengine envelope keygen|register|lookup|seal|open` creates recipient keys, registers them
 //! on chain, and seals and opens envelopes, to keys or to accounts' registered keys.
+//! `virtengine veid score|synth` runs the identity scoring pipeline on local files.
 
 pub mod envelope;
+pub mod veid;
 
 use clap::{Parser, Subcommand};
 
@@ -20,12 +22,16 @@ enum Command {
 	/// Encrypted envelopes: make a recipient key, seal a file, open an envelope.
 	#[command(subcommand)]
 	Envelope(envelope::Command),
+	/// Identity verification: score a document and a selfie locally, draw test documents.
+	#[command(subcommand)]
+	Veid(veid::Command),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 	match cli.command {
 		Command::Envelope(command) => envelope::run(command)?,
+		Command::Veid(command) => veid::run(command)?,
 	}
 	Ok(())
 }

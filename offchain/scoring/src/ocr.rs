@@ -20,8 +20,12 @@ use crate::{
 pub const DET_SIDE: usize = 960;
 /// Recognition input height.
 pub const REC_HEIGHT: usize = 48;
-/// Recognition canvas width: 160 CTC steps, room for a 44-character MRZ line.
+/// The widest recognition canvas: 160 CTC steps, room for a 44-character MRZ line.
 pub const REC_WIDTH: usize = 1280;
+/// Recognition canvases, narrowest first: a line runs on the narrowest that holds it (a short
+/// label costs a quarter of an MRZ line). The choice depends only on the box, so it is the same
+/// on every machine.
+pub const REC_WIDTHS: [usize; 3] = [320, 640, REC_WIDTH];
 /// Probability above which a pixel is text.
 const PIXEL_THRESHOLD: f32 = 0.3;
 /// Mean probability a line box needs.
@@ -63,7 +67,8 @@ fn infer(e: TractError) -> OcrError {
 /// The loaded OCR models and dictionary.
 pub struct OcrModels {
 	det: Plan,
-	rec: Plan,
+	/// One plan per width of [`REC_WIDTHS`].
+	rec: Vec<Plan>,
 	/// Class `i` is `dict[i]`: this dictionary is index-aligned to the model's classes, class 0
 	/// being the CTC blank (its line reads `blank`) and the last a space.
 	dict: Vec<String>,
@@ -91,11 +96,12 @@ impl OcrModels {
 		Ok(OcrModels {
 			mrz_classes,
 			det: load_plan(dir, manifest.model("ocr_detection")?, &[1, 3, DET_SIDE, DET_SIDE])?,
-			rec: load_plan(
-				dir,
-				manifest.model("ocr_recognition")?,
-				&[1, 3, REC_HEIGHT, REC_WIDTH],
-			)?,
+			rec: REC_WIDTHS
+				.iter()
+				.map(|&w| {
+					load_plan(dir, manifest.model("ocr_recognition")?, &[1, 3, REC_HEIGHT, w])
+				})
+				.collect::<Result<_, _>>()?,
 			dict,
 		})
 	}
@@ -157,7 +163,9 @@ impl OcrModels {
 		let width = ((bw as f32 * scale).round() as usize).clamp(1, REC_WIDTH);
 		// A line wider than the canvas is squeezed horizontally to fit.
 		let sx_scale = bw as f32 / width as f32;
-		let plane = REC_HEIGHT * REC_WIDTH;
+		let slot = REC_WIDTHS.iter().position(|&w| w >= width).unwrap_or(REC_WIDTHS.len() - 1);
+		let canvas = REC_WIDTHS[slot];
+		let plane = REC_HEIGHT * canvas;
 		let mut input = vec![0f32; 3 * plane];
 		for y in 0..REC_HEIGHT {
 			let sy = by as f32 + (y as f32 + 0.5) / scale - 0.5;
@@ -166,12 +174,12 @@ impl OcrModels {
 				let p = page.sample(sx, sy);
 				let bgr = [p[2], p[1], p[0]];
 				for c in 0..3 {
-					input[c * plane + y * REC_WIDTH + x] = (bgr[c] / 255.0 - 0.5) / 0.5;
+					input[c * plane + y * canvas + x] = (bgr[c] / 255.0 - 0.5) / 0.5;
 				}
 			}
 		}
-		let tensor = Tensor::from_shape(&[1, 3, REC_HEIGHT, REC_WIDTH], &input).map_err(infer)?;
-		let out = self.rec.run(tvec!(tensor.into())).map_err(infer)?;
+		let tensor = Tensor::from_shape(&[1, 3, REC_HEIGHT, canvas], &input).map_err(infer)?;
+		let out = self.rec[slot].run(tvec!(tensor.into())).map_err(infer)?;
 		let shape = out[0].shape().to_vec();
 		let probs = floats(&out[0]).map_err(infer)?;
 		let classes = *shape.last().unwrap_or(&0);
