@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope
+.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid
 
 setup:
 	@bash scripts/setup.sh
@@ -44,3 +44,7 @@ zombienet-spec: build
 # Envelope seal/open throughput beside libsodium (PyNaCl), printed as ratios.
 bench-envelope: setup
 	@$(ENV) && cargo bench $(CARGO_FLAGS) -p virtengine-envelope --bench seal_open
+
+# The identity pipeline under tract against onnxruntime (PyPI), same inputs, same run.
+bench-veid: setup
+	@$(ENV) && cargo bench $(CARGO_FLAGS) -p virtengine-scoring --bench pipeline

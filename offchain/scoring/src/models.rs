@@ -178,8 +178,59 @@ pub fn load_proto(dir: &Path, entry: &Entry) -> Result<ModelProto, ModelError> {
 	Ok(proto)
 }
 
-/// A runnable, optimized tract plan.
-pub type Plan = std::sync::Arc<TypedRunnableModel>;
+/// A loaded model: its manifest id and its optimized tract plan. Every inference goes through
+/// [`Plan::run`], which [`record`] can observe (the benchmark replays the calls elsewhere).
+#[derive(Clone)]
+pub struct Plan {
+	/// The model's id in the manifest (`scoring` for the scoring model).
+	pub id: String,
+	plan: std::sync::Arc<TypedRunnableModel>,
+}
+
+/// One recorded inference.
+#[derive(Clone)]
+pub struct Call {
+	/// The model that ran.
+	pub plan: Plan,
+	/// Its input's shape.
+	pub shape: Vec<usize>,
+	/// Its input.
+	pub input: Vec<f32>,
+}
+
+thread_local! {
+	static RECORDER: std::cell::RefCell<Option<Vec<Call>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, returning what it returned and every inference it made on this thread, in order.
+pub fn record<R>(f: impl FnOnce() -> R) -> (R, Vec<Call>) {
+	RECORDER.with(|r| *r.borrow_mut() = Some(Vec::new()));
+	let out = f();
+	let calls = RECORDER.with(|r| r.borrow_mut().take()).unwrap_or_default();
+	(out, calls)
+}
+
+impl Plan {
+	/// Wraps a runnable plan.
+	pub fn new(id: &str, plan: std::sync::Arc<TypedRunnableModel>) -> Plan {
+		Plan { id: id.to_string(), plan }
+	}
+
+	/// Runs the model (single input).
+	pub fn run(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+		RECORDER.with(|r| -> TractResult<()> {
+			if let Some(calls) = r.borrow_mut().as_mut() {
+				calls.push(Call {
+					plan: self.clone(),
+					shape: inputs[0].shape().to_vec(),
+					input: floats(&inputs[0])?.to_vec(),
+				});
+			}
+			Ok(())
+		})?;
+		self.plan.run(inputs)
+	}
+}
 
 /// The kernel tier every validator runs: x86_64 with AVX2 and FMA, every wider feature removed.
 /// tract picks matrix kernels by CPU features and an AVX-512 kernel rounds differently from an
@@ -224,7 +275,8 @@ pub fn load_plan(dir: &Path, entry: &Entry, input_shape: &[usize]) -> Result<Pla
 		.map_err(tract_err)?
 		.with_input_fact(0, f32::fact(input_shape).into())
 		.map_err(tract_err)?;
-	model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)
+	let plan = model.into_optimized().map_err(tract_err)?.into_runnable().map_err(tract_err)?;
+	Ok(Plan::new(&entry.id, plan))
 }
 
 /// An output tensor's values as a slice of f32.

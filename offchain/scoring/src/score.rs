@@ -73,7 +73,7 @@ impl ScoringModel {
 			.map_err(err)?
 			.into_runnable()
 			.map_err(err)?;
-		Ok(ScoringModel { plan })
+		Ok(ScoringModel { plan: Plan::new("scoring", plan) })
 	}
 
 	/// The model's sha256 (part of the model set id).
