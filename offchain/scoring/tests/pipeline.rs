@@ -263,3 +263,87 @@ fn unusable_photos_are_typed_errors() {
 		other => panic!("expected a selfie format error, got {other:?}"),
 	}
 }
+
+/// The genuine card's digest under other kernel tiers, each in a fresh process (tract probes the
+/// CPU once per process): the pinned tier, the same pin spelt out, and the host's full feature
+/// set (AVX-512 and more where the machine has them) must all give the golden digest; an
+/// AVX-only tier (no FMA) is reported.
+#[test]
+fn digests_agree_across_kernel_tiers() {
+	if std::env::var_os("VIRTENGINE_TIER_CHILD").is_some() {
+		let o = run(
+			&holder(),
+			&decoded("person_b_1"),
+			Layout::Card,
+			None,
+			0,
+			&fixture("person_b_2"),
+			&holder(),
+		);
+		println!(
+			"TIER {} DIGEST {} SCORE {}",
+			virtengine_scoring::models::kernel_tier(),
+			hex::encode(o.digest),
+			o.score
+		);
+		return;
+	}
+	let golden_text = std::fs::read_to_string(
+		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/card_genuine.txt"),
+	)
+	.expect("golden file");
+	let golden_digest = golden_text
+		.lines()
+		.find_map(|l| l.strip_prefix("digest "))
+		.expect("digest line")
+		.to_string();
+	let exe = std::env::current_exe().expect("test binary");
+	let child = |isa: Option<&str>| -> (String, String) {
+		let mut cmd = std::process::Command::new(&exe);
+		cmd.args([
+			"digests_agree_across_kernel_tiers",
+			"--exact",
+			"--nocapture",
+			"--test-threads",
+			"1",
+		])
+		.env("VIRTENGINE_TIER_CHILD", "1")
+		.env_remove("TRACT_CPU_ISA");
+		if let Some(isa) = isa {
+			cmd.env("TRACT_CPU_ISA", isa);
+		}
+		let out = cmd.output().expect("run child");
+		let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+		let line = stdout
+			.lines()
+			.find(|l| l.starts_with("TIER "))
+			.unwrap_or_else(|| {
+				panic!(
+					"child ({isa:?}) printed no digest: {stdout}{}",
+					String::from_utf8_lossy(&out.stderr)
+				)
+			})
+			.to_string();
+		let mut words = line.split_whitespace();
+		let tier = words.nth(1).unwrap_or_default().to_string();
+		let digest = words.nth(1).unwrap_or_default().to_string();
+		(tier, digest)
+	};
+	let pinned_isa = virtengine_scoring::models::PINNED_ISA;
+	for (label, isa) in [
+		("pinned", None),
+		("pinned, spelt out", Some(pinned_isa)),
+		("host's full set", Some("+avx512f")),
+	] {
+		let (tier, digest) = child(isa);
+		println!("{label:<20} {tier:<60} {digest}");
+		assert_eq!(digest, golden_digest, "{label} ({tier}) differs from the golden digest");
+	}
+	let (tier, digest) =
+		child(Some("-fma,-avx2,-avx512f,-avx512vnni,-avx512fp16,-avxvnni,-amx-int8,-amx-bf16"));
+	println!(
+		"{:<20} {tier:<60} {digest} ({})",
+		"avx only (report)",
+		if digest == golden_digest { "same" } else { "differs: why the tier is pinned" }
+	);
+}
