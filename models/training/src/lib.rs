@@ -18,6 +18,9 @@
 //! fixed order, from weights drawn by the same generator: the same bytes on every machine. The
 //! weights are stored as f32 in an ONNX graph (`Mul`, `MatMul`, `Add`, `Relu`, `Sigmoid`).
 
+// Matrix arithmetic reads best with indices.
+#![allow(clippy::needless_range_loop)]
+
 use prost::Message;
 use tract_onnx::pb::{
 	tensor_proto::DataType, tensor_shape_proto, type_proto, GraphProto, ModelProto, NodeProto,

@@ -128,9 +128,9 @@ impl Canvas {
 		}
 		let i = (y as usize * self.img.width as usize + x as usize) * 3;
 		let a = coverage.clamp(0.0, 1.0);
-		for c in 0..3 {
-			let old = f32::from(self.img.data[i + c]);
-			self.img.data[i + c] = (old + (f32::from(ink[c]) - old) * a).round() as u8;
+		for (px, ink) in self.img.data[i..i + 3].iter_mut().zip(ink) {
+			let old = f32::from(*px);
+			*px = (old + (f32::from(ink) - old) * a).round() as u8;
 		}
 	}
 
@@ -143,6 +143,7 @@ impl Canvas {
 	}
 
 	/// Draws `text` with its baseline at `y`, left edge at `x`; `advance` forces a fixed pitch.
+	#[allow(clippy::too_many_arguments)]
 	fn text(
 		&mut self,
 		font: &FontRef,
@@ -184,8 +185,8 @@ impl Canvas {
 				let p =
 					photo.sample((xx as f32 + 0.5) / scale - 0.5, (yy as f32 + 0.5) / scale - 0.5);
 				let i = ((oy + yy) as usize * self.img.width as usize + (ox + xx) as usize) * 3;
-				for c in 0..3 {
-					self.img.data[i + c] = p[c].round().clamp(0.0, 255.0) as u8;
+				for (px, v) in self.img.data[i..i + 3].iter_mut().zip(p) {
+					*px = v.round().clamp(0.0, 255.0) as u8;
 				}
 			}
 		}
