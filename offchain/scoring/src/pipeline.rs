@@ -344,9 +344,22 @@ impl Pipeline {
 			reasons.push(Reason::FaceMismatch);
 		}
 
-		let lines = self.ocr.read(&document)?;
-		let texts: Vec<String> = lines.into_iter().map(|l| l.mrz_text).collect();
-		let found = mrz::find(&texts, &bundle.today);
+		// Only lines shaped like an MRZ line are recognised first (an MRZ line is at least six
+		// times as wide as it is high); every line only if that finds no MRZ. Either way the
+		// result depends on the page alone.
+		let boxes = self.ocr.detect(&document)?;
+		let read = |boxes: &[[u32; 4]]| -> Result<Option<Mrz>, OcrError> {
+			let texts = boxes
+				.iter()
+				.map(|b| self.ocr.recognise(&document, *b).map(|l| l.mrz_text))
+				.collect::<Result<Vec<_>, _>>()?;
+			Ok(mrz::find(&texts, &bundle.today))
+		};
+		let long: Vec<[u32; 4]> = boxes.iter().copied().filter(|b| b[2] >= 6 * b[3]).collect();
+		let found = match read(&long)? {
+			Some(m) => Some(m),
+			None => read(&boxes)?,
+		};
 		lap("ocr", &mut timings);
 		match &found {
 			None => reasons.push(Reason::MrzNotFound),
