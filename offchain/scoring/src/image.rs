@@ -230,3 +230,29 @@ mod tests {
 		assert_eq!(t[64 * 128], 0.0, "below the image is padding");
 	}
 }
+
+#[cfg(test)]
+mod robustness {
+	use super::*;
+	use proptest::prelude::*;
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(256))]
+		/// Random bytes, and valid images with random bytes changed, decode or give a typed error;
+		/// never a panic.
+		#[test]
+		fn damaged_images_are_errors_not_panics(noise in proptest::collection::vec(any::<u8>(), 0..4096),
+			flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..16)) {
+			let _ = Rgb::decode(&noise);
+			let mut png = Vec::new();
+			image::RgbImage::from_fn(70, 70, |x, y| image::Rgb([x as u8, y as u8, 9]))
+				.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+				.expect("encode");
+			for (i, v) in flips {
+				let n = png.len();
+				png[i % n] ^= v | 1;
+			}
+			let _ = Rgb::decode(&png);
+		}
+	}
+}

@@ -245,7 +245,8 @@ pub fn normalise_line(line: &str) -> Option<String> {
 
 /// Parses a TD3 MRZ (two lines of 44).
 pub fn parse_td3(l1: &str, l2: &str, today: &Date) -> Option<Mrz> {
-	if l1.len() != 44 || l2.len() != 44 || !l1.starts_with('P') {
+	if l1.len() != 44 || l2.len() != 44 || !l1.starts_with('P') || !l1.is_ascii() || !l2.is_ascii()
+	{
 		return None;
 	}
 	let l2n = format!(
@@ -291,7 +292,11 @@ pub fn parse_td3(l1: &str, l2: &str, today: &Date) -> Option<Mrz> {
 /// Parses a TD1 MRZ (three lines of 30), including long document numbers that continue in the
 /// optional data (ICAO 9303-5, 4.2.4).
 pub fn parse_td1(l1: &str, l2: &str, l3: &str, today: &Date) -> Option<Mrz> {
-	if l1.len() != 30 || l2.len() != 30 || l3.len() != 30 {
+	if l1.len() != 30
+		|| l2.len() != 30
+		|| l3.len() != 30
+		|| ![l1, l2, l3].iter().all(|l| l.is_ascii())
+	{
 		return None;
 	}
 	let l2n = format!(
@@ -512,5 +517,41 @@ mod tests {
 		assert_eq!(find(&["hello".into(), "x".repeat(44), "y".repeat(44)], &TODAY), None);
 		assert_eq!(parse_td3("short", "short", &TODAY), None);
 		assert_eq!(find(&[], &TODAY), None);
+	}
+}
+
+#[cfg(test)]
+mod robustness {
+	use super::*;
+	use proptest::prelude::*;
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(512))]
+		/// Any OCR output, however garbled, parses or is refused; it never panics.
+		#[test]
+		fn arbitrary_lines_never_panic(lines in proptest::collection::vec("[A-Z0-9<«ＡＯ０ а-я ]{0,50}", 0..6)) {
+			let today = Date { year: 2026, month: 11, day: 21 };
+			let _ = find(&lines, &today);
+		}
+
+		/// Lines of exactly MRZ lengths parse without panicking, whatever their characters
+		/// (multi-byte ones included).
+		#[test]
+		fn non_ascii_lines_of_mrz_byte_length_are_refused(a in "[A-Zé<]{22,44}", b in "[0-9ü<]{22,44}") {
+			let today = Date { year: 2026, month: 11, day: 21 };
+			let pad = |s: &str, n: usize| { let mut s = s.to_string(); while s.len() < n { s.push('<'); } s };
+			let (a, b) = (pad(&format!("P{a}"), 44), pad(&b, 44));
+			let _ = parse_td3(&a, &b, &today);
+			let (c, d) = (pad(&a[..a.char_indices().nth(20).map(|(i, _)| i).unwrap_or(0)], 30), pad("x", 30));
+			let _ = parse_td1(&c, &d, &d, &today);
+		}
+
+		/// Lines of exactly MRZ lengths made of MRZ characters parse without panicking.
+		#[test]
+		fn mrz_shaped_lines_never_panic(a in "[A-Z0-9<]{44}", b in "[A-Z0-9<]{44}", c in "[A-Z0-9<]{30}", d in "[A-Z0-9<]{30}", e in "[A-Z0-9<]{30}") {
+			let today = Date { year: 2026, month: 11, day: 21 };
+			let _ = parse_td3(&format!("P{}", &a[1..]), &b, &today);
+			let _ = parse_td1(&c, &d, &e, &today);
+		}
 	}
 }
