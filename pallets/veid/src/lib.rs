@@ -1,0 +1,508 @@
+//! # VEID pallet (first part)
+//!
+//! Approved capture clients, identity scope uploads and the request lifecycle, as designed in
+//! `docs/veid.md`:
+//!
+//! - governance registers capture clients (an id and an ed25519 or sr25519 signing key);
+//! - `upload_scopes` stores one envelope sealed to the identity committee with the scope kinds,
+//!   the salt and the commitments, after verifying **both** signatures over the upload digest
+//!   (`virtengine_veid_primitives::upload_digest`): the capture client's and the submitting
+//!   account's; it holds a deposit for every stored byte and allows one open request per
+//!   account and one upload per cooldown;
+//! - a request not finalised by its deadline is rejected with reason `TIMEOUT` in `on_initialize`,
+//!   at most `MaxTimeoutsPerBlock` per block; its envelope leaves state and its deposit is
+//!   returned.
+//!
+//! Committee votes (commit-reveal, 2/3 quorum), the model registry and expiry come next; until
+//! then nothing moves a request out of `Pending` except the timeout.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use pallet::*;
+pub use virtengine_veid_primitives::{ScopeKind, Tier};
+pub use weights::WeightInfo;
+
+/// A capture client's id.
+pub type ClientId = [u8; 16];
+
+#[frame_support::pallet]
+pub mod pallet {
+	use alloc::vec::Vec;
+
+	use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use scale_info::TypeInfo;
+	use sp_runtime::traits::{IdentifyAccount, Saturating, Verify};
+	use virtengine_envelope::Envelope;
+	use virtengine_veid_primitives::{upload_digest, ScopeKind};
+
+	use super::{ClientId, WeightInfo};
+
+	/// The balance type of the deposit currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// Checks that an envelope may be stored: sound structure, every recipient an active key
+	/// (the runtime implements it with the encryption pallet).
+	pub trait EnvelopeCheck {
+		/// `Ok` if the envelope is acceptable.
+		fn check(envelope: &Envelope) -> Result<(), DispatchError>;
+	}
+
+	/// A capture client's signing key.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+	)]
+	pub enum ClientKey {
+		/// ed25519 public key.
+		Ed25519([u8; 32]),
+		/// sr25519 public key.
+		Sr25519([u8; 32]),
+	}
+
+	impl ClientKey {
+		/// Whether `signature` is this key's signature of `message`.
+		pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+			match self {
+				ClientKey::Ed25519(public) => sp_io::crypto::ed25519_verify(
+					&sp_core_sig::ed25519(*signature),
+					message,
+					&sp_core_sig::ed25519_public(*public),
+				),
+				ClientKey::Sr25519(public) => sp_io::crypto::sr25519_verify(
+					&sp_core_sig::sr25519(*signature),
+					message,
+					&sp_core_sig::sr25519_public(*public),
+				),
+			}
+		}
+	}
+
+	/// Conversions to sp-core's signature types, kept in one place.
+	mod sp_core_sig {
+		use sp_runtime::app_crypto::{ed25519, sr25519};
+
+		pub fn ed25519(s: [u8; 64]) -> ed25519::Signature {
+			ed25519::Signature::from_raw(s)
+		}
+		pub fn ed25519_public(p: [u8; 32]) -> ed25519::Public {
+			ed25519::Public::from_raw(p)
+		}
+		pub fn sr25519(s: [u8; 64]) -> sr25519::Signature {
+			sr25519::Signature::from_raw(s)
+		}
+		pub fn sr25519_public(p: [u8; 32]) -> sr25519::Public {
+			sr25519::Public::from_raw(p)
+		}
+	}
+
+	/// Where an account's identity is.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+	)]
+	pub enum Status {
+		/// Scopes uploaded, waiting for the committee.
+		Pending,
+		/// Scored and accepted.
+		Verified,
+		/// Scored below 50, or timed out.
+		Rejected,
+	}
+
+	/// Why a request was rejected without a score.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+	)]
+	pub enum RejectReason {
+		/// No quorum before the deadline.
+		Timeout,
+	}
+
+	/// An open request: what the committee scores.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Request<T: Config> {
+		/// Who uploaded.
+		pub account: T::AccountId,
+		/// The approved client that captured it.
+		pub client: ClientId,
+		/// What it contains.
+		pub scopes: BoundedVec<ScopeKind, T::MaxScopes>,
+		/// The commitments' salt.
+		pub salt: [u8; 32],
+		/// Salted commitment to the holder's name.
+		pub name_commitment: [u8; 32],
+		/// Salted commitment to the holder's birth date.
+		pub birth_date_commitment: [u8; 32],
+		/// The sealed bundle (SCALE-encoded envelope).
+		pub envelope: BoundedVec<u8, T::MaxEnvelopeBytes>,
+		/// The deposit held for it.
+		pub deposit: BalanceOf<T>,
+		/// When it was uploaded.
+		pub submitted_at: BlockNumberFor<T>,
+		/// When it times out.
+		pub deadline: BlockNumberFor<T>,
+	}
+
+	/// An account's identity record.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	#[scale_info(skip_type_params(T))]
+	pub struct Identity<T: Config> {
+		/// Its status.
+		pub status: Status,
+		/// The open request, if any.
+		pub request: Option<u64>,
+		/// When the account last uploaded.
+		pub last_upload: BlockNumberFor<T>,
+		/// Why it was last rejected without a score.
+		pub reject_reason: Option<RejectReason>,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+		/// Holds upload deposits.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Who may register and remove capture clients.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The signature a user gives over the upload digest, verified against their account.
+		type UserSignature: Parameter
+			+ Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ MaxEncodedLen;
+		/// Checks envelopes before they are stored.
+		type Envelopes: EnvelopeCheck;
+		/// Deposit per stored byte of a request.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+		/// Largest accepted envelope, in SCALE bytes.
+		#[pallet::constant]
+		type MaxEnvelopeBytes: Get<u32>;
+		/// Most scope kinds in one upload.
+		#[pallet::constant]
+		type MaxScopes: Get<u32>;
+		/// Blocks between two uploads of one account.
+		#[pallet::constant]
+		type UploadCooldown: Get<BlockNumberFor<Self>>;
+		/// Blocks a request may stay pending before it is rejected with `TIMEOUT`.
+		#[pallet::constant]
+		type RequestTimeout: Get<BlockNumberFor<Self>>;
+		/// Most requests that may time out in one block (bounds `on_initialize`).
+		#[pallet::constant]
+		type MaxTimeoutsPerBlock: Get<u32>;
+		/// Weights.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit of an open upload.
+		UploadDeposit,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Approved capture clients.
+	#[pallet::storage]
+	pub type CaptureClients<T: Config> = StorageMap<_, Blake2_128Concat, ClientId, ClientKey>;
+
+	/// Open requests by id.
+	#[pallet::storage]
+	pub type Requests<T: Config> = StorageMap<_, Twox64Concat, u64, Request<T>>;
+
+	/// The next request id.
+	#[pallet::storage]
+	pub type NextRequestId<T: Config> = StorageValue<_, u64, ValueQuery>;
+
+	/// Identity records by account.
+	#[pallet::storage]
+	pub type Identities<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Identity<T>>;
+
+	/// Requests by the block they time out in.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<u64, T::MaxTimeoutsPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A capture client was approved.
+		ClientRegistered {
+			/// Its id.
+			id: ClientId,
+		},
+		/// A capture client was removed.
+		ClientRemoved {
+			/// Its id.
+			id: ClientId,
+		},
+		/// Scopes were uploaded and wait for the committee.
+		ScopesUploaded {
+			/// The request.
+			request: u64,
+			/// Who uploaded.
+			account: T::AccountId,
+			/// The deposit held.
+			deposit: BalanceOf<T>,
+		},
+		/// A request was rejected without a score.
+		RequestRejected {
+			/// The request.
+			request: u64,
+			/// Whose.
+			account: T::AccountId,
+			/// Why.
+			reason: RejectReason,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No approved capture client has this id.
+		UnknownClient,
+		/// A client with this id is already approved.
+		ClientExists,
+		/// The capture client's signature over the upload digest is not valid.
+		BadClientSignature,
+		/// The user's signature over the upload digest is not valid for the submitting account.
+		BadUserSignature,
+		/// The envelope is larger than `MaxEnvelopeBytes`.
+		EnvelopeTooLarge,
+		/// The envelope bytes do not decode.
+		MalformedEnvelope,
+		/// More scope kinds than `MaxScopes`, none, or one twice.
+		BadScopes,
+		/// The account already has an open request.
+		RequestOpen,
+		/// The account uploaded less than `UploadCooldown` blocks ago.
+		TooSoon,
+		/// Too many requests already time out in the block this one would.
+		DeadlineFull,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Deadlines::<T>::take(now);
+			let n = due.len() as u32;
+			for request in due {
+				Self::time_out(request);
+			}
+			T::WeightInfo::on_initialize(n)
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Approves a capture client.
+		///
+		/// Origin: `AdminOrigin`. Emits [`Event::ClientRegistered`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_client())]
+		pub fn register_client(
+			origin: OriginFor<T>,
+			id: ClientId,
+			key: ClientKey,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(!CaptureClients::<T>::contains_key(id), Error::<T>::ClientExists);
+			CaptureClients::<T>::insert(id, key);
+			Self::deposit_event(Event::ClientRegistered { id });
+			Ok(())
+		}
+
+		/// Removes a capture client; uploads it signed earlier stay valid.
+		///
+		/// Origin: `AdminOrigin`. Emits [`Event::ClientRemoved`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::remove_client())]
+		pub fn remove_client(origin: OriginFor<T>, id: ClientId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(CaptureClients::<T>::take(id).is_some(), Error::<T>::UnknownClient);
+			Self::deposit_event(Event::ClientRemoved { id });
+			Ok(())
+		}
+
+		/// Uploads identity scopes sealed to the committee, signed by an approved capture client
+		/// and by the caller over the upload digest. Holds a deposit for every stored byte.
+		///
+		/// Origin: signed. Emits [`Event::ScopesUploaded`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::upload_scopes(envelope.len() as u32))]
+		#[allow(clippy::too_many_arguments)]
+		pub fn upload_scopes(
+			origin: OriginFor<T>,
+			client: ClientId,
+			scopes: BoundedVec<ScopeKind, T::MaxScopes>,
+			salt: [u8; 32],
+			name_commitment: [u8; 32],
+			birth_date_commitment: [u8; 32],
+			envelope: Vec<u8>,
+			client_signature: [u8; 64],
+			user_signature: T::UserSignature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			// Cheap checks first.
+			ensure!(
+				envelope.len() <= T::MaxEnvelopeBytes::get() as usize,
+				Error::<T>::EnvelopeTooLarge
+			);
+			ensure!(!scopes.is_empty(), Error::<T>::BadScopes);
+			let mut sorted = scopes.clone().into_inner();
+			sorted.sort();
+			sorted.dedup();
+			ensure!(sorted.len() == scopes.len(), Error::<T>::BadScopes);
+			let now = frame_system::Pallet::<T>::block_number();
+			let identity = Identities::<T>::get(&who);
+			if let Some(identity) = &identity {
+				ensure!(identity.request.is_none(), Error::<T>::RequestOpen);
+				ensure!(
+					now >= identity.last_upload.saturating_add(T::UploadCooldown::get()),
+					Error::<T>::TooSoon
+				);
+			}
+			let key = CaptureClients::<T>::get(client).ok_or(Error::<T>::UnknownClient)?;
+
+			// Then the signatures over the digest.
+			let envelope_hash = sp_io::hashing::blake2_256(&envelope);
+			let digest = upload_digest(
+				&who,
+				&scopes,
+				&salt,
+				&name_commitment,
+				&birth_date_commitment,
+				&envelope_hash,
+			);
+			ensure!(key.verify(&digest, &client_signature), Error::<T>::BadClientSignature);
+			ensure!(user_signature.verify(&digest[..], &who), Error::<T>::BadUserSignature);
+
+			// Then the envelope itself.
+			let decoded =
+				Envelope::decode(&mut &envelope[..]).map_err(|_| Error::<T>::MalformedEnvelope)?;
+			T::Envelopes::check(&decoded)?;
+
+			let envelope: BoundedVec<u8, T::MaxEnvelopeBytes> =
+				envelope.try_into().map_err(|_| Error::<T>::EnvelopeTooLarge)?;
+			let request_id = NextRequestId::<T>::get();
+			let deadline = now.saturating_add(T::RequestTimeout::get());
+			Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
+				.map_err(|_| Error::<T>::DeadlineFull)?;
+			let mut request = Request::<T> {
+				account: who.clone(),
+				client,
+				scopes,
+				salt,
+				name_commitment,
+				birth_date_commitment,
+				envelope,
+				deposit: Default::default(),
+				submitted_at: now,
+				deadline,
+			};
+			let bytes = request.encoded_size() as u32;
+			let deposit = T::DepositPerByte::get().saturating_mul(bytes.into());
+			T::Currency::hold(&HoldReason::UploadDeposit.into(), &who, deposit)?;
+			request.deposit = deposit;
+			Requests::<T>::insert(request_id, request);
+			NextRequestId::<T>::put(request_id.saturating_add(1));
+			Identities::<T>::insert(
+				&who,
+				Identity::<T> {
+					status: Status::Pending,
+					request: Some(request_id),
+					last_upload: now,
+					reject_reason: None,
+				},
+			);
+			Self::deposit_event(Event::ScopesUploaded {
+				request: request_id,
+				account: who,
+				deposit,
+			});
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
+		/// its deposit.
+		fn time_out(request_id: u64) {
+			let Some(request) = Requests::<T>::take(request_id) else { return };
+			let _ = T::Currency::release(
+				&HoldReason::UploadDeposit.into(),
+				&request.account,
+				request.deposit,
+				Precision::BestEffort,
+			);
+			Identities::<T>::mutate(&request.account, |identity| {
+				if let Some(identity) = identity {
+					identity.status = Status::Rejected;
+					identity.request = None;
+					identity.reject_reason = Some(RejectReason::Timeout);
+				}
+			});
+			Self::deposit_event(Event::RequestRejected {
+				request: request_id,
+				account: request.account,
+				reason: RejectReason::Timeout,
+			});
+		}
+
+		/// The status of an account's identity (`None`: never uploaded).
+		pub fn status(who: &T::AccountId) -> Option<Status> {
+			Identities::<T>::get(who).map(|i| i.status)
+		}
+	}
+}

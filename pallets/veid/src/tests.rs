@@ -1,0 +1,263 @@
+use codec::Encode;
+use frame_support::{assert_noop, assert_ok, traits::Hooks, BoundedVec};
+use sp_core::{ed25519, sr25519, Pair};
+use sp_runtime::{AccountId32, MultiSignature};
+use virtengine_envelope::{seal, Limits, RecipientSecret, SenderKey};
+use virtengine_veid_primitives::{upload_digest, ScopeKind};
+
+use crate::{mock::*, ClientKey, Error, Event, Identities, RejectReason, Requests, Status};
+
+fn user(seed: &str) -> (AccountId32, sr25519::Pair) {
+	let pair = sr25519::Pair::from_string(seed, None).expect("seed");
+	(AccountId32::from(pair.public().0), pair)
+}
+pub fn alice() -> (AccountId32, sr25519::Pair) {
+	user("//Alice")
+}
+pub fn bob() -> (AccountId32, sr25519::Pair) {
+	user("//Bob")
+}
+pub fn charlie() -> (AccountId32, sr25519::Pair) {
+	user("//Charlie")
+}
+
+const CLIENT: [u8; 16] = *b"capture-app-0001";
+
+fn client_pair() -> ed25519::Pair {
+	ed25519::Pair::from_seed(&[42; 32])
+}
+
+fn register_client() {
+	assert_ok!(Veid::register_client(
+		RuntimeOrigin::root(),
+		CLIENT,
+		ClientKey::Ed25519(client_pair().public().0)
+	));
+}
+
+/// A signed upload for `who`: (scopes, salt, commitments, envelope bytes, client sig, user sig).
+struct Upload {
+	scopes: BoundedVec<ScopeKind, <Test as crate::Config>::MaxScopes>,
+	salt: [u8; 32],
+	name: [u8; 32],
+	birth: [u8; 32],
+	envelope: Vec<u8>,
+	client_signature: [u8; 64],
+	user_signature: MultiSignature,
+}
+
+fn envelope_bytes(size: usize) -> Vec<u8> {
+	let committee = RecipientSecret::from_bytes([5; 32]);
+	let sender = SenderKey::Sr25519(sr25519::Pair::from_string("//Alice", None).expect("seed"));
+	let limits = Limits { max_ciphertext: 1 << 22, ..Limits::DEFAULT };
+	seal(&vec![7u8; size], &[committee.public()], &sender, b"veid/scopes", 0, &limits)
+		.expect("seal")
+		.encode()
+}
+
+fn signed_upload(who: &(AccountId32, sr25519::Pair), client: &dyn Fn(&[u8]) -> [u8; 64]) -> Upload {
+	let scopes: BoundedVec<_, _> =
+		vec![ScopeKind::Document, ScopeKind::Selfie].try_into().expect("bounded");
+	let (salt, name, birth) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+	let envelope = envelope_bytes(300);
+	let digest = upload_digest(
+		&who.0,
+		&scopes,
+		&salt,
+		&name,
+		&birth,
+		&sp_io::hashing::blake2_256(&envelope),
+	);
+	Upload {
+		client_signature: client(&digest),
+		user_signature: MultiSignature::Sr25519(who.1.sign(&digest)),
+		scopes,
+		salt,
+		name,
+		birth,
+		envelope,
+	}
+}
+
+fn by_client(digest: &[u8]) -> [u8; 64] {
+	client_pair().sign(digest).0
+}
+
+fn submit(who: &AccountId32, u: Upload) -> frame_support::dispatch::DispatchResult {
+	Veid::upload_scopes(
+		RuntimeOrigin::signed(who.clone()),
+		CLIENT,
+		u.scopes,
+		u.salt,
+		u.name,
+		u.birth,
+		u.envelope,
+		u.client_signature,
+		u.user_signature,
+	)
+}
+
+fn run_to(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Veid::on_initialize(next);
+	}
+}
+
+#[test]
+fn only_the_admin_manages_capture_clients() {
+	new_test_ext().execute_with(|| {
+		let key = ClientKey::Ed25519(client_pair().public().0);
+		assert_noop!(
+			Veid::register_client(RuntimeOrigin::signed(alice().0), CLIENT, key),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		register_client();
+		assert_noop!(
+			Veid::register_client(RuntimeOrigin::root(), CLIENT, key),
+			Error::<Test>::ClientExists
+		);
+		assert_ok!(Veid::remove_client(RuntimeOrigin::root(), CLIENT));
+		assert_noop!(
+			Veid::remove_client(RuntimeOrigin::root(), CLIENT),
+			Error::<Test>::UnknownClient
+		);
+	});
+}
+
+#[test]
+fn an_upload_signed_by_an_approved_client_and_the_user_is_pending_with_a_deposit() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		let a = alice();
+		let u = signed_upload(&a, &by_client);
+		let len = u.envelope.len();
+		assert_ok!(submit(&a.0, u));
+		assert_eq!(Veid::status(&a.0), Some(Status::Pending));
+		let request = Requests::<Test>::get(0).expect("stored");
+		assert_eq!(request.envelope.len(), len);
+		assert_eq!(request.deadline, 1 + 5);
+		// The deposit covers every stored byte of the request.
+		assert_eq!(request.deposit, request.encoded_size() as u64);
+		assert_eq!(Balances::reserved_balance(&a.0), request.deposit);
+		System::assert_last_event(
+			Event::ScopesUploaded { request: 0, account: a.0.clone(), deposit: request.deposit }
+				.into(),
+		);
+	});
+}
+
+#[test]
+fn an_sr25519_capture_client_is_verified_too() {
+	new_test_ext().execute_with(|| {
+		let client = sr25519::Pair::from_seed(&[9; 32]);
+		assert_ok!(Veid::register_client(
+			RuntimeOrigin::root(),
+			CLIENT,
+			ClientKey::Sr25519(client.public().0)
+		));
+		let a = alice();
+		assert_ok!(submit(&a.0, signed_upload(&a, &|d| client.sign(d).0)));
+	});
+}
+
+#[test]
+fn unapproved_clients_and_forged_signatures_are_refused_with_their_own_errors() {
+	new_test_ext().execute_with(|| {
+		let a = alice();
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::UnknownClient);
+		register_client();
+		// Signed by a key that is not the client's.
+		let impostor = ed25519::Pair::from_seed(&[13; 32]);
+		assert_noop!(
+			submit(&a.0, signed_upload(&a, &|d| impostor.sign(d).0)),
+			Error::<Test>::BadClientSignature
+		);
+		// The user's signature by another account.
+		let mut u = signed_upload(&a, &by_client);
+		u.user_signature = signed_upload(&bob(), &by_client).user_signature;
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadUserSignature);
+		// Bob submitting Alice's signed upload: the digest binds the account.
+		assert_noop!(
+			submit(&bob().0, signed_upload(&a, &by_client)),
+			Error::<Test>::BadClientSignature
+		);
+		// Any field changed after signing.
+		let mut u = signed_upload(&a, &by_client);
+		u.salt[0] ^= 1;
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+		let mut u = signed_upload(&a, &by_client);
+		let last = u.envelope.len() - 1;
+		u.envelope[last] ^= 1;
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+	});
+}
+
+#[test]
+fn limits_on_size_and_scopes() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		let a = alice();
+		let mut u = signed_upload(&a, &by_client);
+		u.envelope = envelope_bytes(70_000);
+		assert_noop!(submit(&a.0, u), Error::<Test>::EnvelopeTooLarge);
+		let mut u = signed_upload(&a, &by_client);
+		u.scopes = vec![ScopeKind::Selfie, ScopeKind::Selfie].try_into().expect("bounded");
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadScopes);
+		let mut u = signed_upload(&a, &by_client);
+		u.scopes = Default::default();
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadScopes);
+		// Signed garbage instead of an envelope.
+		let mut u = signed_upload(&a, &by_client);
+		u.envelope = vec![0xff; 64];
+		let digest = upload_digest(
+			&a.0,
+			&u.scopes,
+			&u.salt,
+			&u.name,
+			&u.birth,
+			&sp_io::hashing::blake2_256(&u.envelope),
+		);
+		u.client_signature = by_client(&digest);
+		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
+		assert_noop!(submit(&a.0, u), Error::<Test>::MalformedEnvelope);
+	});
+}
+
+#[test]
+fn one_open_request_per_account_then_a_timeout_then_the_cooldown() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		let a = alice();
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::RequestOpen);
+		run_to(6);
+		// Timed out: rejected with TIMEOUT, envelope gone, deposit back.
+		let identity = Identities::<Test>::get(&a.0).expect("record");
+		assert_eq!(identity.status, Status::Rejected);
+		assert_eq!(identity.reject_reason, Some(RejectReason::Timeout));
+		assert!(Requests::<Test>::get(0).is_none());
+		assert_eq!(Balances::reserved_balance(&a.0), 0);
+		// Uploaded at block 1, cooldown 10: not before block 11.
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::TooSoon);
+		run_to(11);
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+		assert_eq!(Veid::status(&a.0), Some(Status::Pending));
+	});
+}
+
+#[test]
+fn timeouts_per_block_are_bounded() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		for who in [alice(), bob()] {
+			assert_ok!(submit(&who.0, signed_upload(&who, &by_client)));
+		}
+		// The block these would time out in already holds MaxTimeoutsPerBlock (2) requests.
+		let c = charlie();
+		assert_noop!(submit(&c.0, signed_upload(&c, &by_client)), Error::<Test>::DeadlineFull);
+		run_to(2);
+		assert_ok!(submit(&c.0, signed_upload(&c, &by_client)));
+	});
+}
