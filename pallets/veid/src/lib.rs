@@ -1,7 +1,7 @@
-//! # VEID pallet (first part)
+//! # VEID pallet
 //!
-//! Approved capture clients, identity scope uploads and the request lifecycle, as designed in
-//! `docs/veid.md`:
+//! Approved capture clients, identity scope uploads, committee votes and the request lifecycle,
+//! as designed in `docs/veid.md`:
 //!
 //! - governance registers capture clients (an id and an ed25519 or sr25519 signing key);
 //! - `upload_scopes` stores one envelope sealed to the identity committee with the scope kinds,
@@ -13,8 +13,15 @@
 //!   at most `MaxTimeoutsPerBlock` per block; its envelope leaves state and its deposit is
 //!   returned.
 //!
-//! Committee votes (commit-reveal, 2/3 quorum), the model registry and expiry come next; until
-//! then nothing moves a request out of `Pending` except the timeout.
+//! - governance sets the active model set; the committee of the moment is snapshotted per request;
+//! - members `commit` to `vote_commitment(request, member, score, digest, model set, salt)`, then
+//!   `reveal` once every member committed or the commit phase is over; when ⌈2n/3⌉ reveals agree
+//!   on (score, digest, model set) the request is decided: `Verified` or `Rejected` by tier, the
+//!   result kept, the envelope and votes dropped, the deposit returned, and members who
+//!   disagreed or never revealed counted in `Evidence`.
+//!
+//! Not yet: expiry and re-verification, the runtime API, benchmarks (the pallet is not in the
+//! runtime yet), the offchain worker that votes.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -186,6 +193,32 @@ pub mod pallet {
 		pub deadline: BlockNumberFor<T>,
 	}
 
+	/// A final result: what remains on chain once a request is decided.
+	#[derive(
+		Clone,
+		Copy,
+		PartialEq,
+		Eq,
+		Debug,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+	)]
+	pub struct IdentityResult {
+		/// 0-100.
+		pub score: u8,
+		/// Its tier.
+		pub tier: super::Tier,
+		/// The pipeline's feature digest the quorum agreed on.
+		pub digest: [u8; 32],
+		/// The model set it was computed with.
+		pub model_set: [u8; 32],
+		/// The request it came from.
+		pub request: u64,
+	}
+
 	/// An account's identity record.
 	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
 	#[scale_info(skip_type_params(T))]
@@ -235,8 +268,24 @@ pub mod pallet {
 		/// Most requests that may time out in one block (bounds `on_initialize`).
 		#[pallet::constant]
 		type MaxTimeoutsPerBlock: Get<u32>;
+		/// The identity committee: who scores new requests (a snapshot is taken per request, so a
+		/// committee change does not move an open request's quorum).
+		type Committee: Committee<Self::AccountId>;
+		/// Largest committee.
+		#[pallet::constant]
+		type MaxCommittee: Get<u32>;
+		/// Blocks after an upload during which members commit; reveals are accepted once every
+		/// member has committed or this phase is over.
+		#[pallet::constant]
+		type CommitBlocks: Get<BlockNumberFor<Self>>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
+	}
+
+	/// The identity committee.
+	pub trait Committee<AccountId> {
+		/// The current members, at most `MaxCommittee` (more are ignored).
+		fn members() -> Vec<AccountId>;
 	}
 
 	/// Reasons this pallet holds funds.
@@ -264,6 +313,42 @@ pub mod pallet {
 	/// Identity records by account.
 	#[pallet::storage]
 	pub type Identities<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Identity<T>>;
+
+	/// The active model set (sha256 over the pinned models, the scoring model and the pipeline
+	/// version, as `virtengine-scoring` computes it). Votes naming another set are refused.
+	#[pallet::storage]
+	pub type ActiveModelSet<T: Config> = StorageValue<_, [u8; 32], OptionQuery>;
+
+	/// Each open request's committee, fixed at upload.
+	#[pallet::storage]
+	pub type RequestCommittee<T: Config> =
+		StorageMap<_, Twox64Concat, u64, BoundedVec<T::AccountId, T::MaxCommittee>, ValueQuery>;
+
+	/// Commitments: (request, member) → hash of (score, digest, model set, salt).
+	#[pallet::storage]
+	pub type Commits<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u64, Blake2_128Concat, T::AccountId, [u8; 32]>;
+
+	/// Revealed votes: (request, member) → (score, feature digest, model set).
+	#[pallet::storage]
+	pub type Reveals<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		u64,
+		Blake2_128Concat,
+		T::AccountId,
+		(u8, [u8; 32], [u8; 32]),
+	>;
+
+	/// Final results, kept after the request and its envelope are gone.
+	#[pallet::storage]
+	pub type Results<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, IdentityResult>;
+
+	/// Evidence against committee members: votes that disagreed with the final result and votes
+	/// never revealed, counted per member (for reputation or slashing later).
+	#[pallet::storage]
+	pub type Evidence<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (u32, u32), ValueQuery>;
 
 	/// Requests by the block they time out in.
 	#[pallet::storage]
@@ -296,6 +381,36 @@ pub mod pallet {
 			account: T::AccountId,
 			/// The deposit held.
 			deposit: BalanceOf<T>,
+		},
+		/// The model set votes must name changed.
+		ModelSetChanged {
+			/// The new set.
+			model_set: [u8; 32],
+		},
+		/// A committee member committed to a vote.
+		VoteCommitted {
+			/// The request.
+			request: u64,
+			/// The member.
+			member: T::AccountId,
+		},
+		/// A committee member revealed its vote.
+		VoteRevealed {
+			/// The request.
+			request: u64,
+			/// The member.
+			member: T::AccountId,
+			/// Its score.
+			score: u8,
+		},
+		/// A quorum agreed: the request is decided and its envelope left state.
+		IdentityScored {
+			/// The request.
+			request: u64,
+			/// Whose.
+			account: T::AccountId,
+			/// The result.
+			result: IdentityResult,
 		},
 		/// A request was rejected without a score.
 		RequestRejected {
@@ -330,6 +445,26 @@ pub mod pallet {
 		TooSoon,
 		/// Too many requests already time out in the block this one would.
 		DeadlineFull,
+		/// No request with this id is open.
+		RequestNotOpen,
+		/// The caller is not in the request's committee.
+		NotCommitteeMember,
+		/// The member already committed to this request.
+		AlreadyCommitted,
+		/// The member has not committed to this request.
+		NoCommit,
+		/// The member already revealed.
+		AlreadyRevealed,
+		/// Reveals open once every member committed or the commit phase is over.
+		RevealTooEarly,
+		/// The revealed vote does not match the commitment.
+		CommitMismatch,
+		/// The vote names another model set than the active one (or none is active).
+		WrongModelSet,
+		/// A score above 100.
+		BadScore,
+		/// No identity committee exists to score an upload.
+		NoCommittee,
 	}
 
 	#[pallet::hooks]
@@ -435,6 +570,9 @@ pub mod pallet {
 
 			let envelope: BoundedVec<u8, T::MaxEnvelopeBytes> =
 				envelope.try_into().map_err(|_| Error::<T>::EnvelopeTooLarge)?;
+			let committee: BoundedVec<T::AccountId, T::MaxCommittee> =
+				BoundedVec::truncate_from(T::Committee::members());
+			ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
 			let request_id = NextRequestId::<T>::get();
 			let deadline = now.saturating_add(T::RequestTimeout::get());
 			Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
@@ -456,6 +594,7 @@ pub mod pallet {
 			T::Currency::hold(&HoldReason::UploadDeposit.into(), &who, deposit)?;
 			request.deposit = deposit;
 			Requests::<T>::insert(request_id, request);
+			RequestCommittee::<T>::insert(request_id, committee);
 			NextRequestId::<T>::put(request_id.saturating_add(1));
 			Identities::<T>::insert(
 				&who,
@@ -473,13 +612,139 @@ pub mod pallet {
 			});
 			Ok(())
 		}
+
+		/// Sets the model set votes must name.
+		///
+		/// Origin: `AdminOrigin`. Emits [`Event::ModelSetChanged`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_model_set())]
+		pub fn set_model_set(origin: OriginFor<T>, model_set: [u8; 32]) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ActiveModelSet::<T>::put(model_set);
+			Self::deposit_event(Event::ModelSetChanged { model_set });
+			Ok(())
+		}
+
+		/// Commits to a vote: `vote_commitment(request, member, score, digest, model_set, salt)`.
+		///
+		/// Origin: signed, a member of the request's committee. Emits [`Event::VoteCommitted`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(origin: OriginFor<T>, request: u64, commitment: [u8; 32]) -> DispatchResult {
+			let member = ensure_signed(origin)?;
+			ensure!(Requests::<T>::contains_key(request), Error::<T>::RequestNotOpen);
+			ensure!(
+				RequestCommittee::<T>::get(request).contains(&member),
+				Error::<T>::NotCommitteeMember
+			);
+			ensure!(!Commits::<T>::contains_key(request, &member), Error::<T>::AlreadyCommitted);
+			Commits::<T>::insert(request, &member, commitment);
+			Self::deposit_event(Event::VoteCommitted { request, member });
+			Ok(())
+		}
+
+		/// Reveals a committed vote; when a quorum of the request's committee revealed the same
+		/// (score, digest, model set) the request is decided.
+		///
+		/// Origin: signed, a member that committed. Emits [`Event::VoteRevealed`] and, on quorum,
+		/// [`Event::IdentityScored`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::reveal(T::MaxCommittee::get()))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			request: u64,
+			score: u8,
+			digest: [u8; 32],
+			model_set: [u8; 32],
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let member = ensure_signed(origin)?;
+			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
+			ensure!(score <= 100, Error::<T>::BadScore);
+			ensure!(ActiveModelSet::<T>::get() == Some(model_set), Error::<T>::WrongModelSet);
+			let commitment = Commits::<T>::get(request, &member).ok_or(Error::<T>::NoCommit)?;
+			ensure!(!Reveals::<T>::contains_key(request, &member), Error::<T>::AlreadyRevealed);
+			let committee = RequestCommittee::<T>::get(request);
+			let now = frame_system::Pallet::<T>::block_number();
+			let all_committed = committee.iter().all(|m| Commits::<T>::contains_key(request, m));
+			ensure!(
+				all_committed || now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
+				Error::<T>::RevealTooEarly
+			);
+			let expected = virtengine_veid_primitives::vote_commitment(
+				request, &member, score, &digest, &model_set, &salt,
+			);
+			ensure!(expected == commitment, Error::<T>::CommitMismatch);
+			Reveals::<T>::insert(request, &member, (score, digest, model_set));
+			Self::deposit_event(Event::VoteRevealed { request, member, score });
+
+			let vote = (score, digest, model_set);
+			let agreeing =
+				committee.iter().filter(|m| Reveals::<T>::get(request, *m) == Some(vote)).count()
+					as u32;
+			if agreeing >= virtengine_veid_primitives::quorum(committee.len() as u32) {
+				Self::decide(request, open, &committee, vote);
+			}
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Records the agreed result, counts evidence against members who disagreed or did not
+		/// reveal, drops the envelope and the votes, and returns the deposit.
+		fn decide(
+			request_id: u64,
+			request: Request<T>,
+			committee: &[T::AccountId],
+			(score, digest, model_set): (u8, [u8; 32], [u8; 32]),
+		) {
+			let tier = super::Tier::of(score).unwrap_or(super::Tier::Rejected);
+			for member in committee {
+				match Reveals::<T>::take(request_id, member) {
+					Some(v) if v == (score, digest, model_set) => {},
+					Some(_) => Evidence::<T>::mutate(member, |e| e.0 = e.0.saturating_add(1)),
+					None => Evidence::<T>::mutate(member, |e| e.1 = e.1.saturating_add(1)),
+				}
+				Commits::<T>::remove(request_id, member);
+			}
+			RequestCommittee::<T>::remove(request_id);
+			Requests::<T>::remove(request_id);
+			let _ = T::Currency::release(
+				&HoldReason::UploadDeposit.into(),
+				&request.account,
+				request.deposit,
+				Precision::BestEffort,
+			);
+			let result = IdentityResult { score, tier, digest, model_set, request: request_id };
+			Results::<T>::insert(&request.account, result);
+			Identities::<T>::mutate(&request.account, |identity| {
+				if let Some(identity) = identity {
+					identity.status = if tier == super::Tier::Rejected {
+						Status::Rejected
+					} else {
+						Status::Verified
+					};
+					identity.request = None;
+					identity.reject_reason = None;
+				}
+			});
+			Self::deposit_event(Event::IdentityScored {
+				request: request_id,
+				account: request.account,
+				result,
+			});
+		}
+
 		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
 		/// its deposit.
 		fn time_out(request_id: u64) {
 			let Some(request) = Requests::<T>::take(request_id) else { return };
+			for member in RequestCommittee::<T>::take(request_id) {
+				if Reveals::<T>::take(request_id, &member).is_none() {
+					Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1));
+				}
+				Commits::<T>::remove(request_id, &member);
+			}
 			let _ = T::Currency::release(
 				&HoldReason::UploadDeposit.into(),
 				&request.account,

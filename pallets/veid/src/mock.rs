@@ -47,6 +47,33 @@ impl crate::WeightInfo for TestWeights {
 	fn on_initialize(_: u32) -> Weight {
 		Weight::zero()
 	}
+	fn set_model_set() -> Weight {
+		Weight::zero()
+	}
+	fn commit() -> Weight {
+		Weight::zero()
+	}
+	fn reveal(_: u32) -> Weight {
+		Weight::zero()
+	}
+}
+
+thread_local! {
+	/// The committee the mock reports; tests change it.
+	pub static COMMITTEE: std::cell::RefCell<Vec<AccountId32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The committee set by the test.
+pub struct TestCommittee;
+impl crate::Committee<AccountId32> for TestCommittee {
+	fn members() -> Vec<AccountId32> {
+		COMMITTEE.with(|c| c.borrow().clone())
+	}
+}
+
+/// Sets the committee.
+pub fn set_committee(members: Vec<AccountId32>) {
+	COMMITTEE.with(|c| *c.borrow_mut() = members);
 }
 
 /// Accepts structurally sound envelopes (the runtime also requires registered, active keys).
@@ -75,6 +102,9 @@ impl pallet_veid::Config for Test {
 	type UploadCooldown = ConstU64<10>;
 	type RequestTimeout = ConstU64<5>;
 	type MaxTimeoutsPerBlock = ConstU32<2>;
+	type Committee = TestCommittee;
+	type MaxCommittee = ConstU32<10>;
+	type CommitBlocks = ConstU64<2>;
 	type WeightInfo = TestWeights;
 }
 
@@ -96,5 +126,6 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.expect("balances");
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
+	set_committee((1..=4u8).map(|i| AccountId32::from([100 + i; 32])).collect());
 	ext
 }

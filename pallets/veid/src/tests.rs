@@ -261,3 +261,235 @@ fn timeouts_per_block_are_bounded() {
 		assert_ok!(submit(&c.0, signed_upload(&c, &by_client)));
 	});
 }
+
+// --- Committee votes -------------------------------------------------------------------------
+
+use crate::{ActiveModelSet, Commits, Evidence, Results, Tier};
+use virtengine_veid_primitives::vote_commitment;
+
+const MODELS: [u8; 32] = [0xaa; 32];
+const DIGEST: [u8; 32] = [0xd1; 32];
+
+fn member(i: u8) -> AccountId32 {
+	AccountId32::from([100 + i; 32])
+}
+
+fn open_request() -> u64 {
+	register_client();
+	assert_ok!(Veid::set_model_set(RuntimeOrigin::root(), MODELS));
+	let a = alice();
+	assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+	0
+}
+
+fn salt(i: u8) -> [u8; 32] {
+	[i; 32]
+}
+
+fn commit(i: u8, score: u8, digest: [u8; 32], models: [u8; 32]) {
+	let h = vote_commitment(0, &member(i), score, &digest, &models, &salt(i));
+	assert_ok!(Veid::commit(RuntimeOrigin::signed(member(i)), 0, h));
+}
+
+fn reveal(
+	i: u8,
+	score: u8,
+	digest: [u8; 32],
+	models: [u8; 32],
+) -> frame_support::dispatch::DispatchResult {
+	Veid::reveal(RuntimeOrigin::signed(member(i)), 0, score, digest, models, salt(i))
+}
+
+#[test]
+fn two_thirds_of_identical_reveals_decide_and_the_envelope_leaves_state() {
+	new_test_ext().execute_with(|| {
+		let request = open_request();
+		for i in 1..=4 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+		assert_ok!(reveal(2, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending), "2 of 4 is no quorum");
+		assert_ok!(reveal(3, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		let result = Results::<Test>::get(alice().0).expect("result");
+		assert_eq!(
+			(result.score, result.tier, result.digest, result.model_set),
+			(84, Tier::Standard, DIGEST, MODELS)
+		);
+		assert!(Requests::<Test>::get(request).is_none(), "the ciphertext leaves state");
+		assert_eq!(Balances::reserved_balance(&alice().0), 0, "deposit returned");
+		assert!(Commits::<Test>::iter_prefix(request).next().is_none(), "votes cleared");
+		// Member 4 committed but never revealed: evidence.
+		assert_eq!(Evidence::<Test>::get(member(4)), (0, 1));
+		assert_eq!(Evidence::<Test>::get(member(1)), (0, 0));
+		// Too late for member 4 now.
+		assert_noop!(reveal(4, 84, DIGEST, MODELS), Error::<Test>::RequestNotOpen);
+	});
+}
+
+#[test]
+fn a_low_score_is_a_rejection_with_a_result() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		for i in 1..=3 {
+			commit(i, 30, DIGEST, MODELS);
+		}
+		run_to(3); // member 4 never commits: reveals open when the commit phase ends
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 30, DIGEST, MODELS));
+		}
+		assert_eq!(Veid::status(&alice().0), Some(Status::Rejected));
+		assert_eq!(Results::<Test>::get(alice().0).map(|r| r.tier), Some(Tier::Rejected));
+	});
+}
+
+#[test]
+fn the_dissenting_member_is_recorded() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		commit(1, 84, DIGEST, MODELS);
+		commit(2, 84, DIGEST, MODELS);
+		commit(3, 85, [0xd2; 32], MODELS);
+		commit(4, 84, DIGEST, MODELS);
+		assert_ok!(reveal(3, 85, [0xd2; 32], MODELS));
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+		assert_ok!(reveal(2, 84, DIGEST, MODELS));
+		assert_ok!(reveal(4, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		assert_eq!(Evidence::<Test>::get(member(3)), (1, 0), "disagreed");
+	});
+}
+
+#[test]
+fn a_tie_has_no_quorum_and_times_out() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		commit(1, 84, DIGEST, MODELS);
+		commit(2, 84, DIGEST, MODELS);
+		commit(3, 80, [0xd2; 32], MODELS);
+		commit(4, 80, [0xd2; 32], MODELS);
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+		assert_ok!(reveal(2, 84, DIGEST, MODELS));
+		assert_ok!(reveal(3, 80, [0xd2; 32], MODELS));
+		assert_ok!(reveal(4, 80, [0xd2; 32], MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending));
+		run_to(6);
+		let identity = Identities::<Test>::get(alice().0).expect("record");
+		assert_eq!(
+			(identity.status, identity.reject_reason),
+			(Status::Rejected, Some(RejectReason::Timeout))
+		);
+		assert!(Results::<Test>::get(alice().0).is_none());
+		// Everyone revealed: no "missed" evidence.
+		assert_eq!(Evidence::<Test>::get(member(1)), (0, 0));
+	});
+}
+
+#[test]
+fn missing_reveals_time_out_with_evidence() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		commit(1, 84, DIGEST, MODELS);
+		run_to(6);
+		assert_eq!(Veid::status(&alice().0), Some(Status::Rejected));
+		for i in 1..=4 {
+			assert_eq!(Evidence::<Test>::get(member(i)), (0, 1), "member {i} never revealed");
+		}
+	});
+}
+
+#[test]
+fn reveals_wait_for_every_commit_or_the_end_of_the_commit_phase() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		commit(1, 84, DIGEST, MODELS);
+		assert_noop!(reveal(1, 84, DIGEST, MODELS), Error::<Test>::RevealTooEarly);
+		run_to(3); // uploaded at 1, CommitBlocks 2
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+	});
+}
+
+#[test]
+fn votes_that_do_not_match_their_commit_or_copy_another_are_refused() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		for i in 1..=4 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		assert_noop!(reveal(1, 85, DIGEST, MODELS), Error::<Test>::CommitMismatch);
+		// Member 2 replays member 1's commitment and reveal: bound to member 1, so refused.
+		assert_noop!(
+			Veid::commit(
+				RuntimeOrigin::signed(member(2)),
+				0,
+				vote_commitment(0, &member(1), 84, &DIGEST, &MODELS, &salt(1))
+			),
+			Error::<Test>::AlreadyCommitted
+		);
+		assert_noop!(
+			Veid::reveal(RuntimeOrigin::signed(member(2)), 0, 84, DIGEST, MODELS, salt(1)),
+			Error::<Test>::CommitMismatch
+		);
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+		assert_noop!(reveal(1, 84, DIGEST, MODELS), Error::<Test>::AlreadyRevealed);
+		assert_noop!(
+			Veid::commit(RuntimeOrigin::signed(alice().0), 0, [0; 32]),
+			Error::<Test>::NotCommitteeMember
+		);
+		assert_noop!(
+			Veid::reveal(RuntimeOrigin::signed(bob().0), 0, 84, DIGEST, MODELS, salt(1)),
+			Error::<Test>::NoCommit
+		);
+		assert_noop!(
+			Veid::commit(RuntimeOrigin::signed(member(1)), 9, [0; 32]),
+			Error::<Test>::RequestNotOpen
+		);
+	});
+}
+
+#[test]
+fn votes_with_another_model_set_are_refused() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let old = [0xbb; 32];
+		commit(1, 84, DIGEST, old);
+		run_to(3);
+		assert_noop!(reveal(1, 84, DIGEST, old), Error::<Test>::WrongModelSet);
+		// Governance moves to a new set mid-request: reveals with the old one are refused.
+		commit(2, 84, DIGEST, MODELS);
+		assert_ok!(Veid::set_model_set(RuntimeOrigin::root(), [0xcc; 32]));
+		assert_noop!(reveal(2, 84, DIGEST, MODELS), Error::<Test>::WrongModelSet);
+		assert!(ActiveModelSet::<Test>::get() == Some([0xcc; 32]));
+	});
+}
+
+#[test]
+fn a_committee_change_does_not_move_an_open_request() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		set_committee(vec![AccountId32::from([200; 32])]);
+		assert_noop!(
+			Veid::commit(RuntimeOrigin::signed(AccountId32::from([200; 32])), 0, [0; 32]),
+			Error::<Test>::NotCommitteeMember
+		);
+		for i in 1..=3 {
+			commit(i, 90, DIGEST, MODELS);
+		}
+		run_to(3);
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 90, DIGEST, MODELS));
+		}
+		assert_eq!(Results::<Test>::get(alice().0).map(|r| r.tier), Some(Tier::Premium));
+	});
+}
+
+#[test]
+fn no_upload_without_a_committee() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		set_committee(vec![]);
+		let a = alice();
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::NoCommittee);
+	});
+}

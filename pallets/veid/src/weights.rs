@@ -14,4 +14,10 @@ pub trait WeightInfo {
 	fn upload_scopes(b: u32) -> Weight;
 	/// `on_initialize` timing out `n` requests.
 	fn on_initialize(n: u32) -> Weight;
+	/// `set_model_set`.
+	fn set_model_set() -> Weight;
+	/// `commit`.
+	fn commit() -> Weight;
+	/// `reveal` with a committee of `c` members (the deciding reveal included).
+	fn reveal(c: u32) -> Weight;
 }
