@@ -42,15 +42,7 @@ fn main() {
 	let fixture = |id: &str| {
 		read_verified(&dir, manifest.fixture(id).expect("fixture")).expect("fixture file")
 	};
-	let holder = Holder {
-		surname: "MARTIN".into(),
-		given_names: "ANNA MARIA".into(),
-		document_number: "X4RTBPFW4".into(),
-		state: "UTO".into(),
-		birth_date: Date { year: 1990, month: 3, day: 14 },
-		sex: 'F',
-		expiry_date: Date { year: 2031, month: 6, day: 30 },
-	};
+	let holder = Holder::example();
 	let portrait = Rgb::decode(&fixture("person_b_1")).expect("portrait");
 	let doc = render(&holder, &portrait, Layout::Card, None).expect("render");
 	let mut document = Vec::new();

@@ -32,6 +32,21 @@ pub struct Holder {
 	pub expiry_date: Date,
 }
 
+impl Holder {
+	/// The fictitious holder the tests, the benchmark and `virtengine veid synth` use.
+	pub fn example() -> Holder {
+		Holder {
+			surname: "MARTIN".into(),
+			given_names: "ANNA MARIA".into(),
+			document_number: "X4RTBPFW4".into(),
+			state: "UTO".into(),
+			birth_date: Date { year: 1990, month: 3, day: 14 },
+			sex: 'F',
+			expiry_date: Date { year: 2031, month: 6, day: 30 },
+		}
+	}
+}
+
 /// Which document to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -264,15 +279,7 @@ mod tests {
 	use crate::mrz::{parse_td1, parse_td3};
 
 	fn holder() -> Holder {
-		Holder {
-			surname: "MARTIN".into(),
-			given_names: "ANNA MARIA".into(),
-			document_number: "X4RTBPFW4".into(),
-			state: "UTO".into(),
-			birth_date: Date { year: 1990, month: 3, day: 14 },
-			sex: 'F',
-			expiry_date: Date { year: 2031, month: 6, day: 30 },
-		}
+		Holder::example()
 	}
 
 	#[test]

@@ -12,15 +12,7 @@ use virtengine_scoring::{
 const TODAY: Date = Date { year: 2026, month: 11, day: 21 };
 
 fn holder() -> Holder {
-	Holder {
-		surname: "MARTIN".into(),
-		given_names: "ANNA MARIA".into(),
-		document_number: "X4RTBPFW4".into(),
-		state: "UTO".into(),
-		birth_date: Date { year: 1990, month: 3, day: 14 },
-		sex: 'F',
-		expiry_date: Date { year: 2031, month: 6, day: 30 },
-	}
+	Holder::example()
 }
 
 #[test]

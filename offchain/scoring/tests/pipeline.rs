@@ -39,15 +39,7 @@ fn png(img: &Rgb) -> Vec<u8> {
 }
 
 fn holder() -> Holder {
-	Holder {
-		surname: "MARTIN".into(),
-		given_names: "ANNA MARIA".into(),
-		document_number: "X4RTBPFW4".into(),
-		state: "UTO".into(),
-		birth_date: Date { year: 1990, month: 3, day: 14 },
-		sex: 'F',
-		expiry_date: Date { year: 2031, month: 6, day: 30 },
-	}
+	Holder::example()
 }
 
 /// Scores a document drawn for `h` with `portrait`, turned `quarters` quarter turns, against
