@@ -20,8 +20,12 @@
 //!   result kept, the envelope and votes dropped, the deposit returned, and members who
 //!   disagreed or never revealed counted in `Evidence`.
 //!
-//! Not yet: expiry and re-verification, the runtime API, benchmarks (the pallet is not in the
-//! runtime yet), the offchain worker that votes.
+//! - a verified identity expires `ValidityPeriod` blocks after its decision, lazily (its status
+//!   reads `Expired` from then on, no per-block work); the account may then upload again;
+//! - view functions: `identity_of(account)` (status, tier, last result) and
+//!   `pending_requests(from, limit)` (a page of open requests with their committees).
+//!
+//! Not yet: benchmarks (the pallet is not in the runtime yet) and the offchain worker that votes.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -147,6 +151,8 @@ pub mod pallet {
 		Verified,
 		/// Scored below 50, or timed out.
 		Rejected,
+		/// Verified, but the validity period is over: upload again to re-verify.
+		Expired,
 	}
 
 	/// Why a request was rejected without a score.
@@ -231,6 +237,8 @@ pub mod pallet {
 		pub last_upload: BlockNumberFor<T>,
 		/// Why it was last rejected without a score.
 		pub reject_reason: Option<RejectReason>,
+		/// When a verified identity stops being valid.
+		pub expires_at: Option<BlockNumberFor<T>>,
 	}
 
 	#[pallet::config]
@@ -262,6 +270,9 @@ pub mod pallet {
 		/// Blocks between two uploads of one account.
 		#[pallet::constant]
 		type UploadCooldown: Get<BlockNumberFor<Self>>;
+		/// Blocks a verified identity stays valid.
+		#[pallet::constant]
+		type ValidityPeriod: Get<BlockNumberFor<Self>>;
 		/// Blocks a request may stay pending before it is rejected with `TIMEOUT`.
 		#[pallet::constant]
 		type RequestTimeout: Get<BlockNumberFor<Self>>;
@@ -603,6 +614,7 @@ pub mod pallet {
 					request: Some(request_id),
 					last_upload: now,
 					reject_reason: None,
+					expires_at: None,
 				},
 			);
 			Self::deposit_event(Event::ScopesUploaded {
@@ -689,6 +701,31 @@ pub mod pallet {
 		}
 	}
 
+	#[pallet::view_functions]
+	impl<T: Config> Pallet<T> {
+		/// An account's status (expiry applied), its tier if verified, and its last result.
+		pub fn identity_of(
+			who: T::AccountId,
+		) -> (Option<Status>, Option<super::Tier>, Option<IdentityResult>) {
+			(Self::status(&who), Self::tier(&who), Results::<T>::get(&who))
+		}
+
+		/// Open requests with ids in `from..from + limit` (at most 100 looked at), with their
+		/// accounts and committees: what committee members' workers score.
+		pub fn pending_requests(
+			from: u64,
+			limit: u32,
+		) -> Vec<(u64, T::AccountId, Vec<T::AccountId>)> {
+			let end = from.saturating_add(u64::from(limit.min(100))).min(NextRequestId::<T>::get());
+			(from..end)
+				.filter_map(|id| {
+					Requests::<T>::get(id)
+						.map(|r| (id, r.account, RequestCommittee::<T>::get(id).into_inner()))
+				})
+				.collect()
+		}
+	}
+
 	impl<T: Config> Pallet<T> {
 		/// Records the agreed result, counts evidence against members who disagreed or did not
 		/// reveal, drops the envelope and the votes, and returns the deposit.
@@ -717,15 +754,15 @@ pub mod pallet {
 			);
 			let result = IdentityResult { score, tier, digest, model_set, request: request_id };
 			Results::<T>::insert(&request.account, result);
+			let now = frame_system::Pallet::<T>::block_number();
 			Identities::<T>::mutate(&request.account, |identity| {
 				if let Some(identity) = identity {
-					identity.status = if tier == super::Tier::Rejected {
-						Status::Rejected
-					} else {
-						Status::Verified
-					};
+					let verified = tier != super::Tier::Rejected;
+					identity.status = if verified { Status::Verified } else { Status::Rejected };
 					identity.request = None;
 					identity.reject_reason = None;
+					identity.expires_at =
+						verified.then(|| now.saturating_add(T::ValidityPeriod::get()));
 				}
 			});
 			Self::deposit_event(Event::IdentityScored {
@@ -765,9 +802,24 @@ pub mod pallet {
 			});
 		}
 
-		/// The status of an account's identity (`None`: never uploaded).
+		/// The status of an account's identity (`None`: never uploaded). Expiry is lazy: a
+		/// verified identity reads as `Expired` from its expiry block on, with no per-block work.
 		pub fn status(who: &T::AccountId) -> Option<Status> {
-			Identities::<T>::get(who).map(|i| i.status)
+			let identity = Identities::<T>::get(who)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			Some(match (identity.status, identity.expires_at) {
+				(Status::Verified, Some(at)) if now >= at => Status::Expired,
+				(status, _) => status,
+			})
+		}
+
+		/// The tier other pallets gate on: `Some` only for a verified identity that has not
+		/// expired.
+		pub fn tier(who: &T::AccountId) -> Option<super::Tier> {
+			match Self::status(who)? {
+				Status::Verified => Results::<T>::get(who).map(|r| r.tier),
+				_ => None,
+			}
 		}
 	}
 }

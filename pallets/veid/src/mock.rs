@@ -101,6 +101,7 @@ impl pallet_veid::Config for Test {
 	type MaxScopes = ConstU32<6>;
 	type UploadCooldown = ConstU64<10>;
 	type RequestTimeout = ConstU64<5>;
+	type ValidityPeriod = ConstU64<50>;
 	type MaxTimeoutsPerBlock = ConstU32<2>;
 	type Committee = TestCommittee;
 	type MaxCommittee = ConstU32<10>;

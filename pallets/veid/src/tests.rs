@@ -493,3 +493,49 @@ fn no_upload_without_a_committee() {
 		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::NoCommittee);
 	});
 }
+
+#[test]
+fn verified_identities_expire_and_can_be_verified_again() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		for i in 1..=4 {
+			commit(i, 75, DIGEST, MODELS);
+		}
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 75, DIGEST, MODELS));
+		}
+		assert_eq!(Veid::tier(&alice().0), Some(Tier::Standard));
+		let (status, tier, result) = Veid::identity_of(alice().0);
+		assert_eq!(
+			(status, tier, result.map(|r| r.score)),
+			(Some(Status::Verified), Some(Tier::Standard), Some(75))
+		);
+		run_to(50);
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		run_to(51); // decided at block 1, valid for 50 blocks
+		assert_eq!(Veid::status(&alice().0), Some(Status::Expired));
+		assert_eq!(Veid::tier(&alice().0), None, "an expired identity gates nothing");
+		let a = alice();
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending));
+	});
+}
+
+#[test]
+fn pending_requests_are_listed_a_page_at_a_time() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let b = bob();
+		assert_ok!(submit(&b.0, signed_upload(&b, &by_client)));
+		let all = Veid::pending_requests(0, 10);
+		assert_eq!(
+			all.iter().map(|(id, who, _)| (*id, who.clone())).collect::<Vec<_>>(),
+			vec![(0, alice().0), (1, bob().0)]
+		);
+		assert_eq!(all[0].2.len(), 4, "with the committee to score it");
+		assert_eq!(Veid::pending_requests(1, 10).len(), 1);
+		assert_eq!(Veid::pending_requests(0, 1).len(), 1);
+		run_to(6);
+		assert!(Veid::pending_requests(0, 10).is_empty(), "timed out");
+	});
+}
