@@ -11,8 +11,8 @@ use virtengine_scoring::{
 	models::{default_dir, kernel_tier},
 	mrz::Date,
 	pipeline::{birth_date_commitment, name_commitment, Bundle, Pipeline, FEATURE_NAMES},
-	score::tier,
 	synth::{render, Holder, Layout},
+	Tier,
 };
 
 /// What can go wrong, in words a user can act on.
@@ -190,7 +190,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 				today,
 			};
 			let o = pipeline.score(&bundle).map_err(|e| Error::Pipeline(e.to_string()))?;
-			println!("score      {} ({})", o.score, tier(o.score));
+			println!("score      {} ({:?})", o.score, Tier::of(o.score).unwrap_or(Tier::Rejected));
 			let reasons: Vec<&str> = o.reasons.iter().map(|r| r.code()).collect();
 			println!(
 				"reasons    {}",

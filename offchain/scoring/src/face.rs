@@ -89,7 +89,7 @@ impl FaceModels {
 	pub fn detect(&self, img: &Rgb) -> Result<Vec<Face>, FaceError> {
 		let side = DETECTOR_SIDE as f32;
 		let scale = (side / img.width as f32).min(side / img.height as f32);
-		let input = letterbox(img, DETECTOR_SIDE, DETECTOR_SIDE, scale, true);
+		let (input, _, _) = letterbox(img, DETECTOR_SIDE, DETECTOR_SIDE, scale, true);
 		let tensor =
 			Tensor::from_shape(&[1, 3, DETECTOR_SIDE, DETECTOR_SIDE], &input).map_err(infer)?;
 		let out = self.detector.run(tvec!(tensor.into())).map_err(infer)?;

@@ -138,19 +138,24 @@ impl Rgb {
 		out
 	}
 
-	/// Grey levels (ITU-R BT.601 luma), one f32 per pixel.
-	pub fn grey(&self) -> Vec<f32> {
-		self.data
-			.chunks_exact(3)
-			.map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-			.collect()
+	/// The grey level (ITU-R BT.601 luma) of the pixel at (x, y).
+	pub fn grey(&self, x: u32, y: u32) -> f32 {
+		let p = self.pixel(x, y);
+		0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
 	}
 }
 
 /// The image scaled by `scale` (same factor on both axes) into the top-left corner of a
 /// `width` × `height` canvas of zeros, as a planar `[1, 3, height, width]` tensor in BGR or RGB
-/// channel order with raw 0-255 values. Returns the tensor data.
-pub fn letterbox(img: &Rgb, width: usize, height: usize, scale: f32, bgr: bool) -> Vec<f32> {
+/// channel order with raw 0-255 values. Returns the tensor data and the width and height the
+/// image covers.
+pub fn letterbox(
+	img: &Rgb,
+	width: usize,
+	height: usize,
+	scale: f32,
+	bgr: bool,
+) -> (Vec<f32>, usize, usize) {
 	let plane = width * height;
 	let mut out = vec![0f32; 3 * plane];
 	let w = ((img.width as f32 * scale).round() as usize).min(width);
@@ -167,7 +172,7 @@ pub fn letterbox(img: &Rgb, width: usize, height: usize, scale: f32, bgr: bool) 
 			out[2 * plane + i] = c2;
 		}
 	}
-	out
+	(out, w, h)
 }
 
 #[cfg(test)]
@@ -222,7 +227,8 @@ mod tests {
 	#[test]
 	fn letterbox_pads_with_zeros_and_keeps_values() {
 		let img = Rgb { width: 64, height: 64, data: vec![100; 64 * 64 * 3] };
-		let t = letterbox(&img, 128, 96, 1.0, true);
+		let (t, w, h) = letterbox(&img, 128, 96, 1.0, true);
+		assert_eq!((w, h), (64, 64));
 		assert_eq!(t.len(), 3 * 128 * 96);
 		assert_eq!(t[0], 100.0);
 		assert_eq!(t[63], 100.0);

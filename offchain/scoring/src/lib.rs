@@ -15,3 +15,6 @@ pub mod ocr;
 pub mod pipeline;
 pub mod score;
 pub mod synth;
+
+/// The identity tiers (the seeds' table), shared with the chain.
+pub use virtengine_veid_primitives::Tier;

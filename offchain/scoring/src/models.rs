@@ -245,16 +245,14 @@ pub fn pin_kernels() -> Result<(), ModelError> {
 		tract_linalg::knobs::TRACT_CPU_ISA.set(Some(PINNED_ISA.to_string()));
 	}
 	#[cfg(target_arch = "x86_64")]
-	{
-		let set = format!("{:?}", tract_linalg::isa::native());
-		if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
-			return Err(ModelError::Tract {
-				id: "kernels".into(),
-				message: format!(
-					"this CPU lacks AVX2/FMA, which the pinned kernel tier needs ({set})"
-				),
-			});
-		}
+	if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+		return Err(ModelError::Tract {
+			id: "kernels".into(),
+			message: format!(
+				"this CPU lacks AVX2/FMA, which the pinned kernel tier needs ({})",
+				kernel_tier()
+			),
+		});
 	}
 	Ok(())
 }

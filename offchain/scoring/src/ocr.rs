@@ -12,7 +12,7 @@ use std::path::Path;
 use tract_onnx::prelude::*;
 
 use crate::{
-	image::Rgb,
+	image::{letterbox, Rgb},
 	models::{floats, load_plan, read_verified, Manifest, ModelError, Plan},
 };
 
@@ -110,22 +110,15 @@ impl OcrModels {
 	pub fn detect(&self, page: &Rgb) -> Result<Vec<[u32; 4]>, OcrError> {
 		let side = DET_SIDE as f32;
 		let scale = (side / page.width as f32).min(side / page.height as f32);
-		let (w, h) = (
-			((page.width as f32 * scale).round() as usize).min(DET_SIDE),
-			((page.height as f32 * scale).round() as usize).min(DET_SIDE),
-		);
 		const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 		const STD: [f32; 3] = [0.229, 0.224, 0.225];
 		let plane = DET_SIDE * DET_SIDE;
-		let mut input = vec![0f32; 3 * plane];
-		for y in 0..h {
-			let sy = ((y as f32 + 0.5) / scale - 0.5).max(0.0);
-			for x in 0..w {
-				let sx = ((x as f32 + 0.5) / scale - 0.5).max(0.0);
-				let p = page.sample(sx, sy);
-				let bgr = [p[2], p[1], p[0]];
-				for c in 0..3 {
-					input[c * plane + y * DET_SIDE + x] = (bgr[c] / 255.0 - MEAN[c]) / STD[c];
+		let (mut input, w, h) = letterbox(page, DET_SIDE, DET_SIDE, scale, true);
+		// ImageNet normalisation where the page is; the padding stays zero.
+		for (c, channel) in input.chunks_exact_mut(plane).enumerate() {
+			for row in channel.chunks_exact_mut(DET_SIDE).take(h) {
+				for v in &mut row[..w] {
+					*v = (*v / 255.0 - MEAN[c]) / STD[c];
 				}
 			}
 		}

@@ -243,13 +243,12 @@ fn milli(v: f32) -> i32 {
 /// Variance of the 4-neighbour Laplacian of the grey levels inside a box (a blur measure), and
 /// the mean grey level there.
 fn sharpness_and_brightness(img: &Rgb, bbox: &[f32; 4]) -> (f32, f32) {
-	let grey = img.grey();
 	let (w, h) = (img.width as i64, img.height as i64);
 	let x0 = (bbox[0].floor() as i64).clamp(1, w - 2);
 	let y0 = (bbox[1].floor() as i64).clamp(1, h - 2);
 	let x1 = ((bbox[0] + bbox[2]).ceil() as i64).clamp(x0 + 1, w - 1);
 	let y1 = ((bbox[1] + bbox[3]).ceil() as i64).clamp(y0 + 1, h - 1);
-	let at = |x: i64, y: i64| grey[(y * w + x) as usize] as f64;
+	let at = |x: i64, y: i64| f64::from(img.grey(x as u32, y as u32));
 	let (mut sum, mut sum_sq, mut bright, mut n) = (0f64, 0f64, 0f64, 0f64);
 	for y in y0..y1 {
 		for x in x0..x1 {

@@ -28,16 +28,6 @@ pub enum ScoreError {
 	Inference(String),
 }
 
-/// The tier a score falls in (the seeds' table).
-pub fn tier(score: u8) -> &'static str {
-	match score {
-		0..=49 => "rejected",
-		50..=69 => "basic",
-		70..=84 => "standard",
-		_ => "premium",
-	}
-}
-
 /// The loaded scoring model.
 pub struct ScoringModel {
 	plan: Plan,

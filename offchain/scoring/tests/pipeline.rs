@@ -14,8 +14,8 @@ use virtengine_scoring::{
 	pipeline::{
 		birth_date_commitment, name_commitment, Bundle, Outcome, Pipeline, PipelineError, Reason,
 	},
-	score::tier,
 	synth::{mrz_lines, render, Holder, Layout},
+	Tier,
 };
 
 const TODAY: Date = Date { year: 2026, month: 11, day: 21 };
@@ -65,9 +65,9 @@ fn run(
 	};
 	let outcome = pipeline().score(&bundle).unwrap_or_else(|e| panic!("{e}"));
 	println!(
-		"score {} ({}), reasons {:?}, features {:?}, stages {:?}",
+		"score {} ({:?}), reasons {:?}, features {:?}, stages {:?}",
 		outcome.score,
-		tier(outcome.score),
+		Tier::of(outcome.score),
 		outcome.reasons,
 		outcome.features.0,
 		outcome.timings.stages

@@ -58,7 +58,10 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use scale_info::TypeInfo;
-	use sp_runtime::traits::{IdentifyAccount, Saturating, Verify};
+	use sp_runtime::{
+		app_crypto::{ed25519, sr25519},
+		traits::{IdentifyAccount, Saturating, Verify},
+	};
 	use virtengine_envelope::Envelope;
 	use virtengine_veid_primitives::{upload_digest, ScopeKind};
 
@@ -100,34 +103,16 @@ pub mod pallet {
 		pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
 			match self {
 				ClientKey::Ed25519(public) => sp_io::crypto::ed25519_verify(
-					&sp_core_sig::ed25519(*signature),
+					&ed25519::Signature::from_raw(*signature),
 					message,
-					&sp_core_sig::ed25519_public(*public),
+					&ed25519::Public::from_raw(*public),
 				),
 				ClientKey::Sr25519(public) => sp_io::crypto::sr25519_verify(
-					&sp_core_sig::sr25519(*signature),
+					&sr25519::Signature::from_raw(*signature),
 					message,
-					&sp_core_sig::sr25519_public(*public),
+					&sr25519::Public::from_raw(*public),
 				),
 			}
-		}
-	}
-
-	/// Conversions to sp-core's signature types, kept in one place.
-	mod sp_core_sig {
-		use sp_runtime::app_crypto::{ed25519, sr25519};
-
-		pub fn ed25519(s: [u8; 64]) -> ed25519::Signature {
-			ed25519::Signature::from_raw(s)
-		}
-		pub fn ed25519_public(p: [u8; 32]) -> ed25519::Public {
-			ed25519::Public::from_raw(p)
-		}
-		pub fn sr25519(s: [u8; 64]) -> sr25519::Signature {
-			sr25519::Signature::from_raw(s)
-		}
-		pub fn sr25519_public(p: [u8; 32]) -> sr25519::Public {
-			sr25519::Public::from_raw(p)
 		}
 	}
 
@@ -695,7 +680,7 @@ pub mod pallet {
 				committee.iter().filter(|m| Reveals::<T>::get(request, *m) == Some(vote)).count()
 					as u32;
 			if agreeing >= virtengine_veid_primitives::quorum(committee.len() as u32) {
-				Self::decide(request, open, &committee, vote);
+				Self::decide(request, open, vote);
 			}
 			Ok(())
 		}
@@ -732,26 +717,10 @@ pub mod pallet {
 		fn decide(
 			request_id: u64,
 			request: Request<T>,
-			committee: &[T::AccountId],
 			(score, digest, model_set): (u8, [u8; 32], [u8; 32]),
 		) {
 			let tier = super::Tier::of(score).unwrap_or(super::Tier::Rejected);
-			for member in committee {
-				match Reveals::<T>::take(request_id, member) {
-					Some(v) if v == (score, digest, model_set) => {},
-					Some(_) => Evidence::<T>::mutate(member, |e| e.0 = e.0.saturating_add(1)),
-					None => Evidence::<T>::mutate(member, |e| e.1 = e.1.saturating_add(1)),
-				}
-				Commits::<T>::remove(request_id, member);
-			}
-			RequestCommittee::<T>::remove(request_id);
-			Requests::<T>::remove(request_id);
-			let _ = T::Currency::release(
-				&HoldReason::UploadDeposit.into(),
-				&request.account,
-				request.deposit,
-				Precision::BestEffort,
-			);
+			Self::close(request_id, &request, Some((score, digest, model_set)));
 			let result = IdentityResult { score, tier, digest, model_set, request: request_id };
 			Results::<T>::insert(&request.account, result);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -772,22 +741,34 @@ pub mod pallet {
 			});
 		}
 
-		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
-		/// its deposit.
-		fn time_out(request_id: u64) {
-			let Some(request) = Requests::<T>::take(request_id) else { return };
+		/// Ends a request, decided (`agreed`) or not: drops it, its committee and its votes,
+		/// counts evidence against members who never revealed or revealed something other than
+		/// the agreed vote, and returns the deposit.
+		fn close(request_id: u64, request: &Request<T>, agreed: Option<(u8, [u8; 32], [u8; 32])>) {
 			for member in RequestCommittee::<T>::take(request_id) {
-				if Reveals::<T>::take(request_id, &member).is_none() {
-					Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1));
+				match (Reveals::<T>::take(request_id, &member), agreed) {
+					(None, _) => Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1)),
+					(Some(vote), Some(agreed)) if vote != agreed => {
+						Evidence::<T>::mutate(&member, |e| e.0 = e.0.saturating_add(1))
+					},
+					_ => {},
 				}
 				Commits::<T>::remove(request_id, &member);
 			}
+			Requests::<T>::remove(request_id);
 			let _ = T::Currency::release(
 				&HoldReason::UploadDeposit.into(),
 				&request.account,
 				request.deposit,
 				Precision::BestEffort,
 			);
+		}
+
+		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
+		/// its deposit.
+		fn time_out(request_id: u64) {
+			let Some(request) = Requests::<T>::get(request_id) else { return };
+			Self::close(request_id, &request, None);
 			Identities::<T>::mutate(&request.account, |identity| {
 				if let Some(identity) = identity {
 					identity.status = Status::Rejected;
