@@ -25,20 +25,29 @@
 //! - view functions: `identity_of(account)` (status, tier, last result) and
 //!   `pending_requests(from, limit)` (a page of open requests with their committees).
 //!
-//! Not yet: benchmarks (the pallet is not in the runtime yet) and the offchain worker that votes.
+//! The committee: the session's validators that registered a VEID session key (this pallet is a
+//! session handler) and published an X25519 committee key for the session. Members vote with
+//! *authorized* transactions (`#[pallet::authorize]`): no fee and no account nonce, validated on
+//! chain with cheap state checks first and the member's VEID signature last, deduplicated by tag,
+//! living until the request's deadline. The offchain worker (`offchain.rs`) publishes the node's
+//! committee keys, scores pending requests through the `virtengine-veid-host` host function and
+//! submits the commits and reveals.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
+mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod weights;
 
 pub use pallet::*;
-pub use virtengine_veid_primitives::{ScopeKind, Tier};
+pub use virtengine_veid_primitives::{MemberId, MemberSignature, ScopeKind, Tier, Vote};
 pub use weights::WeightInfo;
 
 /// A capture client's id.
@@ -54,28 +63,92 @@ pub mod pallet {
 		traits::{
 			fungible::{Inspect, MutateHold},
 			tokens::Precision,
+			UnixTime,
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use scale_info::TypeInfo;
 	use sp_runtime::{
-		app_crypto::{ed25519, sr25519},
-		traits::{IdentifyAccount, Saturating, Verify},
+		app_crypto::{ed25519, sr25519, RuntimeAppPublic},
+		traits::{IdentifyAccount, Saturating, Verify, Zero},
+		transaction_validity::{TransactionPriority, TransactionValidityWithRefund},
 	};
 	use virtengine_envelope::Envelope;
-	use virtengine_veid_primitives::{upload_digest, ScopeKind};
+	use virtengine_veid_primitives::{
+		commit_payload, key_payload, reveal_payload, upload_digest, vote_commitment, MemberId,
+		MemberSignature, ScopeKind, Vote,
+	};
 
 	use super::{ClientId, WeightInfo};
+
+	impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
+		type Public = MemberId;
+	}
+
+	/// The pallet follows the session: its validators with a VEID session key are the members.
+	impl<T: Config> frame_support::traits::OneSessionHandler<T::AccountId> for Pallet<T> {
+		type Key = MemberId;
+
+		fn on_genesis_session<'a, I>(validators: I)
+		where
+			I: 'a + Iterator<Item = (&'a T::AccountId, MemberId)>,
+			T::AccountId: 'a,
+		{
+			let members = Self::bound_members(validators);
+			Members::<T>::put(members.clone());
+			NextMembers::<T>::put(members);
+			Session::<T>::put(0);
+			Self::rebuild_committee();
+		}
+
+		fn on_new_session<'a, I>(_changed: bool, validators: I, queued: I)
+		where
+			I: 'a + Iterator<Item = (&'a T::AccountId, MemberId)>,
+			T::AccountId: 'a,
+		{
+			let session = Session::<T>::get().saturating_add(1);
+			Session::<T>::put(session);
+			Members::<T>::put(Self::bound_members(validators));
+			NextMembers::<T>::put(Self::bound_members(queued));
+			if let Some(old) = session.checked_sub(1) {
+				// At most one key per member of that session was stored.
+				let _ = CommitteeKeys::<T>::clear_prefix(old, T::MaxCommittee::get(), None);
+			}
+			Self::rebuild_committee();
+		}
+
+		fn on_disabled(_validator_index: u32) {}
+	}
+
+	impl<T: Config> Pallet<T> {
+		fn bound_members<'a, I>(validators: I) -> BoundedVec<(T::AccountId, MemberId), T::MaxCommittee>
+		where
+			I: 'a + Iterator<Item = (&'a T::AccountId, MemberId)>,
+			T::AccountId: 'a,
+		{
+			BoundedVec::truncate_from(
+				validators
+					.take(T::MaxCommittee::get() as usize)
+					.map(|(account, id)| (account.clone(), id))
+					.collect(),
+			)
+		}
+	}
 
 	/// The balance type of the deposit currency.
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-	/// Checks that an envelope may be stored: sound structure, every recipient an active key
-	/// (the runtime implements it with the encryption pallet).
-	pub trait EnvelopeCheck {
-		/// `Ok` if the envelope is acceptable.
-		fn check(envelope: &Envelope) -> Result<(), DispatchError>;
+	/// A committee member as a request records it: its account (the validator), its VEID signing
+	/// key and the X25519 key uploads were sealed to.
+	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	pub struct Member<AccountId> {
+		/// The validator's account.
+		pub account: AccountId,
+		/// Its VEID signing key (a session key).
+		pub id: MemberId,
+		/// Its X25519 committee key for the session.
+		pub key: [u8; 32],
 	}
 
 	/// A capture client's signing key.
@@ -90,6 +163,8 @@ pub mod pallet {
 		DecodeWithMemTracking,
 		MaxEncodedLen,
 		TypeInfo,
+		serde::Serialize,
+		serde::Deserialize,
 	)]
 	pub enum ClientKey {
 		/// ed25519 public key.
@@ -182,6 +257,9 @@ pub mod pallet {
 		pub submitted_at: BlockNumberFor<T>,
 		/// When it times out.
 		pub deadline: BlockNumberFor<T>,
+		/// The reference day of the pipeline (days since 1970-01-01 of the upload block's
+		/// timestamp), the same for every member.
+		pub today: u32,
 	}
 
 	/// A final result: what remains on chain once a request is decided.
@@ -202,6 +280,8 @@ pub mod pallet {
 		pub score: u8,
 		/// Its tier.
 		pub tier: super::Tier,
+		/// Reason codes, a mask over `virtengine_veid_primitives::REASON_CODES`.
+		pub reasons: u32,
 		/// The pipeline's feature digest the quorum agreed on.
 		pub digest: [u8; 32],
 		/// The model set it was computed with.
@@ -227,7 +307,9 @@ pub mod pallet {
 	}
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
@@ -241,8 +323,8 @@ pub mod pallet {
 		type UserSignature: Parameter
 			+ Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
 			+ MaxEncodedLen;
-		/// Checks envelopes before they are stored.
-		type Envelopes: EnvelopeCheck;
+		/// Wall-clock time of the block (the pipeline's reference day).
+		type Time: UnixTime;
 		/// Deposit per stored byte of a request.
 		#[pallet::constant]
 		type DepositPerByte: Get<BalanceOf<Self>>;
@@ -264,24 +346,18 @@ pub mod pallet {
 		/// Most requests that may time out in one block (bounds `on_initialize`).
 		#[pallet::constant]
 		type MaxTimeoutsPerBlock: Get<u32>;
-		/// The identity committee: who scores new requests (a snapshot is taken per request, so a
-		/// committee change does not move an open request's quorum).
-		type Committee: Committee<Self::AccountId>;
-		/// Largest committee.
+		/// Largest committee (validators beyond it are not members).
 		#[pallet::constant]
 		type MaxCommittee: Get<u32>;
+		/// Priority of members' votes and key publications in the transaction pool.
+		#[pallet::constant]
+		type VotePriority: Get<TransactionPriority>;
 		/// Blocks after an upload during which members commit; reveals are accepted once every
 		/// member has committed or this phase is over.
 		#[pallet::constant]
 		type CommitBlocks: Get<BlockNumberFor<Self>>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
-	}
-
-	/// The identity committee.
-	pub trait Committee<AccountId> {
-		/// The current members, at most `MaxCommittee` (more are ignored).
-		fn members() -> Vec<AccountId>;
 	}
 
 	/// Reasons this pallet holds funds.
@@ -317,24 +393,50 @@ pub mod pallet {
 
 	/// Each open request's committee, fixed at upload.
 	#[pallet::storage]
-	pub type RequestCommittee<T: Config> =
-		StorageMap<_, Twox64Concat, u64, BoundedVec<T::AccountId, T::MaxCommittee>, ValueQuery>;
+	pub type RequestCommittee<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		u64,
+		BoundedVec<Member<T::AccountId>, T::MaxCommittee>,
+		ValueQuery,
+	>;
+
+	/// The current session's index (counted by this pallet as a session handler).
+	#[pallet::storage]
+	pub type Session<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The current session's validators that registered a VEID session key.
+	#[pallet::storage]
+	pub type Members<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, MemberId), T::MaxCommittee>, ValueQuery>;
+
+	/// The next session's (queued) validators with their VEID session keys: they publish their
+	/// committee keys for the next session ahead of it.
+	#[pallet::storage]
+	pub type NextMembers<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, MemberId), T::MaxCommittee>, ValueQuery>;
+
+	/// Published X25519 committee keys: (session, validator) → key. Kept for the current and
+	/// the next session; the previous session's are cleared at each session change.
+	#[pallet::storage]
+	pub type CommitteeKeys<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, [u8; 32]>;
+
+	/// The identity committee now: members with a committee key for the current session, in
+	/// validator order. Uploads are sealed to exactly these keys.
+	#[pallet::storage]
+	pub type Committee<T: Config> =
+		StorageValue<_, BoundedVec<Member<T::AccountId>, T::MaxCommittee>, ValueQuery>;
 
 	/// Commitments: (request, member) → hash of (score, digest, model set, salt).
 	#[pallet::storage]
 	pub type Commits<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u64, Blake2_128Concat, T::AccountId, [u8; 32]>;
 
-	/// Revealed votes: (request, member) → (score, feature digest, model set).
+	/// Revealed votes: (request, member) → vote.
 	#[pallet::storage]
-	pub type Reveals<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		u64,
-		Blake2_128Concat,
-		T::AccountId,
-		(u8, [u8; 32], [u8; 32]),
-	>;
+	pub type Reveals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u64, Blake2_128Concat, T::AccountId, Vote>;
 
 	/// Final results, kept after the request and its envelope are gone.
 	#[pallet::storage]
@@ -355,6 +457,29 @@ pub mod pallet {
 		BoundedVec<u64, T::MaxTimeoutsPerBlock>,
 		ValueQuery,
 	>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The active model set at genesis.
+		pub model_set: Option<[u8; 32]>,
+		/// Capture clients approved at genesis.
+		pub clients: Vec<(ClientId, ClientKey)>,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(set) = self.model_set {
+				ActiveModelSet::<T>::put(set);
+			}
+			for (id, key) in &self.clients {
+				CaptureClients::<T>::insert(id, key);
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -407,6 +532,15 @@ pub mod pallet {
 			account: T::AccountId,
 			/// The result.
 			result: IdentityResult,
+		},
+		/// A member published its committee key for a session.
+		CommitteeKeyPublished {
+			/// The session.
+			session: u32,
+			/// The member.
+			member: T::AccountId,
+			/// The X25519 key.
+			key: [u8; 32],
 		},
 		/// A request was rejected without a score.
 		RequestRejected {
@@ -461,6 +595,16 @@ pub mod pallet {
 		BadScore,
 		/// No identity committee exists to score an upload.
 		NoCommittee,
+		/// The envelope is not sealed to exactly the current committee's keys.
+		WrongRecipients,
+		/// Committee keys are published for the current or the next session only.
+		WrongSession,
+		/// The caller is not a validator with a VEID key in that session.
+		NotSessionMember,
+		/// The member already published its key for that session.
+		KeyPublished,
+		/// The key is a small-order point.
+		WeakKey,
 	}
 
 	#[pallet::hooks]
@@ -472,6 +616,10 @@ pub mod pallet {
 				Self::time_out(request);
 			}
 			T::WeightInfo::on_initialize(n)
+		}
+
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
 		}
 	}
 
@@ -559,20 +707,32 @@ pub mod pallet {
 			ensure!(key.verify(&digest, &client_signature), Error::<T>::BadClientSignature);
 			ensure!(user_signature.verify(&digest[..], &who), Error::<T>::BadUserSignature);
 
-			// Then the envelope itself.
+			// Then the envelope itself: sound, and sealed to exactly the current committee.
 			let decoded =
 				Envelope::decode(&mut &envelope[..]).map_err(|_| Error::<T>::MalformedEnvelope)?;
-			T::Envelopes::check(&decoded)?;
+			let limits = virtengine_envelope::Limits {
+				max_ciphertext: T::MaxEnvelopeBytes::get(),
+				max_recipients: T::MaxCommittee::get(),
+				..virtengine_envelope::Limits::DEFAULT
+			};
+			virtengine_envelope::verify_structure(&decoded, &limits)
+				.map_err(|_| Error::<T>::MalformedEnvelope)?;
+			let committee = Committee::<T>::get();
+			ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
+			let sealed_to_committee = decoded.recipients.len() == committee.len() &&
+				committee.iter().all(|m| {
+					let id = virtengine_envelope::key_id(&m.key);
+					decoded.recipient_ids().any(|r| *r == id)
+				});
+			ensure!(sealed_to_committee, Error::<T>::WrongRecipients);
 
 			let envelope: BoundedVec<u8, T::MaxEnvelopeBytes> =
 				envelope.try_into().map_err(|_| Error::<T>::EnvelopeTooLarge)?;
-			let committee: BoundedVec<T::AccountId, T::MaxCommittee> =
-				BoundedVec::truncate_from(T::Committee::members());
-			ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
 			let request_id = NextRequestId::<T>::get();
 			let deadline = now.saturating_add(T::RequestTimeout::get());
 			Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
 				.map_err(|_| Error::<T>::DeadlineFull)?;
+			let today = (T::Time::now().as_secs() / 86_400) as u32;
 			let mut request = Request::<T> {
 				account: who.clone(),
 				client,
@@ -584,6 +744,7 @@ pub mod pallet {
 				deposit: Default::default(),
 				submitted_at: now,
 				deadline,
+				today,
 			};
 			let bytes = request.encoded_size() as u32;
 			let deposit = T::DepositPerByte::get().saturating_mul(bytes.into());
@@ -622,67 +783,256 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Commits to a vote: `vote_commitment(request, member, score, digest, model_set, salt)`.
+		/// Commits `member` to a vote: `vote_commitment(request, member, vote, salt)`.
 		///
-		/// Origin: signed, a member of the request's committee. Emits [`Event::VoteCommitted`].
+		/// Origin: authorized by [`Pallet::authorize_commit`] (the member's VEID signature over
+		/// `commit_payload`). Emits [`Event::VoteCommitted`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::commit())]
-		pub fn commit(origin: OriginFor<T>, request: u64, commitment: [u8; 32]) -> DispatchResult {
-			let member = ensure_signed(origin)?;
-			ensure!(Requests::<T>::contains_key(request), Error::<T>::RequestNotOpen);
-			ensure!(
-				RequestCommittee::<T>::get(request).contains(&member),
-				Error::<T>::NotCommitteeMember
-			);
-			ensure!(!Commits::<T>::contains_key(request, &member), Error::<T>::AlreadyCommitted);
+		#[pallet::authorize(Pallet::<T>::authorize_commit)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			request: u64,
+			member: T::AccountId,
+			commitment: [u8; 32],
+			signature: MemberSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			Self::check_commit(request, &member)?;
 			Commits::<T>::insert(request, &member, commitment);
 			Self::deposit_event(Event::VoteCommitted { request, member });
 			Ok(())
 		}
 
-		/// Reveals a committed vote; when a quorum of the request's committee revealed the same
-		/// (score, digest, model set) the request is decided.
+		/// Reveals `member`'s committed vote; when a quorum of the request's committee revealed
+		/// the same vote the request is decided.
 		///
-		/// Origin: signed, a member that committed. Emits [`Event::VoteRevealed`] and, on quorum,
-		/// [`Event::IdentityScored`].
+		/// Origin: authorized by [`Pallet::authorize_reveal`]. Emits [`Event::VoteRevealed`]
+		/// and, on quorum, [`Event::IdentityScored`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::reveal(T::MaxCommittee::get()))]
+		#[pallet::authorize(Pallet::<T>::authorize_reveal)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_reveal())]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			request: u64,
-			score: u8,
-			digest: [u8; 32],
-			model_set: [u8; 32],
+			member: T::AccountId,
+			vote: Vote,
 			salt: [u8; 32],
+			signature: MemberSignature,
 		) -> DispatchResult {
-			let member = ensure_signed(origin)?;
-			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
-			ensure!(score <= 100, Error::<T>::BadScore);
-			ensure!(ActiveModelSet::<T>::get() == Some(model_set), Error::<T>::WrongModelSet);
-			let commitment = Commits::<T>::get(request, &member).ok_or(Error::<T>::NoCommit)?;
-			ensure!(!Reveals::<T>::contains_key(request, &member), Error::<T>::AlreadyRevealed);
-			let committee = RequestCommittee::<T>::get(request);
-			let now = frame_system::Pallet::<T>::block_number();
-			let all_committed = committee.iter().all(|m| Commits::<T>::contains_key(request, m));
-			ensure!(
-				all_committed || now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
-				Error::<T>::RevealTooEarly
-			);
-			let expected = virtengine_veid_primitives::vote_commitment(
-				request, &member, score, &digest, &model_set, &salt,
-			);
-			ensure!(expected == commitment, Error::<T>::CommitMismatch);
-			Reveals::<T>::insert(request, &member, (score, digest, model_set));
-			Self::deposit_event(Event::VoteRevealed { request, member, score });
+			ensure_authorized(origin)?;
+			let _ = signature;
+			let (open, committee) = Self::check_reveal(request, &member, &vote, &salt)?;
+			Reveals::<T>::insert(request, &member, vote);
+			Self::deposit_event(Event::VoteRevealed { request, member, score: vote.score });
 
-			let vote = (score, digest, model_set);
-			let agreeing =
-				committee.iter().filter(|m| Reveals::<T>::get(request, *m) == Some(vote)).count()
-					as u32;
+			let agreeing = committee
+				.iter()
+				.filter(|m| Reveals::<T>::get(request, &m.account) == Some(vote))
+				.count() as u32;
 			if agreeing >= virtengine_veid_primitives::quorum(committee.len() as u32) {
 				Self::decide(request, open, vote);
 			}
 			Ok(())
+		}
+
+		/// Publishes `member`'s X25519 committee key for `session` (the current or the next).
+		///
+		/// Origin: authorized by [`Pallet::authorize_publish_committee_key`]. Emits
+		/// [`Event::CommitteeKeyPublished`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::publish_committee_key(T::MaxCommittee::get()))]
+		#[pallet::authorize(Pallet::<T>::authorize_publish_committee_key)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_publish_committee_key())]
+		pub fn publish_committee_key(
+			origin: OriginFor<T>,
+			session: u32,
+			member: T::AccountId,
+			key: [u8; 32],
+			signature: MemberSignature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			let _ = signature;
+			Self::check_key(session, &member, &key)?;
+			CommitteeKeys::<T>::insert(session, &member, key);
+			if session == Session::<T>::get() {
+				Self::rebuild_committee();
+			}
+			Self::deposit_event(Event::CommitteeKeyPublished { session, member, key });
+			Ok(())
+		}
+	}
+
+	/// Validation of the members' authorized calls: state checks first, the signature last.
+	impl<T: Config> Pallet<T> {
+		pub(crate) fn genesis() -> T::Hash {
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero())
+		}
+
+		fn valid(
+			prefix: &'static str,
+			tag: impl Encode,
+			longevity: u64,
+		) -> TransactionValidityWithRefund {
+			ValidTransaction::with_tag_prefix(prefix)
+				.priority(T::VotePriority::get())
+				.and_provides(tag)
+				.longevity(longevity.max(1))
+				.propagate(true)
+				.build()
+				.map(|valid| (valid, Weight::zero()))
+		}
+
+		fn blocks_until(deadline: BlockNumberFor<T>) -> u64 {
+			let now = frame_system::Pallet::<T>::block_number();
+			TryInto::<u64>::try_into(deadline.saturating_sub(now)).unwrap_or(u64::MAX)
+		}
+
+		fn reject(error: Error<T>) -> TransactionValidityError {
+			let index = match DispatchError::from(error) {
+				DispatchError::Module(module) => module.error[0],
+				_ => 0,
+			};
+			InvalidTransaction::Custom(index).into()
+		}
+
+		/// The member of an open request's committee, if `member` is one and has not committed.
+		fn check_commit(request: u64, member: &T::AccountId) -> Result<MemberId, Error<T>> {
+			ensure!(Requests::<T>::contains_key(request), Error::<T>::RequestNotOpen);
+			let id = RequestCommittee::<T>::get(request)
+				.into_iter()
+				.find(|m| m.account == *member)
+				.map(|m| m.id)
+				.ok_or(Error::<T>::NotCommitteeMember)?;
+			ensure!(!Commits::<T>::contains_key(request, member), Error::<T>::AlreadyCommitted);
+			Ok(id)
+		}
+
+		/// The request and its committee, if `member` may reveal `vote` now.
+		#[allow(clippy::type_complexity)]
+		fn check_reveal(
+			request: u64,
+			member: &T::AccountId,
+			vote: &Vote,
+			salt: &[u8; 32],
+		) -> Result<(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>), Error<T>> {
+			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
+			ensure!(vote.score <= 100, Error::<T>::BadScore);
+			ensure!(
+				ActiveModelSet::<T>::get() == Some(vote.model_set),
+				Error::<T>::WrongModelSet
+			);
+			let commitment = Commits::<T>::get(request, member).ok_or(Error::<T>::NoCommit)?;
+			ensure!(!Reveals::<T>::contains_key(request, member), Error::<T>::AlreadyRevealed);
+			let committee = RequestCommittee::<T>::get(request);
+			let now = frame_system::Pallet::<T>::block_number();
+			let all_committed =
+				committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
+			ensure!(
+				all_committed || now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
+				Error::<T>::RevealTooEarly
+			);
+			ensure!(
+				vote_commitment(request, member, vote, salt) == commitment,
+				Error::<T>::CommitMismatch
+			);
+			Ok((open, committee))
+		}
+
+		/// The member's VEID key, if it may publish `key` for `session`.
+		fn check_key(
+			session: u32,
+			member: &T::AccountId,
+			key: &[u8; 32],
+		) -> Result<MemberId, Error<T>> {
+			let current = Session::<T>::get();
+			let members = if session == current {
+				Members::<T>::get()
+			} else if session == current.saturating_add(1) {
+				NextMembers::<T>::get()
+			} else {
+				return Err(Error::<T>::WrongSession);
+			};
+			let id = members
+				.into_iter()
+				.find(|(account, _)| account == member)
+				.map(|(_, id)| id)
+				.ok_or(Error::<T>::NotSessionMember)?;
+			ensure!(!CommitteeKeys::<T>::contains_key(session, member), Error::<T>::KeyPublished);
+			ensure!(!virtengine_envelope::is_small_order(key), Error::<T>::WeakKey);
+			Ok(id)
+		}
+
+		/// Authorizes [`Pallet::commit`].
+		pub fn authorize_commit(
+			_source: TransactionSource,
+			request: &u64,
+			member: &T::AccountId,
+			commitment: &[u8; 32],
+			signature: &MemberSignature,
+		) -> TransactionValidityWithRefund {
+			let id = Self::check_commit(*request, member).map_err(Self::reject)?;
+			let payload = commit_payload(&Self::genesis(), *request, member, commitment);
+			if !id.verify(&payload, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			let deadline = Requests::<T>::get(request).map(|r| r.deadline).unwrap_or_default();
+			Self::valid("VeidCommit", (request, member), Self::blocks_until(deadline))
+		}
+
+		/// Authorizes [`Pallet::reveal`].
+		pub fn authorize_reveal(
+			_source: TransactionSource,
+			request: &u64,
+			member: &T::AccountId,
+			vote: &Vote,
+			salt: &[u8; 32],
+			signature: &MemberSignature,
+		) -> TransactionValidityWithRefund {
+			let (open, committee) =
+				Self::check_reveal(*request, member, vote, salt).map_err(Self::reject)?;
+			let id = committee
+				.iter()
+				.find(|m| m.account == *member)
+				.map(|m| m.id.clone())
+				.ok_or(InvalidTransaction::BadSigner)?;
+			let payload = reveal_payload(&Self::genesis(), *request, member, vote, salt);
+			if !id.verify(&payload, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			Self::valid("VeidReveal", (request, member), Self::blocks_until(open.deadline))
+		}
+
+		/// Authorizes [`Pallet::publish_committee_key`].
+		pub fn authorize_publish_committee_key(
+			_source: TransactionSource,
+			session: &u32,
+			member: &T::AccountId,
+			key: &[u8; 32],
+			signature: &MemberSignature,
+		) -> TransactionValidityWithRefund {
+			let id = Self::check_key(*session, member, key).map_err(Self::reject)?;
+			let payload = key_payload(&Self::genesis(), *session, member, key);
+			if !id.verify(&payload, signature) {
+				return Err(InvalidTransaction::BadProof.into());
+			}
+			// Valid until the session changes; sessions are longer than this.
+			Self::valid("VeidKey", (session, member), 64)
+		}
+
+		/// Recomputes [`Committee`]: the session's members with a key for it, in order.
+		pub(crate) fn rebuild_committee() {
+			let session = Session::<T>::get();
+			let committee: Vec<_> = Members::<T>::get()
+				.into_iter()
+				.filter_map(|(account, id)| {
+					CommitteeKeys::<T>::get(session, &account).map(|key| Member { account, id, key })
+				})
+				.collect();
+			Committee::<T>::put(BoundedVec::truncate_from(committee));
 		}
 	}
 
@@ -704,8 +1054,10 @@ pub mod pallet {
 			let end = from.saturating_add(u64::from(limit.min(100))).min(NextRequestId::<T>::get());
 			(from..end)
 				.filter_map(|id| {
-					Requests::<T>::get(id)
-						.map(|r| (id, r.account, RequestCommittee::<T>::get(id).into_inner()))
+					Requests::<T>::get(id).map(|r| {
+						let committee = RequestCommittee::<T>::get(id);
+						(id, r.account, committee.into_iter().map(|m| m.account).collect())
+					})
 				})
 				.collect()
 		}
@@ -714,14 +1066,12 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Records the agreed result, counts evidence against members who disagreed or did not
 		/// reveal, drops the envelope and the votes, and returns the deposit.
-		fn decide(
-			request_id: u64,
-			request: Request<T>,
-			(score, digest, model_set): (u8, [u8; 32], [u8; 32]),
-		) {
+		fn decide(request_id: u64, request: Request<T>, vote: Vote) {
+			let Vote { score, reasons, digest, model_set } = vote;
 			let tier = super::Tier::of(score).unwrap_or(super::Tier::Rejected);
-			Self::close(request_id, &request, Some((score, digest, model_set)));
-			let result = IdentityResult { score, tier, digest, model_set, request: request_id };
+			Self::close(request_id, &request, Some(vote));
+			let result =
+				IdentityResult { score, tier, reasons, digest, model_set, request: request_id };
 			Results::<T>::insert(&request.account, result);
 			let now = frame_system::Pallet::<T>::block_number();
 			Identities::<T>::mutate(&request.account, |identity| {
@@ -744,8 +1094,8 @@ pub mod pallet {
 		/// Ends a request, decided (`agreed`) or not: drops it, its committee and its votes,
 		/// counts evidence against members who never revealed or revealed something other than
 		/// the agreed vote, and returns the deposit.
-		fn close(request_id: u64, request: &Request<T>, agreed: Option<(u8, [u8; 32], [u8; 32])>) {
-			for member in RequestCommittee::<T>::take(request_id) {
+		fn close(request_id: u64, request: &Request<T>, agreed: Option<Vote>) {
+			for Member { account: member, .. } in RequestCommittee::<T>::take(request_id) {
 				match (Reveals::<T>::take(request_id, &member), agreed) {
 					(None, _) => Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1)),
 					(Some(vote), Some(agreed)) if vote != agreed => {

@@ -1,11 +1,9 @@
-//! A test runtime: AccountId32 accounts with MultiSignature, balances, and an envelope check
-//! that accepts any structurally sound envelope.
+//! A test runtime: AccountId32 accounts with MultiSignature, balances, a fixed clock, and
+//! authorized transactions for the members' votes.
 
 use frame_support::{derive_impl, parameter_types, traits::ConstU32, weights::Weight};
 use frame_system::EnsureRoot;
-use sp_runtime::{
-	traits::IdentityLookup, AccountId32, BuildStorage, DispatchError, MultiSignature,
-};
+use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature};
 
 use crate as pallet_veid;
 
@@ -56,32 +54,53 @@ impl crate::WeightInfo for TestWeights {
 	fn reveal(_: u32) -> Weight {
 		Weight::zero()
 	}
-}
-
-thread_local! {
-	/// The committee the mock reports; tests change it.
-	pub static COMMITTEE: std::cell::RefCell<Vec<AccountId32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The committee set by the test.
-pub struct TestCommittee;
-impl crate::Committee<AccountId32> for TestCommittee {
-	fn members() -> Vec<AccountId32> {
-		COMMITTEE.with(|c| c.borrow().clone())
+	fn publish_committee_key(_: u32) -> Weight {
+		Weight::zero()
+	}
+	fn authorize_commit() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_reveal() -> Weight {
+		Weight::zero()
+	}
+	fn authorize_publish_committee_key() -> Weight {
+		Weight::zero()
 	}
 }
 
-/// Sets the committee.
-pub fn set_committee(members: Vec<AccountId32>) {
-	COMMITTEE.with(|c| *c.borrow_mut() = members);
+/// The mock's extrinsic: authorized (general) transactions only matter here.
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<AccountId32, RuntimeCall, (), ()>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
 }
 
-/// Accepts structurally sound envelopes (the runtime also requires registered, active keys).
-pub struct SoundEnvelopes;
-impl crate::EnvelopeCheck for SoundEnvelopes {
-	fn check(envelope: &virtengine_envelope::Envelope) -> Result<(), DispatchError> {
-		virtengine_envelope::verify_structure(envelope, &virtengine_envelope::Limits::DEFAULT)
-			.map_err(|_| DispatchError::Other("unsound envelope"))
+impl<C> frame_system::offchain::CreateTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extension = ();
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<C> frame_system::offchain::CreateAuthorizedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_extension() {}
+}
+
+/// A clock at 2026-11-21 (the pipeline's reference day comes from it).
+pub struct TestTime;
+impl frame_support::traits::UnixTime for TestTime {
+	fn now() -> core::time::Duration {
+		core::time::Duration::from_secs(20_778 * 86_400 + 3_600)
 	}
 }
 
@@ -95,7 +114,7 @@ impl pallet_veid::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AdminOrigin = EnsureRoot<AccountId32>;
 	type UserSignature = MultiSignature;
-	type Envelopes = SoundEnvelopes;
+	type Time = TestTime;
 	type DepositPerByte = DepositPerByte;
 	type MaxEnvelopeBytes = ConstU32<65_536>;
 	type MaxScopes = ConstU32<6>;
@@ -103,8 +122,8 @@ impl pallet_veid::Config for Test {
 	type RequestTimeout = ConstU64<5>;
 	type ValidityPeriod = ConstU64<50>;
 	type MaxTimeoutsPerBlock = ConstU32<2>;
-	type Committee = TestCommittee;
 	type MaxCommittee = ConstU32<10>;
+	type VotePriority = ConstU64<{ u64::MAX / 2 }>;
 	type CommitBlocks = ConstU64<2>;
 	type WeightInfo = TestWeights;
 }
@@ -126,7 +145,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.expect("balances");
 	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	set_committee((1..=4u8).map(|i| AccountId32::from([100 + i; 32])).collect());
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		crate::tests::start_committee(4);
+	});
 	ext
 }

@@ -5,7 +5,10 @@ use sp_runtime::{AccountId32, MultiSignature};
 use virtengine_envelope::{seal, Limits, RecipientSecret, SenderKey};
 use virtengine_veid_primitives::{upload_digest, ScopeKind};
 
-use crate::{mock::*, ClientKey, Error, Event, Identities, RejectReason, Requests, Status};
+use crate::{
+	mock::*, Call, ClientKey, Committee, CommitteeKeys, Error, Event, Identities, RejectReason,
+	Requests, Session, Status,
+};
 
 fn user(seed: &str) -> (AccountId32, sr25519::Pair) {
 	let pair = sr25519::Pair::from_string(seed, None).expect("seed");
@@ -46,13 +49,16 @@ struct Upload {
 	user_signature: MultiSignature,
 }
 
+/// An envelope of `size` bytes sealed to the current committee.
 fn envelope_bytes(size: usize) -> Vec<u8> {
-	let committee = RecipientSecret::from_bytes([5; 32]);
+	let keys: Vec<[u8; 32]> = Committee::<Test>::get().iter().map(|m| m.key).collect();
+	sealed_to(&keys, size)
+}
+
+fn sealed_to(keys: &[[u8; 32]], size: usize) -> Vec<u8> {
 	let sender = SenderKey::Sr25519(sr25519::Pair::from_string("//Alice", None).expect("seed"));
 	let limits = Limits { max_ciphertext: 1 << 22, ..Limits::DEFAULT };
-	seal(&vec![7u8; size], &[committee.public()], &sender, b"veid/scopes", 0, &limits)
-		.expect("seal")
-		.encode()
+	seal(&vec![7u8; size], keys, &sender, b"veid/scopes", 0, &limits).expect("seal").encode()
 }
 
 fn signed_upload(who: &(AccountId32, sr25519::Pair), client: &dyn Fn(&[u8]) -> [u8; 64]) -> Upload {
@@ -262,16 +268,95 @@ fn timeouts_per_block_are_bounded() {
 	});
 }
 
-// --- Committee votes -------------------------------------------------------------------------
+// --- Committee, keys and votes --------------------------------------------------------------
 
 use crate::{ActiveModelSet, Commits, Evidence, Results, Tier};
-use virtengine_veid_primitives::vote_commitment;
+use frame_support::{
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::{Authorize, OneSessionHandler},
+};
+use sp_core::crypto::ByteArray;
+use virtengine_veid_primitives::{
+	commit_payload, key_payload, reveal_payload, vote_commitment, MemberId, Vote,
+};
 
 const MODELS: [u8; 32] = [0xaa; 32];
 const DIGEST: [u8; 32] = [0xd1; 32];
 
-fn member(i: u8) -> AccountId32 {
+/// Committee member `i`'s validator account.
+pub fn member(i: u8) -> AccountId32 {
 	AccountId32::from([100 + i; 32])
+}
+
+fn member_pair(i: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[100 + i; 32])
+}
+
+fn member_id(i: u8) -> MemberId {
+	MemberId::from_slice(&member_pair(i).public().0).expect("32 bytes")
+}
+
+fn member_key(i: u8, session: u32) -> [u8; 32] {
+	RecipientSecret::from_bytes([i.wrapping_mul(31).wrapping_add(session as u8 + 1); 32]).public()
+}
+
+fn sign(i: u8, payload: &[u8]) -> virtengine_veid_primitives::MemberSignature {
+	let raw = member_pair(i).sign(payload);
+	virtengine_veid_primitives::MemberSignature::from_slice(&raw.0).expect("64 bytes")
+}
+
+/// Runs a member's call as the chain would: authorization (state checks and signature), then
+/// dispatch with the authorized origin. An authorization failure comes back as the pallet error
+/// it stands for, or `Other("bad proof")`.
+fn authorized(call: Call<Test>) -> frame_support::dispatch::DispatchResult {
+	match call.authorize(TransactionSource::External).expect("an authorized call") {
+		Ok(_) => {},
+		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(i))) => {
+			let error = <Error<Test> as codec::Decode>::decode(&mut &[i][..]).expect("an error");
+			return Err(error.into());
+		},
+		Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof)) => {
+			return Err(sp_runtime::DispatchError::Other("bad proof"))
+		},
+		Err(e) => panic!("unexpected validity error {e:?}"),
+	}
+	let origin: RuntimeOrigin = frame_system::RawOrigin::Authorized.into();
+	frame_support::traits::UnfilteredDispatchable::dispatch_bypass_filter(call, origin)
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
+fn publish(i: u8, session: u32) -> frame_support::dispatch::DispatchResult {
+	let key = member_key(i, session);
+	let payload = key_payload(&genesis(), session, &member(i), &key);
+	authorized(Call::publish_committee_key {
+		session,
+		member: member(i),
+		key,
+		signature: sign(i, &payload),
+	})
+}
+
+fn genesis() -> sp_core::H256 {
+	System::block_hash(0)
+}
+
+/// Members 1..=n are the genesis session's validators and publish their keys.
+pub fn start_committee(n: u8) {
+	let accounts: Vec<_> = (1..=n).map(member).collect();
+	<Veid as OneSessionHandler<AccountId32>>::on_genesis_session(
+		accounts.iter().zip(1..=n).map(|(a, i)| (a, member_id(i))),
+	);
+	for i in 1..=n {
+		assert_ok!(publish(i, 0));
+	}
+}
+
+/// A new session whose validators are `members` (queued: the same).
+fn new_session(members: &[u8]) {
+	let accounts: Vec<_> = members.iter().map(|i| member(*i)).collect();
+	let with_ids = || accounts.iter().zip(members).map(|(a, i)| (a, member_id(*i)));
+	<Veid as OneSessionHandler<AccountId32>>::on_new_session(true, with_ids(), with_ids());
 }
 
 fn open_request() -> u64 {
@@ -286,9 +371,18 @@ fn salt(i: u8) -> [u8; 32] {
 	[i; 32]
 }
 
+fn v(score: u8, digest: [u8; 32], models: [u8; 32]) -> Vote {
+	Vote { score, reasons: 0, digest, model_set: models }
+}
+
+fn try_commit(i: u8, vote: Vote) -> frame_support::dispatch::DispatchResult {
+	let commitment = vote_commitment(0, &member(i), &vote, &salt(i));
+	let payload = commit_payload(&genesis(), 0, &member(i), &commitment);
+	authorized(Call::commit { request: 0, member: member(i), commitment, signature: sign(i, &payload) })
+}
+
 fn commit(i: u8, score: u8, digest: [u8; 32], models: [u8; 32]) {
-	let h = vote_commitment(0, &member(i), score, &digest, &models, &salt(i));
-	assert_ok!(Veid::commit(RuntimeOrigin::signed(member(i)), 0, h));
+	assert_ok!(try_commit(i, v(score, digest, models)));
 }
 
 fn reveal(
@@ -297,7 +391,19 @@ fn reveal(
 	digest: [u8; 32],
 	models: [u8; 32],
 ) -> frame_support::dispatch::DispatchResult {
-	Veid::reveal(RuntimeOrigin::signed(member(i)), 0, score, digest, models, salt(i))
+	reveal_as(i, i, v(score, digest, models), salt(i))
+}
+
+/// Member `signer` signs a reveal in member `i`'s name.
+fn reveal_as(i: u8, signer: u8, vote: Vote, salt: [u8; 32]) -> frame_support::dispatch::DispatchResult {
+	let payload = reveal_payload(&genesis(), 0, &member(i), &vote, &salt);
+	authorized(Call::reveal {
+		request: 0,
+		member: member(i),
+		vote,
+		salt,
+		signature: sign(signer, &payload),
+	})
 }
 
 #[test]
@@ -419,32 +525,193 @@ fn votes_that_do_not_match_their_commit_or_copy_another_are_refused() {
 		}
 		assert_noop!(reveal(1, 85, DIGEST, MODELS), Error::<Test>::CommitMismatch);
 		// Member 2 replays member 1's commitment and reveal: bound to member 1, so refused.
+		let copied = vote_commitment(0, &member(1), &v(84, DIGEST, MODELS), &salt(1));
+		let payload = commit_payload(&genesis(), 0, &member(2), &copied);
 		assert_noop!(
-			Veid::commit(
-				RuntimeOrigin::signed(member(2)),
-				0,
-				vote_commitment(0, &member(1), 84, &DIGEST, &MODELS, &salt(1))
-			),
+			authorized(Call::commit {
+				request: 0,
+				member: member(2),
+				commitment: copied,
+				signature: sign(2, &payload)
+			}),
 			Error::<Test>::AlreadyCommitted
 		);
 		assert_noop!(
-			Veid::reveal(RuntimeOrigin::signed(member(2)), 0, 84, DIGEST, MODELS, salt(1)),
+			reveal_as(2, 2, v(84, DIGEST, MODELS), salt(1)),
 			Error::<Test>::CommitMismatch
 		);
+		// Member 1's own reveal, replayed after it landed.
 		assert_ok!(reveal(1, 84, DIGEST, MODELS));
 		assert_noop!(reveal(1, 84, DIGEST, MODELS), Error::<Test>::AlreadyRevealed);
+		// Not a member of the request's committee; a request that is not open.
+		let payload = commit_payload(&genesis(), 0, &alice().0, &[0; 32]);
 		assert_noop!(
-			Veid::commit(RuntimeOrigin::signed(alice().0), 0, [0; 32]),
+			authorized(Call::commit {
+				request: 0,
+				member: alice().0,
+				commitment: [0; 32],
+				signature: sign(1, &payload)
+			}),
 			Error::<Test>::NotCommitteeMember
 		);
+		assert_noop!(reveal_as(5, 5, v(84, DIGEST, MODELS), salt(5)), Error::<Test>::NoCommit);
+	});
+}
+
+#[test]
+fn member_signatures_are_really_checked() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let vote = v(84, DIGEST, MODELS);
+		let commitment = vote_commitment(0, &member(1), &vote, &salt(1));
+		// Signed by member 2's key in member 1's name.
+		let payload = commit_payload(&genesis(), 0, &member(1), &commitment);
 		assert_noop!(
-			Veid::reveal(RuntimeOrigin::signed(bob().0), 0, 84, DIGEST, MODELS, salt(1)),
-			Error::<Test>::NoCommit
+			authorized(Call::commit {
+				request: 0,
+				member: member(1),
+				commitment,
+				signature: sign(2, &payload)
+			}),
+			sp_runtime::DispatchError::Other("bad proof")
 		);
+		// Signed for another chain (another genesis hash).
+		let payload = commit_payload(&sp_core::H256::repeat_byte(7), 0, &member(1), &commitment);
 		assert_noop!(
-			Veid::commit(RuntimeOrigin::signed(member(1)), 9, [0; 32]),
-			Error::<Test>::RequestNotOpen
+			authorized(Call::commit {
+				request: 0,
+				member: member(1),
+				commitment,
+				signature: sign(1, &payload)
+			}),
+			sp_runtime::DispatchError::Other("bad proof")
 		);
+		// A commitment changed after signing.
+		let payload = commit_payload(&genesis(), 0, &member(1), &commitment);
+		assert_noop!(
+			authorized(Call::commit {
+				request: 0,
+				member: member(1),
+				commitment: [9; 32],
+				signature: sign(1, &payload)
+			}),
+			sp_runtime::DispatchError::Other("bad proof")
+		);
+		for i in 1..=4 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		// A reveal signed by someone else.
+		assert_noop!(
+			reveal_as(1, 2, vote, salt(1)),
+			sp_runtime::DispatchError::Other("bad proof")
+		);
+	});
+}
+
+#[test]
+fn member_transactions_are_prioritised_deduplicated_and_live_until_the_deadline() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let commitment = vote_commitment(0, &member(1), &v(84, DIGEST, MODELS), &salt(1));
+		let payload = commit_payload(&genesis(), 0, &member(1), &commitment);
+		let call =
+			Call::<Test>::commit { request: 0, member: member(1), commitment, signature: sign(1, &payload) };
+		let (valid, _) = call.authorize(TransactionSource::External).expect("authorized").expect("valid");
+		assert_eq!(valid.priority, u64::MAX / 2);
+		assert_eq!(valid.longevity, 5, "uploaded at 1 with a 5-block timeout, now 1");
+		assert!(valid.propagate);
+		// Two submissions of member 1's commit provide the same tag: the pool keeps one.
+		let again = Call::<Test>::commit {
+			request: 0,
+			member: member(1),
+			commitment: [3; 32],
+			signature: sign(1, &commit_payload(&genesis(), 0, &member(1), &[3; 32])),
+		};
+		let (other, _) = again.authorize(TransactionSource::External).expect("authorized").expect("valid");
+		assert_eq!(valid.provides, other.provides);
+		let (m2, _) = {
+			let c = vote_commitment(0, &member(2), &v(84, DIGEST, MODELS), &salt(2));
+			Call::<Test>::commit {
+				request: 0,
+				member: member(2),
+				commitment: c,
+				signature: sign(2, &commit_payload(&genesis(), 0, &member(2), &c)),
+			}
+			.authorize(TransactionSource::External)
+			.expect("authorized")
+			.expect("valid")
+		};
+		assert_ne!(valid.provides, m2.provides);
+	});
+}
+
+#[test]
+fn committee_keys_are_published_by_session_members_once_per_session() {
+	new_test_ext().execute_with(|| {
+		assert_eq!(Committee::<Test>::get().len(), 4);
+		assert_eq!(Committee::<Test>::get()[0].key, member_key(1, 0));
+		assert_noop!(publish(1, 0), Error::<Test>::KeyPublished);
+		assert_noop!(publish(1, 2), Error::<Test>::WrongSession);
+		assert_noop!(publish(7, 0), Error::<Test>::NotSessionMember);
+		// The next session's key, ahead of it.
+		assert_ok!(publish(1, 1));
+		// A small-order point is refused.
+		let weak = [0u8; 32];
+		let payload = key_payload(&genesis(), 1, &member(2), &weak);
+		assert_noop!(
+			authorized(Call::publish_committee_key {
+				session: 1,
+				member: member(2),
+				key: weak,
+				signature: sign(2, &payload)
+			}),
+			Error::<Test>::WeakKey
+		);
+		// Signed by another member.
+		let key = member_key(2, 1);
+		let payload = key_payload(&genesis(), 1, &member(2), &key);
+		assert_noop!(
+			authorized(Call::publish_committee_key {
+				session: 1,
+				member: member(2),
+				key,
+				signature: sign(3, &payload)
+			}),
+			sp_runtime::DispatchError::Other("bad proof")
+		);
+	});
+}
+
+#[test]
+fn a_new_session_changes_the_committee_and_clears_old_keys() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, 1));
+		assert_ok!(publish(2, 1));
+		new_session(&[1, 2, 5]);
+		assert_eq!(Session::<Test>::get(), 1);
+		// Members 1 and 2 published for session 1 ahead; 5 has not yet.
+		let committee: Vec<_> = Committee::<Test>::get().into_iter().map(|m| m.account).collect();
+		assert_eq!(committee, vec![member(1), member(2)]);
+		assert!(CommitteeKeys::<Test>::iter_prefix(0).next().is_none(), "session 0 keys cleared");
+		assert_ok!(publish(5, 1));
+		assert_eq!(Committee::<Test>::get().len(), 3);
+		// Uploads sealed to the old committee's keys are refused.
+		register_client();
+		let a = alice();
+		let mut u = signed_upload(&a, &by_client);
+		u.envelope = sealed_to(&(1..=4).map(|i| member_key(i, 0)).collect::<Vec<_>>(), 300);
+		let digest = upload_digest(
+			&a.0,
+			&u.scopes,
+			&u.salt,
+			&u.name,
+			&u.birth,
+			&sp_io::hashing::blake2_256(&u.envelope),
+		);
+		u.client_signature = by_client(&digest);
+		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
+		assert_noop!(submit(&a.0, u), Error::<Test>::WrongRecipients);
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
 	});
 }
 
@@ -468,11 +735,10 @@ fn votes_with_another_model_set_are_refused() {
 fn a_committee_change_does_not_move_an_open_request() {
 	new_test_ext().execute_with(|| {
 		open_request();
-		set_committee(vec![AccountId32::from([200; 32])]);
-		assert_noop!(
-			Veid::commit(RuntimeOrigin::signed(AccountId32::from([200; 32])), 0, [0; 32]),
-			Error::<Test>::NotCommitteeMember
-		);
+		new_session(&[6]);
+		assert_ok!(publish(6, 1));
+		assert_eq!(Committee::<Test>::get().len(), 1);
+		assert_noop!(try_commit(6, v(90, DIGEST, MODELS)), Error::<Test>::NotCommitteeMember);
 		for i in 1..=3 {
 			commit(i, 90, DIGEST, MODELS);
 		}
@@ -488,9 +754,10 @@ fn a_committee_change_does_not_move_an_open_request() {
 fn no_upload_without_a_committee() {
 	new_test_ext().execute_with(|| {
 		register_client();
-		set_committee(vec![]);
 		let a = alice();
-		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::NoCommittee);
+		let u = signed_upload(&a, &by_client);
+		new_session(&[]);
+		assert_noop!(submit(&a.0, u), Error::<Test>::NoCommittee);
 	});
 }
 
