@@ -6,6 +6,7 @@ mod command;
 mod host;
 mod rpc;
 mod service;
+mod veid;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

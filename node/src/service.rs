@@ -158,6 +158,26 @@ fn build_import_queue(
 	)
 }
 
+/// The VEID scorer of a validator node: committee keys beside its keystore, models from the
+/// model directory. `None` (the node then does not score) for non-validators, or if the keys
+/// cannot be stored, which is logged.
+fn veid_scorer(config: &Configuration) -> Option<Arc<dyn virtengine_veid_host::VeidScorer>> {
+	if !config.role.is_authority() {
+		return None;
+	}
+	let key_dir = match &config.keystore {
+		sc_service::config::KeystoreConfig::Path { path, .. } => Some(path.join("veid-committee")),
+		sc_service::config::KeystoreConfig::InMemory => None,
+	};
+	match crate::veid::Scorer::new(key_dir, virtengine_scoring::models::default_dir()) {
+		Ok(scorer) => Some(Arc::new(scorer)),
+		Err(e) => {
+			log::error!("VEID scoring is off on this node: {e}");
+			None
+		},
+	}
+}
+
 /// Runs the offchain workers on every imported best block, with VirtEngine's extensions.
 fn spawn_offchain_workers(
 	config: &Configuration,
@@ -179,7 +199,7 @@ fn spawn_offchain_workers(
 		network_provider: Arc::new(network),
 		is_validator: config.role.is_authority(),
 		enable_http_requests: false,
-		custom_extensions: host::offchain_extensions,
+		custom_extensions: host::offchain_extensions(veid_scorer(config)),
 	})?;
 	task_manager.spawn_handle().spawn(
 		"offchain-workers-runner",

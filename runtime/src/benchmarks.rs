@@ -8,4 +8,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_utility, Utility]
 	[pallet_sudo, Sudo]
 	[pallet_encryption, Encryption]
+	[pallet_veid, Veid]
 );

@@ -1,6 +1,7 @@
 //! Genesis presets. The node builds its chain specs from these; it holds no genesis code itself.
 //!
-//! - `development`: one collator (Alice), the well-known dev accounts funded, Alice is sudo.
+//! - `development`: one collator (Alice), the well-known dev accounts funded, Alice is sudo, the
+//!   pinned VEID model set active.
 //! - `local_testnet`: two collators (Alice, Bob), otherwise the same; for zombienet networks.
 
 use alloc::{vec, vec::Vec};
@@ -12,9 +13,10 @@ use sp_keyring::Sr25519Keyring;
 
 use crate::{
 	AccountId, AuraId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, VeidConfig,
 	EXISTENTIAL_DEPOSIT, VE,
 };
+use virtengine_veid_primitives::{MemberId, PINNED_MODEL_SET};
 
 /// The parachain id of the dev and local presets (a free id on rococo-local/westend-local).
 pub const PARACHAIN_ID: u32 = 2000;
@@ -25,8 +27,9 @@ pub const DEV_ENDOWMENT: Balance = 1_000_000 * VE;
 /// The bond a collator candidate puts up.
 pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
 
-fn session_keys(aura: AuraId) -> SessionKeys {
-	SessionKeys { aura }
+/// A dev collator's session keys: its aura and VEID keys are both its sr25519 dev key.
+fn session_keys(key: Sr25519Keyring) -> SessionKeys {
+	SessionKeys { aura: AuraId::from(key.public()), veid: MemberId::from(key.public()) }
 }
 
 fn testnet_genesis(
@@ -47,11 +50,12 @@ fn testnet_genesis(
 		session: SessionConfig {
 			keys: collators
 				.iter()
-				.map(|k| (k.to_account_id(), k.to_account_id(), session_keys(k.public().into())))
+				.map(|k| (k.to_account_id(), k.to_account_id(), session_keys(*k)))
 				.collect::<Vec<_>>(),
 		},
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(xcm::prelude::XCM_VERSION) },
 		sudo: SudoConfig { key: Some(root) },
+		veid: VeidConfig { model_set: Some(PINNED_MODEL_SET) },
 	})
 }
 

@@ -3,7 +3,8 @@
 //! What is here: the cumulus parachain set (parachain-system, parachain-info, aura + aura-ext,
 //! collator-selection, session, authorship), the native token VE (balances, transaction-payment),
 //! timestamp, utility, sudo (its key is set only by the dev presets), and the XCM/message-queue set.
-//! Domain pallets (envelopes, identity, access control, marketplace) are added as they land.
+//! Domain pallets: envelope keys (`pallet_encryption`), identity verification (`pallet_veid`);
+//! access control and the marketplace are added as they land.
 //!
 //! Layout: `configs/` holds one module per area, `apis.rs` the runtime APIs,
 //! `genesis_config_presets.rs` the `development` and `local_testnet` presets.
@@ -44,11 +45,14 @@ pub type Address = MultiAddress<AccountId, ()>;
 /// A block of this runtime.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
-/// The transaction extensions every signed extrinsic carries, checked in this order.
+/// The transaction extensions every transaction carries, checked in this order.
 /// Storage weight reclaim wraps them so the proof size a transaction really used is refunded.
 pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 	Runtime,
 	(
+		// Authorizes the calls that carry their own authorization (VEID members' votes, signed
+		// with their VEID keys); a no-op for every other transaction.
+		frame_system::AuthorizeCall<Runtime>,
 		frame_system::CheckNonZeroSender<Runtime>,
 		frame_system::CheckSpecVersion<Runtime>,
 		frame_system::CheckTxVersion<Runtime>,
@@ -103,10 +107,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-	/// The session keys a collator registers: its aura key.
+	/// The session keys a collator registers: its aura key and its VEID key.
 	pub struct SessionKeys {
 		/// The key that signs the collator's blocks.
 		pub aura: Aura,
+		/// The key that signs its identity-committee votes (`pallet_veid`).
+		pub veid: Veid,
 	}
 }
 
@@ -117,10 +123,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("virtengine"),
 	impl_name: Cow::Borrowed("virtengine-runtime"),
 	authoring_version: 1,
-	spec_version: 1,
+	spec_version: 2,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -212,6 +218,8 @@ mod runtime {
 	// VirtEngine.
 	#[runtime::pallet_index(40)]
 	pub type Encryption = pallet_encryption;
+	#[runtime::pallet_index(41)]
+	pub type Veid = pallet_veid;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -9,6 +9,7 @@
 
 pub mod encryption;
 pub mod rpc;
+pub mod veid;
 
 use std::time::{Duration, Instant};
 
@@ -314,15 +315,20 @@ impl Client {
 				..
 			}) = &record.event
 			{
-				let error = match RuntimeError::from_dispatch_error(*dispatch_error) {
-					Some(e) => format!("{e:?}"),
-					None => format!("{dispatch_error:?}"),
-				};
+				let error = describe_dispatch_error(*dispatch_error);
 				return Err(Error::Failed { block: block_number, error });
 			}
 			events.push(record.event);
 		}
 		Ok(Included { block_hash, block_number, index, events })
+	}
+}
+
+/// A dispatch error by name (`Veid(EnvelopeTooLarge)`) where the runtime knows it.
+pub fn describe_dispatch_error(error: sp_runtime::DispatchError) -> String {
+	match RuntimeError::from_dispatch_error(error) {
+		Some(e) => format!("{e:?}"),
+		None => format!("{error:?}"),
 	}
 }
 
@@ -336,6 +342,7 @@ pub fn sign_extrinsic(
 	info: &ChainInfo,
 ) -> UncheckedExtrinsic {
 	let tx_ext: TxExtension = (
+		frame_system::AuthorizeCall::<Runtime>::new(),
 		frame_system::CheckNonZeroSender::<Runtime>::new(),
 		frame_system::CheckSpecVersion::<Runtime>::new(),
 		frame_system::CheckTxVersion::<Runtime>::new(),
@@ -346,8 +353,17 @@ pub fn sign_extrinsic(
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 	)
 		.into();
-	let implicit =
-		((), info.spec_version, info.transaction_version, info.genesis, info.genesis, (), (), ());
+	let implicit = (
+		(),
+		(),
+		info.spec_version,
+		info.transaction_version,
+		info.genesis,
+		info.genesis,
+		(),
+		(),
+		(),
+	);
 	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	UncheckedExtrinsic::new_signed(

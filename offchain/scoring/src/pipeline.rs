@@ -271,16 +271,32 @@ impl Pipeline {
 	pub fn load(dir: &Path) -> Result<Pipeline, ModelError> {
 		let manifest = Manifest::pinned()?;
 		let scorer = ScoringModel::load()?;
+		Ok(Pipeline {
+			faces: FaceModels::load(dir, &manifest)?,
+			ocr: OcrModels::load(dir, &manifest)?,
+			model_set: Self::model_set_of(&manifest, &scorer),
+			scorer,
+		})
+	}
+
+	/// The model set id of this build (no model file needed): what a pipeline loaded from the
+	/// pinned models reports, and what the chain's presets activate.
+	pub fn model_set_id() -> Result<[u8; 32], ModelError> {
+		Ok(Self::model_set_of(&Manifest::pinned()?, &ScoringModel::load()?))
+	}
+
+	fn model_set_of(manifest: &Manifest, scorer: &ScoringModel) -> [u8; 32] {
 		let mut h = Sha256::new();
 		h.update(manifest.model_set_id());
 		h.update(scorer.sha256());
 		h.update(PIPELINE_VERSION.to_le_bytes());
-		Ok(Pipeline {
-			faces: FaceModels::load(dir, &manifest)?,
-			ocr: OcrModels::load(dir, &manifest)?,
-			scorer,
-			model_set: h.finalize().into(),
-		})
+		h.finalize().into()
+	}
+
+	/// A reason mask over `virtengine_veid_primitives::REASON_CODES` (bit `i` is `Reason` number
+	/// `i`).
+	pub fn reason_mask(reasons: &[Reason]) -> u32 {
+		reasons.iter().fold(0, |mask, r| mask | 1 << (*r as u32))
 	}
 
 	/// The document photo turned upright: the quarter turn whose most confident face is the
@@ -427,5 +443,49 @@ impl Pipeline {
 		}
 		lap("scoring", &mut timings);
 		Ok(Outcome { score, reasons, digest: features.digest(), features, mrz: found, timings })
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn reasons_are_numbered_as_the_chain_names_them() {
+		let all = [
+			Reason::NoDocumentFace,
+			Reason::NoSelfieFace,
+			Reason::MultipleSelfieFaces,
+			Reason::FaceMismatch,
+			Reason::MrzNotFound,
+			Reason::MrzCheckDigit,
+			Reason::DocumentExpired,
+			Reason::Underage,
+			Reason::NameMismatch,
+			Reason::BirthDateMismatch,
+			Reason::Blurry,
+			Reason::TooDark,
+			Reason::TooBright,
+			Reason::FaceTooSmall,
+			Reason::FaceOffCentre,
+		];
+		for (i, r) in all.iter().enumerate() {
+			assert_eq!(*r as usize, i);
+			assert_eq!(virtengine_veid_primitives::REASON_CODES[i], r.code());
+			let codes: Vec<_> =
+				virtengine_veid_primitives::reason_codes(Pipeline::reason_mask(&[*r])).collect();
+			assert_eq!(codes, [r.code()]);
+		}
+	}
+
+	#[test]
+	fn the_presets_activate_this_builds_model_set() {
+		let id = Pipeline::model_set_id().expect("pinned manifest");
+		assert_eq!(
+			id,
+			virtengine_veid_primitives::PINNED_MODEL_SET,
+			"the model set changed: set PINNED_MODEL_SET in primitives/veid to {}",
+			id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+		);
 	}
 }

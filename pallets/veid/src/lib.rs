@@ -50,6 +50,16 @@ pub use pallet::*;
 pub use virtengine_veid_primitives::{MemberId, MemberSignature, ScopeKind, Tier, Vote};
 pub use weights::WeightInfo;
 
+/// What the benchmarks need from the runtime: an account whose key is in the benchmark keystore,
+/// and its signature (the pallet is generic over accounts and signatures).
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Signature> {
+	/// A fresh account whose signing key is in the keystore.
+	fn signer() -> AccountId;
+	/// `who`'s signature of `message`.
+	fn sign(who: &AccountId, message: &[u8]) -> Signature;
+}
+
 /// A capture client's id.
 pub type ClientId = [u8; 16];
 
@@ -121,7 +131,9 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		fn bound_members<'a, I>(validators: I) -> BoundedVec<(T::AccountId, MemberId), T::MaxCommittee>
+		fn bound_members<'a, I>(
+			validators: I,
+		) -> BoundedVec<(T::AccountId, MemberId), T::MaxCommittee>
 		where
 			I: 'a + Iterator<Item = (&'a T::AccountId, MemberId)>,
 			T::AccountId: 'a,
@@ -249,8 +261,10 @@ pub mod pallet {
 		pub name_commitment: [u8; 32],
 		/// Salted commitment to the holder's birth date.
 		pub birth_date_commitment: [u8; 32],
-		/// The sealed bundle (SCALE-encoded envelope).
-		pub envelope: BoundedVec<u8, T::MaxEnvelopeBytes>,
+		/// BLAKE2-256 of the sealed bundle (the envelope itself is in [`Envelopes`]).
+		pub envelope_hash: [u8; 32],
+		/// Its length in bytes.
+		pub envelope_len: u32,
 		/// The deposit held for it.
 		pub deposit: BalanceOf<T>,
 		/// When it was uploaded.
@@ -358,6 +372,9 @@ pub mod pallet {
 		type CommitBlocks: Get<BlockNumberFor<Self>>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
+		/// Accounts and signatures for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: super::BenchmarkHelper<Self::AccountId, Self::UserSignature>;
 	}
 
 	/// Reasons this pallet holds funds.
@@ -377,6 +394,12 @@ pub mod pallet {
 	/// Open requests by id.
 	#[pallet::storage]
 	pub type Requests<T: Config> = StorageMap<_, Twox64Concat, u64, Request<T>>;
+
+	/// Open requests' sealed bundles (SCALE-encoded envelopes), apart from [`Requests`] so that
+	/// closing a request never reads them (removing a value needs no proof of it).
+	#[pallet::storage]
+	pub type Envelopes<T: Config> =
+		StorageMap<_, Twox64Concat, u64, BoundedVec<u8, T::MaxEnvelopeBytes>>;
 
 	/// The next request id.
 	#[pallet::storage]
@@ -719,8 +742,8 @@ pub mod pallet {
 				.map_err(|_| Error::<T>::MalformedEnvelope)?;
 			let committee = Committee::<T>::get();
 			ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
-			let sealed_to_committee = decoded.recipients.len() == committee.len() &&
-				committee.iter().all(|m| {
+			let sealed_to_committee = decoded.recipients.len() == committee.len()
+				&& committee.iter().all(|m| {
 					let id = virtengine_envelope::key_id(&m.key);
 					decoded.recipient_ids().any(|r| *r == id)
 				});
@@ -733,6 +756,7 @@ pub mod pallet {
 			Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
 				.map_err(|_| Error::<T>::DeadlineFull)?;
 			let today = (T::Time::now().as_secs() / 86_400) as u32;
+			let envelope_len = envelope.len() as u32;
 			let mut request = Request::<T> {
 				account: who.clone(),
 				client,
@@ -740,17 +764,20 @@ pub mod pallet {
 				salt,
 				name_commitment,
 				birth_date_commitment,
-				envelope,
+				envelope_hash,
+				envelope_len,
 				deposit: Default::default(),
 				submitted_at: now,
 				deadline,
 				today,
 			};
-			let bytes = request.encoded_size() as u32;
+			let bytes =
+				(request.encoded_size() as u32).saturating_add(envelope.encoded_size() as u32);
 			let deposit = T::DepositPerByte::get().saturating_mul(bytes.into());
 			T::Currency::hold(&HoldReason::UploadDeposit.into(), &who, deposit)?;
 			request.deposit = deposit;
 			Requests::<T>::insert(request_id, request);
+			Envelopes::<T>::insert(request_id, envelope);
 			RequestCommittee::<T>::insert(request_id, committee);
 			NextRequestId::<T>::put(request_id.saturating_add(1));
 			Identities::<T>::insert(
@@ -921,10 +948,7 @@ pub mod pallet {
 		) -> Result<(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>), Error<T>> {
 			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
 			ensure!(vote.score <= 100, Error::<T>::BadScore);
-			ensure!(
-				ActiveModelSet::<T>::get() == Some(vote.model_set),
-				Error::<T>::WrongModelSet
-			);
+			ensure!(ActiveModelSet::<T>::get() == Some(vote.model_set), Error::<T>::WrongModelSet);
 			let commitment = Commits::<T>::get(request, member).ok_or(Error::<T>::NoCommit)?;
 			ensure!(!Reveals::<T>::contains_key(request, member), Error::<T>::AlreadyRevealed);
 			let committee = RequestCommittee::<T>::get(request);
@@ -1029,7 +1053,11 @@ pub mod pallet {
 			let committee: Vec<_> = Members::<T>::get()
 				.into_iter()
 				.filter_map(|(account, id)| {
-					CommitteeKeys::<T>::get(session, &account).map(|key| Member { account, id, key })
+					CommitteeKeys::<T>::get(session, &account).map(|key| Member {
+						account,
+						id,
+						key,
+					})
 				})
 				.collect();
 			Committee::<T>::put(BoundedVec::truncate_from(committee));
@@ -1106,6 +1134,7 @@ pub mod pallet {
 				Commits::<T>::remove(request_id, &member);
 			}
 			Requests::<T>::remove(request_id);
+			Envelopes::<T>::remove(request_id);
 			let _ = T::Currency::release(
 				&HoldReason::UploadDeposit.into(),
 				&request.account,

@@ -126,6 +126,26 @@ impl pallet_veid::Config for Test {
 	type VotePriority = ConstU64<{ u64::MAX / 2 }>;
 	type CommitBlocks = ConstU64<2>;
 	type WeightInfo = TestWeights;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Sr25519Keystore;
+}
+
+/// Benchmark accounts: sr25519 keys generated in the keystore.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct Sr25519Keystore;
+#[cfg(feature = "runtime-benchmarks")]
+const BENCH: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"busr");
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId32, MultiSignature> for Sr25519Keystore {
+	fn signer() -> AccountId32 {
+		AccountId32::from(sp_io::crypto::sr25519_generate(BENCH, None).0)
+	}
+	fn sign(who: &AccountId32, message: &[u8]) -> MultiSignature {
+		let public = sp_core::sr25519::Public::from_raw(*who.as_ref());
+		MultiSignature::Sr25519(
+			sp_io::crypto::sr25519_sign(BENCH, &public, message).expect("key in the keystore"),
+		)
+	}
 }
 
 use frame_support::traits::ConstU64;
@@ -145,6 +165,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.expect("balances");
 	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		crate::tests::start_committee(4);

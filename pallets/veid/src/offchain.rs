@@ -38,8 +38,8 @@ use virtengine_veid_primitives::{
 };
 
 use crate::{
-	Call, CommitteeKeys, Commits, Config, Members, NextMembers, Pallet, RequestCommittee,
-	Requests, Reveals, Session,
+	Call, Commits, CommitteeKeys, Config, Envelopes, Members, NextMembers, Pallet,
+	RequestCommittee, Requests, Reveals, Session,
 };
 
 const LOG: &str = "runtime::veid";
@@ -86,9 +86,9 @@ impl<T: Config> Pallet<T> {
 		for (request, _) in Requests::<T>::iter() {
 			let committee = RequestCommittee::<T>::get(request);
 			for m in committee.iter().filter(|m| local.contains(&m.id)) {
-				let others = committee
-					.iter()
-					.any(|o| o.account != m.account && Commits::<T>::contains_key(request, &o.account));
+				let others = committee.iter().any(|o| {
+					o.account != m.account && Commits::<T>::contains_key(request, &o.account)
+				});
 				work.push((!others, request, m.account.clone(), m.id.clone()));
 			}
 		}
@@ -99,9 +99,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn submit(call: Call<T>, what: &str) {
-		let xt = <T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(
-			call.into(),
-		);
+		let xt =
+			<T as CreateAuthorizedTransaction<Call<T>>>::create_authorized_transaction(call.into());
 		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_err() {
 			// Usually: the same transaction is already in the pool.
 			log::debug!(target: LOG, "{what}: not submitted (already pending?)");
@@ -152,8 +151,8 @@ impl<T: Config> Pallet<T> {
 				let committee = RequestCommittee::<T>::get(request);
 				let all = committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
 				// The reveal lands in a later block than this state's, hence the `+ 1`.
-				let phase_over = now.saturating_add(1u32.into()) >=
-					open.submitted_at.saturating_add(T::CommitBlocks::get());
+				let phase_over = now.saturating_add(1u32.into())
+					>= open.submitted_at.saturating_add(T::CommitBlocks::get());
 				if !(all || phase_over) {
 					return;
 				}
@@ -178,7 +177,8 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut lock_key = b"virtengine/veid/lock/".to_vec();
 		request.encode_to(&mut lock_key);
-		let mut lock = StorageLock::<Time>::with_deadline(&lock_key, Duration::from_millis(120_000));
+		let mut lock =
+			StorageLock::<Time>::with_deadline(&lock_key, Duration::from_millis(120_000));
 		let Ok(_guard) = lock.try_lock() else { return None };
 		let key = vote_key(request, id.as_ref());
 		let stored = StorageValueRef::persistent(&key);
@@ -187,7 +187,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let open = Requests::<T>::get(request)?;
 		let job = ScoreJob {
-			envelope: open.envelope.into_inner(),
+			envelope: Envelopes::<T>::get(request)?.into_inner(),
 			salt: open.salt,
 			name_commitment: open.name_commitment,
 			birth_date_commitment: open.birth_date_commitment,

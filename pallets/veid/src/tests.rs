@@ -142,10 +142,11 @@ fn an_upload_signed_by_an_approved_client_and_the_user_is_pending_with_a_deposit
 		assert_ok!(submit(&a.0, u));
 		assert_eq!(Veid::status(&a.0), Some(Status::Pending));
 		let request = Requests::<Test>::get(0).expect("stored");
-		assert_eq!(request.envelope.len(), len);
+		let envelope = crate::Envelopes::<Test>::get(0).expect("stored");
+		assert_eq!((envelope.len(), request.envelope_len as usize), (len, len));
 		assert_eq!(request.deadline, 1 + 5);
 		// The deposit covers every stored byte of the request.
-		assert_eq!(request.deposit, request.encoded_size() as u64);
+		assert_eq!(request.deposit, (request.encoded_size() + envelope.encoded_size()) as u64);
 		assert_eq!(Balances::reserved_balance(&a.0), request.deposit);
 		System::assert_last_event(
 			Event::ScopesUploaded { request: 0, account: a.0.clone(), deposit: request.deposit }
@@ -244,6 +245,7 @@ fn one_open_request_per_account_then_a_timeout_then_the_cooldown() {
 		assert_eq!(identity.status, Status::Rejected);
 		assert_eq!(identity.reject_reason, Some(RejectReason::Timeout));
 		assert!(Requests::<Test>::get(0).is_none());
+		assert!(crate::Envelopes::<Test>::get(0).is_none(), "the ciphertext leaves state");
 		assert_eq!(Balances::reserved_balance(&a.0), 0);
 		// Uploaded at block 1, cooldown 10: not before block 11.
 		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::TooSoon);
@@ -378,7 +380,12 @@ fn v(score: u8, digest: [u8; 32], models: [u8; 32]) -> Vote {
 fn try_commit(i: u8, vote: Vote) -> frame_support::dispatch::DispatchResult {
 	let commitment = vote_commitment(0, &member(i), &vote, &salt(i));
 	let payload = commit_payload(&genesis(), 0, &member(i), &commitment);
-	authorized(Call::commit { request: 0, member: member(i), commitment, signature: sign(i, &payload) })
+	authorized(Call::commit {
+		request: 0,
+		member: member(i),
+		commitment,
+		signature: sign(i, &payload),
+	})
 }
 
 fn commit(i: u8, score: u8, digest: [u8; 32], models: [u8; 32]) {
@@ -395,7 +402,12 @@ fn reveal(
 }
 
 /// Member `signer` signs a reveal in member `i`'s name.
-fn reveal_as(i: u8, signer: u8, vote: Vote, salt: [u8; 32]) -> frame_support::dispatch::DispatchResult {
+fn reveal_as(
+	i: u8,
+	signer: u8,
+	vote: Vote,
+	salt: [u8; 32],
+) -> frame_support::dispatch::DispatchResult {
 	let payload = reveal_payload(&genesis(), 0, &member(i), &vote, &salt);
 	authorized(Call::reveal {
 		request: 0,
@@ -423,7 +435,8 @@ fn two_thirds_of_identical_reveals_decide_and_the_envelope_leaves_state() {
 			(result.score, result.tier, result.digest, result.model_set),
 			(84, Tier::Standard, DIGEST, MODELS)
 		);
-		assert!(Requests::<Test>::get(request).is_none(), "the ciphertext leaves state");
+		assert!(Requests::<Test>::get(request).is_none());
+		assert!(crate::Envelopes::<Test>::get(request).is_none(), "the ciphertext leaves state");
 		assert_eq!(Balances::reserved_balance(&alice().0), 0, "deposit returned");
 		assert!(Commits::<Test>::iter_prefix(request).next().is_none(), "votes cleared");
 		// Member 4 committed but never revealed: evidence.
@@ -601,10 +614,7 @@ fn member_signatures_are_really_checked() {
 			commit(i, 84, DIGEST, MODELS);
 		}
 		// A reveal signed by someone else.
-		assert_noop!(
-			reveal_as(1, 2, vote, salt(1)),
-			sp_runtime::DispatchError::Other("bad proof")
-		);
+		assert_noop!(reveal_as(1, 2, vote, salt(1)), sp_runtime::DispatchError::Other("bad proof"));
 	});
 }
 
@@ -614,9 +624,14 @@ fn member_transactions_are_prioritised_deduplicated_and_live_until_the_deadline(
 		open_request();
 		let commitment = vote_commitment(0, &member(1), &v(84, DIGEST, MODELS), &salt(1));
 		let payload = commit_payload(&genesis(), 0, &member(1), &commitment);
-		let call =
-			Call::<Test>::commit { request: 0, member: member(1), commitment, signature: sign(1, &payload) };
-		let (valid, _) = call.authorize(TransactionSource::External).expect("authorized").expect("valid");
+		let call = Call::<Test>::commit {
+			request: 0,
+			member: member(1),
+			commitment,
+			signature: sign(1, &payload),
+		};
+		let (valid, _) =
+			call.authorize(TransactionSource::External).expect("authorized").expect("valid");
 		assert_eq!(valid.priority, u64::MAX / 2);
 		assert_eq!(valid.longevity, 5, "uploaded at 1 with a 5-block timeout, now 1");
 		assert!(valid.propagate);
@@ -627,7 +642,8 @@ fn member_transactions_are_prioritised_deduplicated_and_live_until_the_deadline(
 			commitment: [3; 32],
 			signature: sign(1, &commit_payload(&genesis(), 0, &member(1), &[3; 32])),
 		};
-		let (other, _) = again.authorize(TransactionSource::External).expect("authorized").expect("valid");
+		let (other, _) =
+			again.authorize(TransactionSource::External).expect("authorized").expect("valid");
 		assert_eq!(valid.provides, other.provides);
 		let (m2, _) = {
 			let c = vote_commitment(0, &member(2), &v(84, DIGEST, MODELS), &salt(2));

@@ -38,6 +38,15 @@ pub type MemberId = crypto::Public;
 /// A member's signature.
 pub type MemberSignature = crypto::Signature;
 
+/// The model set the chain's presets activate: `virtengine-scoring`'s id of the pinned models
+/// (`models/models.toml`), the committed scoring model and the pipeline version. A test of the
+/// scoring crate recomputes it; when the models change, this changes with them (and governance
+/// activates the new set on running chains with `set_model_set`).
+pub const PINNED_MODEL_SET: [u8; 32] = [
+	0x42, 0x1c, 0xca, 0x6d, 0x92, 0x35, 0x8a, 0x32, 0x81, 0xf0, 0x79, 0xb6, 0x14, 0x29, 0xe7, 0x38,
+	0xc3, 0xcd, 0xc7, 0x6e, 0x45, 0x00, 0xa1, 0x20, 0x4e, 0x2a, 0x01, 0x9e, 0x65, 0x3f, 0x27, 0xf7,
+];
+
 /// The reason codes, by bit: bit `i` of a vote's `reasons` is `REASON_CODES[i]`. The scoring
 /// pipeline's `Reason` enum is in this order (a test there checks it).
 pub const REASON_CODES: [&str; 16] = [

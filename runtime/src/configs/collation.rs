@@ -10,6 +10,9 @@ use pallet_xcm::{EnsureXcm, IsVoiceOfBody};
 use xcm::latest::prelude::BodyId;
 
 use super::xcm_config::RelayLocation;
+
+/// Blocks per session: six hours.
+pub const SESSION_PERIOD: BlockNumber = 6 * HOURS;
 use crate::{
 	AccountId, Aura, AuraId, Balance, Balances, BlockNumber, CollatorSelection, Runtime,
 	RuntimeEvent, Session, SessionKeys, HOURS, SLOT_DURATION,
@@ -17,7 +20,7 @@ use crate::{
 
 parameter_types! {
 	/// Sessions last six hours.
-	pub const Period: BlockNumber = 6 * HOURS;
+	pub const Period: BlockNumber = SESSION_PERIOD;
 	pub const Offset: BlockNumber = 0;
 	pub const PotId: PalletId = PalletId(*b"PotStake");
 	pub const StakingAdminBodyId: BodyId = BodyId::Defense;

@@ -4,6 +4,7 @@ mod collation;
 mod cumulus;
 mod encryption;
 mod monetary;
+mod veid;
 pub mod xcm_config;
 
 use frame_support::{

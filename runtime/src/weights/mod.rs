@@ -2,3 +2,4 @@
 //! `virtengine-node benchmark pallet` (see docs/benchmarking.md).
 
 pub mod pallet_encryption;
+pub mod pallet_veid;

@@ -1,0 +1,200 @@
+//! End to end on a dev node: identity verification by the chain's committee.
+//!
+//! The dev node is its own committee (Alice collates and holds the VEID session key): its
+//! offchain worker publishes a committee key, a capture client is approved through sudo, Bob
+//! uploads a synthetic ID card and a selfie with `virtengine veid upload`, the worker opens the
+//! envelope in the node's host function, scores it with the real models, commits and reveals, and
+//! the chain decides: Bob is verified with the score the pipeline gives, read back over RPC.
+//! Before that, an unapproved client, a forged client signature and an oversized upload are each
+//! refused with their own error and leave nothing held. Every command runs through the CLI's own
+//! code (`virtengine_cli::run_args`), as a user types it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Node;
+use sp_core::{crypto::Ss58Codec, Pair};
+use sp_keyring::Sr25519Keyring;
+use virtengine_client::veid::pallet_veid::{self, Status};
+use virtengine_scoring::models::{default_dir, read_verified, Manifest};
+
+fn cli(args: &[&str]) -> Result<(), String> {
+	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
+		.map_err(|e| e.to_string())
+}
+
+fn fixture(dir: &std::path::Path, id: &str) -> String {
+	let manifest = Manifest::pinned().expect("manifest");
+	let bytes = read_verified(&default_dir(), manifest.fixture(id).expect("fixture"))
+		.expect("fixture file");
+	let path = dir.join(format!("{id}.jpg"));
+	std::fs::write(&path, bytes).expect("write");
+	path.to_string_lossy().into_owned()
+}
+
+fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
+	node.client()
+		.storage_value::<frame_system::AccountInfo<u32, pallet_balances::AccountData<u128>>>(
+			&frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(
+				who.to_account_id(),
+			),
+			"account info",
+		)
+		.expect("storage")
+		.expect("account")
+		.data
+		.reserved
+}
+
+#[test]
+fn the_dev_node_verifies_a_synthetic_identity() {
+	let node = Node::start_dev(1_000);
+	node.wait_for_block(1, Duration::from_secs(240));
+	let rpc = node.rpc_url();
+	let client = node.client();
+
+	// The committee forms: the node's worker publishes Alice's committee key for session 0.
+	let started = Instant::now();
+	let committee = loop {
+		match client.committee() {
+			Ok(c) => break c,
+			Err(e) => {
+				assert!(
+					started.elapsed() < Duration::from_secs(60),
+					"no committee after 60 s ({e}); node log:\n{}",
+					node.log_tail()
+				);
+				std::thread::sleep(Duration::from_millis(500));
+			},
+		}
+	};
+	assert_eq!(committee.len(), 1);
+	assert_eq!(committee[0].account, Sr25519Keyring::Alice.to_account_id());
+
+	let dir = tempfile::tempdir().expect("temp dir");
+	let portrait = fixture(dir.path(), "person_b_1");
+	let selfie = fixture(dir.path(), "person_b_2");
+	let document = dir.path().join("card.png").to_string_lossy().into_owned();
+	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
+	let bob = Sr25519Keyring::Bob.to_account_id().to_ss58check();
+	let upload = |client_id: &str, client_key: &str| {
+		cli(&[
+			"veid",
+			"upload",
+			"--document",
+			&document,
+			"--selfie",
+			&selfie,
+			"--surname",
+			"MARTIN",
+			"--given-names",
+			"ANNA MARIA",
+			"--birth-date",
+			"1990-03-14",
+			"--from",
+			"//Bob",
+			"--client-id",
+			client_id,
+			"--client-key",
+			client_key,
+			"--rpc",
+			&rpc,
+			"--wait",
+		])
+	};
+
+	// An unapproved client.
+	let err = upload("unknown-app", "//CaptureApp").expect_err("unapproved client");
+	assert!(err.contains("Veid(UnknownClient)"), "{err}");
+
+	cli(&[
+		"veid",
+		"add-client",
+		"--id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--sudo",
+		"//Alice",
+		"--rpc",
+		&rpc,
+	])
+	.expect("approve the capture client");
+	// Approving it twice is refused by name.
+	let err = cli(&[
+		"veid",
+		"add-client",
+		"--id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--sudo",
+		"//Alice",
+		"--rpc",
+		&rpc,
+	])
+	.expect_err("twice");
+	assert!(err.contains("ClientExists"), "{err}");
+
+	// A forged client signature: the approved id, another key.
+	let err = upload("capture-app", "//Forger").expect_err("forged client signature");
+	assert!(err.contains("Veid(BadClientSignature)"), "{err}");
+
+	// An oversized upload, signed correctly, straight through the client library.
+	let user = sp_core::sr25519::Pair::from_string("//Bob", None).expect("bob");
+	let capture = sp_core::ed25519::Pair::from_string("//CaptureApp", None).expect("client key");
+	let who = Sr25519Keyring::Bob.to_account_id();
+	let envelope = vec![0u8; virtengine_client::veid::max_envelope_bytes() as usize + 1];
+	let scopes = vec![pallet_veid::ScopeKind::Document, pallet_veid::ScopeKind::Selfie];
+	let digest = virtengine_client::veid::upload_digest(
+		&who, &scopes, &[1; 32], &[2; 32], &[3; 32], &envelope,
+	);
+	let mut id = [0u8; 16];
+	id[..11].copy_from_slice(b"capture-app");
+	let call = virtengine_client::veid::upload_scopes(virtengine_client::veid::Upload {
+		client: id,
+		scopes,
+		salt: [1; 32],
+		name_commitment: [2; 32],
+		birth_date_commitment: [3; 32],
+		envelope,
+		client_signature: capture.sign(&digest).0,
+		user_signature: sp_runtime::MultiSignature::Sr25519(user.sign(&digest)),
+	})
+	.expect("call");
+	let err = client.submit(&user, call, |_| {}).expect_err("oversized").to_string();
+	assert!(err.contains("Veid(EnvelopeTooLarge)"), "{err}");
+
+	// Nothing was kept from the refused uploads.
+	assert_eq!(reserved(&node, &Sr25519Keyring::Bob), 0);
+	assert_eq!(client.identity(&who).expect("identity").status, None);
+
+	// The real upload: sealed to the committee, scored by the node, decided by the chain.
+	let started = Instant::now();
+	upload("capture-app", "//CaptureApp").unwrap_or_else(|e| {
+		panic!("upload: {e}; node log:\n{}", node.log_tail());
+	});
+	let s = client.identity(&who).expect("identity");
+	let result = s.result.expect("a result");
+	assert_eq!(s.status, Some(Status::Verified), "{:?}; node log:\n{}", s, node.log_tail());
+	assert!(result.score >= 70, "a genuine card scores at least standard: {result:?}");
+	assert_eq!(result.model_set, virtengine_veid_primitives::PINNED_MODEL_SET);
+	assert!(s.request.is_none(), "the request is closed");
+	assert_eq!(reserved(&node, &Sr25519Keyring::Bob), 0, "the deposit is returned");
+	let envelopes = frame_support::storage::storage_prefix(b"Veid", b"Envelopes");
+	let left = client
+		.call(
+			"state_getKeysPaged",
+			serde_json::json!([sp_core::bytes::to_hex(&envelopes, false), 10]),
+		)
+		.expect("keys");
+	assert_eq!(left.as_array().map(|a| a.len()), Some(0), "the ciphertext left state");
+	eprintln!(
+		"verified with score {} ({:?}) in {:.1} s",
+		result.score,
+		result.tier,
+		started.elapsed().as_secs_f64()
+	);
+	cli(&["veid", "status", &bob, "--rpc", &rpc]).expect("status");
+}
