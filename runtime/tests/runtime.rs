@@ -154,3 +154,61 @@ fn envelope_keys_register_with_a_held_deposit() {
 		);
 	});
 }
+
+/// A committee member's key publication, as its offchain worker builds it (a general transaction
+/// with the runtime's authorized-transaction extension), passes the transaction pool's
+/// validation, is applied, and forms the committee; a forged one is invalid.
+#[test]
+fn an_authorized_committee_key_publication_is_valid_and_applies() {
+	use codec::Encode;
+	use frame_system::offchain::CreateAuthorizedTransaction;
+	use sp_core::Pair;
+	use sp_runtime::{
+		traits::Hash as _,
+		transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	};
+	use virtengine_runtime::{Executive, UncheckedExtrinsic};
+
+	let mut ext = preset_state("development");
+	ext.execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		assert_eq!(pallet_veid::Members::<Runtime>::get().len(), 1, "Alice's VEID key is a member");
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
+		let key = virtengine_envelope::RecipientSecret::from_bytes([7; 32]).public();
+		let payload = virtengine_veid_primitives::key_payload(&genesis, 0, &alice, &key);
+		let pair = sp_core::sr25519::Pair::from_string("//Alice", None).expect("alice");
+		let sign = |p: &sp_core::sr25519::Pair| {
+			virtengine_veid_primitives::MemberSignature::from(p.sign(&payload))
+		};
+		let xt = |signature| -> UncheckedExtrinsic {
+			<Runtime as CreateAuthorizedTransaction<pallet_veid::Call<Runtime>>>::create_authorized_transaction(
+				RuntimeCall::Veid(pallet_veid::Call::publish_committee_key {
+					session: 0,
+					member: alice.clone(),
+					key,
+					signature,
+				}),
+			)
+		};
+		let bob = sp_core::sr25519::Pair::from_string("//Bob", None).expect("bob");
+		let forged = Executive::validate_transaction(
+			TransactionSource::Local,
+			xt(sign(&bob)),
+			sp_runtime::traits::BlakeTwo256::hash(b"parent"),
+		);
+		assert_eq!(forged, Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof)));
+		let good = xt(sign(&pair));
+		let valid = Executive::validate_transaction(
+			TransactionSource::Local,
+			good.clone(),
+			sp_runtime::traits::BlakeTwo256::hash(b"parent"),
+		)
+		.expect("valid");
+		assert!(!valid.provides.is_empty());
+		assert!(!good.encode().is_empty());
+		let applied = Executive::apply_extrinsic(good);
+		assert!(matches!(applied, Ok(Ok(()))), "{applied:?}");
+		assert_eq!(pallet_veid::Committee::<Runtime>::get().len(), 1);
+	});
+}

@@ -150,8 +150,13 @@ impl crate::BenchmarkHelper<AccountId32, MultiSignature> for Sr25519Keystore {
 
 use frame_support::traits::ConstU64;
 
-/// Alice and Bob, funded.
+/// Alice, Bob and Charlie funded, members 1-4 the committee, an empty keystore.
 pub fn new_test_ext() -> sp_io::TestExternalities {
+	new_test_ext_with(sp_keystore::testing::MemoryKeystore::new())
+}
+
+/// The same with a given keystore.
+pub fn new_test_ext_with(keystore: sp_keystore::testing::MemoryKeystore) -> sp_io::TestExternalities {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system");
 	pallet_balances::GenesisConfig::<Test> {
