@@ -151,11 +151,12 @@ pub fn run() -> Result<()> {
 				sc_cli::LoggerBuilder::new("").init()?;
 				let chain =
 					cmd.shared_params.chain.as_ref().map(|c| cli.load_spec(c)).transpose()?;
-				// The benchmark runner brings Substrate's and the benchmarking host functions.
-				cmd.run_with_spec::<
-					sp_runtime::traits::BlakeTwo256,
+				// The benchmark runner brings Substrate's and the benchmarking host functions;
+				// the runtime also imports proof-size recording and VEID scoring.
+				cmd.run_with_spec::<sp_runtime::traits::BlakeTwo256, (
 					cumulus_client_service::storage_proof_size::HostFunctions,
-				>(chain)
+					virtengine_veid_host::HostFunctions,
+				)>(chain)
 			},
 			frame_benchmarking_cli::BenchmarkCmd::Machine(cmd) => {
 				let runner = cli.create_runner(cmd)?;

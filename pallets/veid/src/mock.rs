@@ -156,7 +156,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 }
 
 /// The same with a given keystore.
-pub fn new_test_ext_with(keystore: sp_keystore::testing::MemoryKeystore) -> sp_io::TestExternalities {
+pub fn new_test_ext_with(
+	keystore: sp_keystore::testing::MemoryKeystore,
+) -> sp_io::TestExternalities {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("system");
 	pallet_balances::GenesisConfig::<Test> {
@@ -170,9 +172,7 @@ pub fn new_test_ext_with(keystore: sp_keystore::testing::MemoryKeystore) -> sp_i
 	.assimilate_storage(&mut storage)
 	.expect("balances");
 	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.register_extension(sp_keystore::KeystoreExt::new(
-		sp_keystore::testing::MemoryKeystore::new(),
-	));
+	ext.register_extension(sp_keystore::KeystoreExt::new(keystore));
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		crate::tests::start_committee(4);

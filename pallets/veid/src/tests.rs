@@ -899,10 +899,10 @@ mod offchain_worker {
 			// Session 0's key is published (start_committee); the next session's is not.
 			Veid::offchain_worker(1);
 			let calls = apply_submitted(&pool);
-			assert!(matches!(
-				calls.as_slice(),
-				[Call::publish_committee_key { session: 1, .. }]
-			), "{calls:?}");
+			assert!(
+				matches!(calls.as_slice(), [Call::publish_committee_key { session: 1, .. }]),
+				"{calls:?}"
+			);
 			assert_eq!(CommitteeKeys::<Test>::get(1, member(1)), Some(member_key(1, 1)));
 
 			open_request();
