@@ -181,6 +181,12 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	assert!(result.score >= 70, "a genuine card scores at least standard: {result:?}");
 	assert_eq!(result.model_set, virtengine_veid_primitives::PINNED_MODEL_SET);
 	assert!(s.request.is_none(), "the request is closed");
+	// The runtime's view functions agree.
+	assert_eq!(
+		client.identity_of(&who).expect("view function"),
+		(Some(Status::Verified), Some(result.tier), Some(result))
+	);
+	assert!(client.pending_requests(0, 100).expect("view function").is_empty());
 	assert_eq!(reserved(&node, &Sr25519Keyring::Bob), 0, "the deposit is returned");
 	let envelopes = frame_support::storage::storage_prefix(b"Veid", b"Envelopes");
 	let left = client

@@ -46,6 +46,58 @@ pub struct IdentityStatus {
 }
 
 impl Client {
+	/// Runs one of the runtime's view functions on the node (`state_call` of
+	/// `RuntimeViewFunction_execute_view_function`) and decodes its output.
+	fn view<T: codec::Decode>(
+		&self,
+		id: frame_support::view_functions::ViewFunctionId,
+		input: Vec<u8>,
+		what: &'static str,
+	) -> Result<T, Error> {
+		use codec::{Decode, Encode};
+		let params = sp_core::bytes::to_hex(&(id, input).encode(), false);
+		let reply = self.call(
+			"state_call",
+			serde_json::json!(["RuntimeViewFunction_execute_view_function", params]),
+		)?;
+		let raw = crate::hex_bytes(&reply, "state_call")?;
+		let output =
+			Result::<Vec<u8>, frame_support::view_functions::ViewFunctionDispatchError>::decode(
+				&mut &raw[..],
+			)
+			.map_err(|source| Error::Decode { what, source })?
+			.map_err(|e| Error::BadReply { method: what.into(), why: format!("{e:?}") })?;
+		T::decode(&mut &output[..]).map_err(|source| Error::Decode { what, source })
+	}
+
+	/// The `Veid::identity_of` view function: status (expiry applied), tier, last result, as the
+	/// runtime computes them.
+	pub fn identity_of(
+		&self,
+		who: &AccountId,
+	) -> Result<
+		(Option<pallet_veid::Status>, Option<pallet_veid::Tier>, Option<IdentityResult>),
+		Error,
+	> {
+		use codec::Encode;
+		use frame_support::view_functions::ViewFunction;
+		let id = pallet_veid::IdentityOfViewFunction::<Runtime>::id();
+		self.view(id, who.encode(), "Veid::identity_of")
+	}
+
+	/// The `Veid::pending_requests` view function: open requests with ids in
+	/// `from..from + limit` (at most 100), with their accounts and committees.
+	pub fn pending_requests(
+		&self,
+		from: u64,
+		limit: u32,
+	) -> Result<Vec<(u64, AccountId, Vec<AccountId>)>, Error> {
+		use codec::Encode;
+		use frame_support::view_functions::ViewFunction;
+		let id = pallet_veid::PendingRequestsViewFunction::<Runtime>::id();
+		self.view(id, (from, limit).encode(), "Veid::pending_requests")
+	}
+
 	/// The identity committee uploads must be sealed to; an error if there is none.
 	pub fn committee(&self) -> Result<Vec<Member>, Error> {
 		let members = self

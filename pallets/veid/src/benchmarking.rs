@@ -6,13 +6,16 @@ use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	pallet_prelude::TransactionSource,
-	traits::{fungible::Mutate, Authorize, Get, Hooks, OneSessionHandler},
+	traits::{
+		fungible::{Inspect, Mutate},
+		Authorize, Get, Hooks, OneSessionHandler,
+	},
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{
 	app_crypto::{ed25519, RuntimeAppPublic},
-	traits::{Bounded, Saturating},
+	traits::Saturating,
 	KeyTypeId,
 };
 use virtengine_envelope::{
@@ -90,7 +93,11 @@ where
 	let client = sp_io::crypto::ed25519_generate(BENCH_KEYS, None);
 	CaptureClients::<T>::insert(CLIENT, ClientKey::Ed25519(client.0));
 	let who = T::BenchmarkHelper::signer();
-	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	// Enough for the largest deposit, twice, without straining the total issuance.
+	let deposit = T::DepositPerByte::get()
+		.saturating_mul(T::MaxEnvelopeBytes::get().saturating_mul(2).into())
+		.saturating_add(T::Currency::minimum_balance().saturating_mul(1_000u32.into()));
+	T::Currency::set_balance(&who, deposit);
 	let scopes: BoundedVec<ScopeKind, T::MaxScopes> =
 		BoundedVec::truncate_from(alloc::vec![ScopeKind::Document, ScopeKind::Selfie]);
 	let envelope = envelope::<T>(b);
