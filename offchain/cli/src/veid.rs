@@ -432,8 +432,9 @@ pub fn run(command: Command) -> Result<(), Error> {
 			});
 			match request {
 				Some((id, deposit)) => println!(
-					"uploaded: request #{id} in block #{}, deposit {deposit} (returned when decided)",
-					included.block_number
+					"uploaded: request #{id} in block #{}, deposit {} (returned when decided)",
+					included.block_number,
+					virtengine_client::veid::format_ve(deposit)
 				),
 				None => println!("uploaded in block #{}", included.block_number),
 			}

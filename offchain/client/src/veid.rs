@@ -278,7 +278,36 @@ pub fn client_id_text(id: &[u8; 16]) -> String {
 	}
 }
 
+/// An amount of the native token for display: `0.430548 VE`.
+pub fn format_ve(amount: u128) -> String {
+	let unit = virtengine_runtime::VE;
+	let fraction = format!("{:012}", amount % unit);
+	let fraction = fraction.trim_end_matches('0');
+	if fraction.is_empty() {
+		format!("{} VE", amount / unit)
+	} else {
+		format!("{}.{fraction} VE", amount / unit)
+	}
+}
+
 /// An account for display.
 pub fn account_text(who: &AccountId) -> String {
 	who.to_ss58check()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn amounts_and_client_ids_read_well() {
+		assert_eq!(format_ve(430_548_000_000), "0.430548 VE");
+		assert_eq!(format_ve(2 * virtengine_runtime::VE), "2 VE");
+		let id = parse_client_id("capture-app").expect("id");
+		assert_eq!(client_id_text(&id), "capture-app");
+		assert_eq!(parse_client_id(&format!("0x{}", "ab".repeat(16))).map(|i| i[0]), Ok(0xab));
+		assert!(parse_client_id("a-much-too-long-client-id").is_err());
+		assert!(parse_client_id("0x12").is_err());
+		assert!(client_id_text(&[0xff; 16]).starts_with("0x"));
+	}
 }
