@@ -1,3 +1,7 @@
+//! Behaviour tests of the pallet on the mock runtime.
+
+#![allow(clippy::panic)]
+
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::Hooks, BoundedVec};
 use sp_core::{ed25519, sr25519, Pair};
