@@ -15,12 +15,15 @@
 //! - **[`CheckAccountState`]**, a transaction extension: a suspended account can dispatch nothing
 //!   but an appeal, a terminated one nothing at all.
 //!
-//! Not yet: benchmarks and the runtime (this pallet is tested on its mock runtime).
+//! Not yet in the runtime (this pallet is tested on its mock runtime; its benchmarks run there
+//! as tests).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod extension;
 #[cfg(test)]
 mod mock;
@@ -132,6 +135,10 @@ impl Role {
 pub struct RoleSet(pub u8);
 
 impl RoleSet {
+	/// The set of `roles`.
+	pub fn of(roles: &[Role]) -> RoleSet {
+		roles.iter().fold(RoleSet::default(), |set, r| set.with(*r))
+	}
 	/// Whether the set holds `role` (Customer: always).
 	pub fn has(&self, role: Role) -> bool {
 		role == Role::Customer || self.0 & role.bit() != 0
