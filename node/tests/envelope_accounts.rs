@@ -17,17 +17,7 @@ fn cli(args: &[&str]) -> Result<(), String> {
 }
 
 fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
-	node.client()
-		.storage_value::<frame_system::AccountInfo<u32, pallet_balances::AccountData<u128>>>(
-			&frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(
-				who.to_account_id(),
-			),
-			"account info",
-		)
-		.expect("storage")
-		.expect("account")
-		.data
-		.reserved
+	node.reserved_balance(&who.to_account_id())
 }
 
 #[test]

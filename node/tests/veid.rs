@@ -34,17 +34,7 @@ fn fixture(dir: &std::path::Path, id: &str) -> String {
 }
 
 fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
-	node.client()
-		.storage_value::<frame_system::AccountInfo<u32, pallet_balances::AccountData<u128>>>(
-			&frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(
-				who.to_account_id(),
-			),
-			"account info",
-		)
-		.expect("storage")
-		.expect("account")
-		.data
-		.reserved
+	node.reserved_balance(&who.to_account_id())
 }
 
 #[test]
@@ -108,33 +98,23 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	let err = upload("unknown-app", "//CaptureApp").expect_err("unapproved client");
 	assert!(err.contains("Veid(UnknownClient)"), "{err}");
 
-	cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--sudo",
-		"//Alice",
-		"--rpc",
-		&rpc,
-	])
-	.expect("approve the capture client");
+	let add_client = || {
+		cli(&[
+			"veid",
+			"add-client",
+			"--id",
+			"capture-app",
+			"--client-key",
+			"//CaptureApp",
+			"--sudo",
+			"//Alice",
+			"--rpc",
+			&rpc,
+		])
+	};
+	add_client().expect("approve the capture client");
 	// Approving it twice is refused by name.
-	let err = cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--sudo",
-		"//Alice",
-		"--rpc",
-		&rpc,
-	])
-	.expect_err("twice");
+	let err = add_client().expect_err("twice");
 	assert!(err.contains("ClientExists"), "{err}");
 
 	// A forged client signature: the approved id, another key.

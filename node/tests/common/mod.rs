@@ -92,6 +92,19 @@ impl Node {
 	}
 
 	/// The RPC address, as a user passes it to `virtengine --rpc`.
+	/// The reserved (held) balance of `who`.
+	pub fn reserved_balance(&self, who: &AccountId) -> Balance {
+		self.client()
+			.storage_value::<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>>(
+				&frame_system::Account::<Runtime>::hashed_key_for(who),
+				"account info",
+			)
+			.expect("storage")
+			.expect("the account exists")
+			.data
+			.reserved
+	}
+
 	pub fn rpc_url(&self) -> String {
 		format!("http://127.0.0.1:{}", self.rpc_port)
 	}

@@ -375,6 +375,22 @@ pub mod pallet {
 			Ok(state)
 		}
 
+		/// A staff state change: `who` must be in one of `from_states`; it moves to `to`.
+		fn transition(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			min_rank: u8,
+			from_states: &[AccountState],
+			to: AccountState,
+			reason: [u8; 32],
+		) -> DispatchResult {
+			let actor = Self::actor(origin)?;
+			let from = Self::may_act(&actor, &who, min_rank)?;
+			ensure!(from_states.contains(&from), Error::<T>::BadTransition);
+			Self::set_state(&actor, who, from, to, reason);
+			Ok(())
+		}
+
 		fn set_state(
 			actor: &Actor<T::AccountId>,
 			target: T::AccountId,
@@ -462,22 +478,16 @@ pub mod pallet {
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn flag(origin: OriginFor<T>, who: T::AccountId, reason: [u8; 32]) -> DispatchResult {
-			let actor = Self::actor(origin)?;
-			let from = Self::may_act(&actor, &who, MODERATOR)?;
-			ensure!(from == AccountState::Active, Error::<T>::BadTransition);
-			Self::set_state(&actor, who, from, AccountState::Flagged, reason);
-			Ok(())
+			use AccountState::*;
+			Self::transition(origin, who, MODERATOR, &[Active], Flagged, reason)
 		}
 
 		/// Ends a review with no violation: Flagged → Active. Moderator or higher.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn clear(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
-			let actor = Self::actor(origin)?;
-			let from = Self::may_act(&actor, &who, MODERATOR)?;
-			ensure!(from == AccountState::Flagged, Error::<T>::BadTransition);
-			Self::set_state(&actor, who, from, AccountState::Active, [0; 32]);
-			Ok(())
+			use AccountState::*;
+			Self::transition(origin, who, MODERATOR, &[Flagged], Active, [0; 32])
 		}
 
 		/// Suspends an active or flagged account. Moderator or higher.
@@ -488,14 +498,8 @@ pub mod pallet {
 			who: T::AccountId,
 			reason: [u8; 32],
 		) -> DispatchResult {
-			let actor = Self::actor(origin)?;
-			let from = Self::may_act(&actor, &who, MODERATOR)?;
-			ensure!(
-				matches!(from, AccountState::Active | AccountState::Flagged),
-				Error::<T>::BadTransition
-			);
-			Self::set_state(&actor, who, from, AccountState::Suspended, reason);
-			Ok(())
+			use AccountState::*;
+			Self::transition(origin, who, MODERATOR, &[Active, Flagged], Suspended, reason)
 		}
 
 		/// Reinstates a suspended account (the appeal's resolution): Suspended → Active.
@@ -503,11 +507,8 @@ pub mod pallet {
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn reinstate(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
-			let actor = Self::actor(origin)?;
-			let from = Self::may_act(&actor, &who, ADMINISTRATOR)?;
-			ensure!(from == AccountState::Suspended, Error::<T>::BadTransition);
-			Self::set_state(&actor, who, from, AccountState::Active, [0; 32]);
-			Ok(())
+			use AccountState::*;
+			Self::transition(origin, who, ADMINISTRATOR, &[Suspended], Active, [0; 32])
 		}
 
 		/// Terminates a flagged or suspended account, for good. Administrator or higher.
@@ -518,14 +519,8 @@ pub mod pallet {
 			who: T::AccountId,
 			reason: [u8; 32],
 		) -> DispatchResult {
-			let actor = Self::actor(origin)?;
-			let from = Self::may_act(&actor, &who, ADMINISTRATOR)?;
-			ensure!(
-				matches!(from, AccountState::Flagged | AccountState::Suspended),
-				Error::<T>::BadTransition
-			);
-			Self::set_state(&actor, who, from, AccountState::Terminated, reason);
-			Ok(())
+			use AccountState::*;
+			Self::transition(origin, who, ADMINISTRATOR, &[Flagged, Suspended], Terminated, reason)
 		}
 
 		/// Appeals the caller's suspension (once per suspension), with the hash of a statement

@@ -116,14 +116,12 @@ where
 	(who, scopes, envelope, client_signature, user_signature)
 }
 
-/// An open request (id 0) from a fresh user, with a committee of `c`.
-fn open_request<T: Config>(c: u32) -> Result<Vec<(T::AccountId, MemberId)>, BenchmarkError>
+/// A fresh user uploads 1 KiB: closing or timing out a request removes its envelope without
+/// reading it, so its size does not matter where a request is only set up.
+fn upload<T: Config>() -> Result<(), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let members = committee::<T>(c);
-	ActiveModelSet::<T>::put(MODELS);
-	// Closing a request removes its envelope without reading it: its size does not matter here.
 	let (who, scopes, envelope, client_signature, user_signature) = signed_upload::<T>(1_024);
 	Pallet::<T>::upload_scopes(
 		RawOrigin::Signed(who).into(),
@@ -136,7 +134,17 @@ where
 		client_signature,
 		user_signature,
 	)
-	.map_err(|_| BenchmarkError::Stop("upload failed"))?;
+	.map_err(|_| BenchmarkError::Stop("upload failed"))
+}
+
+/// An open request (id 0) from a fresh user, with a committee of `c`.
+fn open_request<T: Config>(c: u32) -> Result<Vec<(T::AccountId, MemberId)>, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let members = committee::<T>(c);
+	ActiveModelSet::<T>::put(MODELS);
+	upload::<T>()?;
 	Ok(members)
 }
 
@@ -214,21 +222,7 @@ mod benchmarks {
 		ActiveModelSet::<T>::put(MODELS);
 		let mut deadline = BlockNumberFor::<T>::default();
 		for _ in 0..n {
-			// Timing out removes the envelope without reading it: its size does not matter.
-			let (who, scopes, envelope, client_signature, user_signature) =
-				signed_upload::<T>(1_024);
-			Pallet::<T>::upload_scopes(
-				RawOrigin::Signed(who).into(),
-				CLIENT,
-				scopes,
-				[1; 32],
-				[2; 32],
-				[3; 32],
-				envelope,
-				client_signature,
-				user_signature,
-			)
-			.map_err(|_| BenchmarkError::Stop("upload failed"))?;
+			upload::<T>()?;
 			deadline =
 				frame_system::Pallet::<T>::block_number().saturating_add(T::RequestTimeout::get());
 		}
