@@ -134,6 +134,8 @@ impl CommitteeKeys {
 pub struct Scorer {
 	keys: CommitteeKeys,
 	model_dir: PathBuf,
+	/// This build's model set id (no model file needed), for votes cast without the pipeline.
+	model_set: [u8; 32],
 	pipeline: Mutex<Option<Arc<Pipeline>>>,
 }
 
@@ -142,7 +144,13 @@ impl Scorer {
 	pub fn new(key_dir: Option<PathBuf>, model_dir: PathBuf) -> Result<Scorer, String> {
 		// Validators must agree bit for bit: pin tract's kernels before any model loads.
 		virtengine_scoring::models::pin_kernels().map_err(|e| e.to_string())?;
-		Ok(Scorer { keys: CommitteeKeys::open(key_dir)?, model_dir, pipeline: Mutex::new(None) })
+		let model_set = Pipeline::model_set_id().map_err(|e| e.to_string())?;
+		Ok(Scorer {
+			keys: CommitteeKeys::open(key_dir)?,
+			model_dir,
+			model_set,
+			pipeline: Mutex::new(None),
+		})
 	}
 
 	fn pipeline(&self) -> Result<Arc<Pipeline>, ScoreFailure> {
@@ -162,12 +170,11 @@ impl Scorer {
 	}
 
 	fn unreadable(&self) -> Result<Vote, ScoreFailure> {
-		let model_set = Pipeline::model_set_id().map_err(|e| failure(&e.to_string()))?;
 		Ok(Vote {
 			score: 0,
 			reasons: UNREADABLE_UPLOAD,
 			digest: Sha256::digest(b"virtengine/veid/unreadable-upload").into(),
-			model_set,
+			model_set: self.model_set,
 		})
 	}
 }

@@ -516,12 +516,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 					.ok()
 					.and_then(|b| b.try_into().ok())
 					.ok_or(Error::BadSalt)?,
-				None => {
-					use rand_core::RngCore;
-					let mut s = [0u8; 32];
-					rand_core::OsRng.fill_bytes(&mut s);
-					s
-				},
+				None => random32(),
 			};
 			let today = match day {
 				Some(d) => parse_date(&d)?,

@@ -135,10 +135,8 @@ impl Client {
 			&pallet_veid::Results::<Runtime>::hashed_key_for(who),
 			"an identity result",
 		)?;
-		let status = identity.as_ref().map(|i| match (i.status, i.expires_at) {
-			(pallet_veid::Status::Verified, Some(end)) if at >= end => pallet_veid::Status::Expired,
-			(s, _) => s,
-		});
+		// The runtime applies lazy expiry; ask it rather than repeat the rule here.
+		let (status, _, _) = self.identity_of(who)?;
 		let mut request = None;
 		let mut votes = (0, 0, 0);
 		if let Some(id) = identity.as_ref().and_then(|i| i.request) {

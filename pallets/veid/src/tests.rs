@@ -66,10 +66,18 @@ fn sealed_to(keys: &[[u8; 32]], size: usize) -> Vec<u8> {
 }
 
 fn signed_upload(who: &(AccountId32, sr25519::Pair), client: &dyn Fn(&[u8]) -> [u8; 64]) -> Upload {
+	signed_upload_of(who, client, envelope_bytes(300))
+}
+
+/// An upload of `envelope` (any bytes), signed by `client` and by `who` over its digest.
+fn signed_upload_of(
+	who: &(AccountId32, sr25519::Pair),
+	client: &dyn Fn(&[u8]) -> [u8; 64],
+	envelope: Vec<u8>,
+) -> Upload {
 	let scopes: BoundedVec<_, _> =
 		vec![ScopeKind::Document, ScopeKind::Selfie].try_into().expect("bounded");
 	let (salt, name, birth) = ([1u8; 32], [2u8; 32], [3u8; 32]);
-	let envelope = envelope_bytes(300);
 	let digest = upload_digest(
 		&who.0,
 		&scopes,
@@ -220,18 +228,7 @@ fn limits_on_size_and_scopes() {
 		u.scopes = Default::default();
 		assert_noop!(submit(&a.0, u), Error::<Test>::BadScopes);
 		// Signed garbage instead of an envelope.
-		let mut u = signed_upload(&a, &by_client);
-		u.envelope = vec![0xff; 64];
-		let digest = upload_digest(
-			&a.0,
-			&u.scopes,
-			&u.salt,
-			&u.name,
-			&u.birth,
-			&sp_io::hashing::blake2_256(&u.envelope),
-		);
-		u.client_signature = by_client(&digest);
-		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
+		let u = signed_upload_of(&a, &by_client, vec![0xff; 64]);
 		assert_noop!(submit(&a.0, u), Error::<Test>::MalformedEnvelope);
 	});
 }
@@ -718,18 +715,8 @@ fn a_new_session_changes_the_committee_and_clears_old_keys() {
 		// Uploads sealed to the old committee's keys are refused.
 		register_client();
 		let a = alice();
-		let mut u = signed_upload(&a, &by_client);
-		u.envelope = sealed_to(&(1..=4).map(|i| member_key(i, 0)).collect::<Vec<_>>(), 300);
-		let digest = upload_digest(
-			&a.0,
-			&u.scopes,
-			&u.salt,
-			&u.name,
-			&u.birth,
-			&sp_io::hashing::blake2_256(&u.envelope),
-		);
-		u.client_signature = by_client(&digest);
-		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
+		let old_keys: Vec<_> = (1..=4).map(|i| member_key(i, 0)).collect();
+		let u = signed_upload_of(&a, &by_client, sealed_to(&old_keys, 300));
 		assert_noop!(submit(&a.0, u), Error::<Test>::WrongRecipients);
 		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
 	});
