@@ -167,6 +167,8 @@ pub enum ScopeKind {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum Tier {
 	/// 0-49.

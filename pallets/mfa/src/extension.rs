@@ -1,0 +1,90 @@
+//! [`CheckMfa`]: a signed transaction whose call is sensitive (by call and by value, under the
+//! account's policies) is refused unless an unexpired authorization covers it: the single-use
+//! authorization of this exact call (used up when the transaction is applied) or, for
+//! non-critical actions, an open session for the action.
+
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use core::marker::PhantomData;
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{IsType, OriginTrait},
+	DefaultNoBound,
+};
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{DispatchInfoOf, DispatchOriginOf, TransactionExtension},
+	transaction_validity::{InvalidTransaction, TransactionValidityError, ValidTransaction},
+	Weight,
+};
+
+use crate::{Config, Pallet, WeightInfo};
+
+/// The transaction extension gating sensitive calls.
+#[derive(Encode, Decode, DecodeWithMemTracking, DefaultNoBound, Clone, Eq, PartialEq, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct CheckMfa<T>(PhantomData<T>);
+
+impl<T> CheckMfa<T> {
+	/// The extension (it carries no data).
+	pub fn new() -> Self {
+		Self(PhantomData)
+	}
+}
+
+impl<T> core::fmt::Debug for CheckMfa<T> {
+	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+		write!(f, "CheckMfa")
+	}
+}
+
+impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::RuntimeCall>
+	for CheckMfa<T>
+{
+	const IDENTIFIER: &'static str = "CheckMfa";
+	type Implicit = ();
+	/// The signer and the call hash of a single-use authorization to use up.
+	type Val = Option<(T::AccountId, [u8; 32])>;
+	type Pre = ();
+
+	fn weight(&self, _: &<T as frame_system::Config>::RuntimeCall) -> Weight {
+		T::WeightInfo::check_mfa()
+	}
+
+	fn validate(
+		&self,
+		origin: DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>,
+		call: &<T as frame_system::Config>::RuntimeCall,
+		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
+		_len: usize,
+		_self_implicit: Self::Implicit,
+		_inherited_implication: &impl Encode,
+		_source: TransactionSource,
+	) -> sp_runtime::traits::ValidateResult<Self::Val, <T as frame_system::Config>::RuntimeCall> {
+		let Some(who) = origin.as_signer() else {
+			return Ok((ValidTransaction::default(), None, origin));
+		};
+		let call: &<T as Config>::RuntimeCall = IsType::from_ref(call);
+		match Pallet::<T>::check(who, call) {
+			Ok(consume) => {
+				let val = consume.map(|hash| (who.clone(), hash));
+				Ok((ValidTransaction::default(), val, origin))
+			},
+			Err(code) => Err(InvalidTransaction::Custom(code).into()),
+		}
+	}
+
+	fn prepare(
+		self,
+		val: Self::Val,
+		_origin: &DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>,
+		_call: &<T as frame_system::Config>::RuntimeCall,
+		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
+		_len: usize,
+	) -> Result<Self::Pre, TransactionValidityError> {
+		if let Some((who, hash)) = val {
+			Pallet::<T>::consume(&who, hash);
+		}
+		Ok(())
+	}
+
+}

@@ -1,0 +1,1280 @@
+//! # MFA pallet
+//!
+//! Per-account factors, the seeds' gating policies, and authorizations bound to a call
+//! (`docs/access-control.md`).
+//!
+//! - **Factors**: FIDO2/WebAuthn credentials (P-256 public key on chain, assertions verified on
+//!   chain: authenticator data and clientDataJSON parsed, challenge bound to the exact call, RP ID
+//!   hash, origin, UP/UV flags, increasing counter); one-time codes by SMS or email (an approved
+//!   issuer posts a salted commitment; single use, expiry, attempt limit); TOTP (the seed is
+//!   sealed to a verifier off the ledger; the verifier attests a valid code for a challenge);
+//!   trusted devices (an ed25519 device key signs the challenge; stands in for one factor); VEID
+//!   (a minimum identity tier, read from the identity pallet).
+//! - **Policies**: a [`Policy`] per [`Rule`] (the seeds' tier 1 and tier 2 rows, genesis defaults
+//!   from [`Rule::default_policy`]), value [`Thresholds`] in token units, and each user's own extra
+//!   requirements per [`Action`] (tier 3).
+//! - **Authorizations**: [`Pallet::authorize`] takes the call to authorize and factor proofs over
+//!   the challenge derived from that call. Critical actions get a single-use authorization of
+//!   that exact call; others open a session for the action until the policy's timeout.
+//! - **Gating**: [`CheckMfa`], a transaction extension, classifies every signed call (the
+//!   runtime's [`Classify`], this pallet's own calls) and refuses a sensitive one without a
+//!   matching authorization.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod extension;
+#[cfg(test)]
+mod mock;
+pub mod policy;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use extension::CheckMfa;
+pub use pallet::*;
+pub use policy::{Action, Context, Policy, Requirement, Rule, Thresholds};
+pub use virtengine_mfa_primitives::{Factor, FactorSet};
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+use virtengine_veid_primitives::Tier;
+
+/// Longest credential id accepted (WebAuthn allows 1023; real authenticators use 16-128).
+pub type MaxCredentialIdLen = ConstU32<255>;
+
+/// A FIDO2/WebAuthn credential.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Credential {
+	/// The credential id the authenticator gave.
+	pub id: BoundedVec<u8, MaxCredentialIdLen>,
+	/// The P-256 public key, compressed SEC1.
+	pub public_key: [u8; 33],
+	/// The last signature counter seen (0: the authenticator keeps none).
+	pub counter: u32,
+	/// Whether assertions must carry the user-verified flag.
+	pub require_uv: bool,
+}
+
+/// A WebAuthn assertion as the browser (or a software authenticator) returns it.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Assertion {
+	/// The credential that signed.
+	pub credential_id: BoundedVec<u8, MaxCredentialIdLen>,
+	/// authenticatorData.
+	pub authenticator_data: BoundedVec<u8, ConstU32<512>>,
+	/// clientDataJSON.
+	pub client_data_json: BoundedVec<u8, ConstU32<1024>>,
+	/// The DER-encoded ES256 signature.
+	pub signature: BoundedVec<u8, ConstU32<80>>,
+}
+
+/// Where one-time codes are sent.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ChannelKind {
+	/// Text message.
+	Sms,
+	/// Email.
+	Email,
+}
+
+/// A contact for one-time codes. The address itself never reaches the ledger: only a salted hash
+/// the issuer can check against the address it is given.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Channel {
+	/// SMS or email.
+	pub kind: ChannelKind,
+	/// Salted hash of the address.
+	pub destination: [u8; 32],
+}
+
+/// A one-time code an issuer sent.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct IssuedCode<BlockNumber> {
+	/// `code_commitment(salt, account, code)`.
+	pub commitment: [u8; 32],
+	/// The last block it may be used in.
+	pub expires: BlockNumber,
+	/// Wrong attempts left before the code is void.
+	pub attempts_left: u8,
+}
+
+/// The verifier that holds an account's sealed TOTP seed.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct TotpBinding<AccountId> {
+	/// The verifier account.
+	pub verifier: AccountId,
+	/// Hash of the seed as sealed to the verifier (the envelope itself stays off the ledger).
+	pub sealed_seed: [u8; 32],
+}
+
+/// A factor proof in an authorization.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Proof {
+	/// A WebAuthn assertion over the challenge.
+	Fido2(Assertion),
+	/// The one-time code and the salt the issuer gave.
+	Code {
+		/// The six-digit code.
+		code: u32,
+		/// The salt.
+		salt: [u8; 32],
+	},
+	/// The verifier's attestation of a TOTP code for the challenge (already on chain).
+	Totp,
+	/// A trusted device's ed25519 signature over the challenge.
+	Device {
+		/// The device key.
+		key: [u8; 32],
+		/// The signature.
+		signature: [u8; 64],
+	},
+}
+
+/// A single-use authorization of one exact call.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct CallAuthorization<BlockNumber> {
+	/// Hash of the call.
+	pub call_hash: [u8; 32],
+	/// The last block it may be used in.
+	pub expires: BlockNumber,
+}
+
+/// An open session for a non-critical action.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SessionGrant<BlockNumber> {
+	/// The action.
+	pub action: Action,
+	/// The factors proven (VEID only if the tier was met then; the tier is read again on use).
+	pub factors: FactorSet,
+	/// The last block it may be used in.
+	pub expires: BlockNumber,
+}
+
+/// Maps runtime calls to sensitive actions. Implemented by the runtime (it knows the other
+/// pallets' calls); this pallet classifies its own.
+pub trait Classify<AccountId, Balance, Call> {
+	/// Appends the context of every sensitive action `call` performs (several for a batch).
+	/// `Err(())` if the call cannot be classified (nested too deeply), which refuses it.
+	fn classify(
+		who: &AccountId,
+		call: &Call,
+		out: &mut Vec<Context<AccountId, Balance>>,
+	) -> Result<(), ()>;
+}
+
+impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
+	fn classify(_: &AccountId, _: &Call, _: &mut Vec<Context<AccountId, Balance>>) -> Result<(), ()> {
+		Ok(())
+	}
+}
+
+/// The source of identity tiers (the VEID pallet).
+pub trait IdentityTier<AccountId> {
+	/// The account's verified, unexpired tier.
+	fn tier(who: &AccountId) -> Option<Tier>;
+}
+
+/// `InvalidTransaction::Custom` code: the call is sensitive and no authorization covers it.
+pub const MFA_REQUIRED: u8 = 20;
+/// `InvalidTransaction::Custom` code: the call could not be classified (nested too deeply).
+pub const UNCLASSIFIABLE: u8 = 21;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, InspectHold, MutateHold},
+			tokens::Precision,
+			BuildGenesisConfig, IsSubType,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::{Bounded, Dispatchable, Saturating, Zero};
+	use virtengine_mfa_primitives::{
+		otp,
+		webauthn::{self, Expected},
+	};
+
+	/// The token's balance type.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+		/// The runtime's call type (authorizations name a call).
+		type RuntimeCall: Parameter
+			+ Dispatchable<RuntimeOrigin = Self::RuntimeOrigin>
+			+ IsSubType<Call<Self>>
+			+ From<Call<Self>>
+			+ IsType<<Self as frame_system::Config>::RuntimeCall>;
+		/// The token: deposits for stored factors.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Deposit per byte of factors and settings an account stores.
+		type DepositPerByte: Get<BalanceOf<Self>>;
+		/// Classifies the other pallets' calls.
+		type Classifier: Classify<Self::AccountId, BalanceOf<Self>, <Self as Config>::RuntimeCall>;
+		/// Identity tiers for the VEID factor.
+		type Identity: IdentityTier<Self::AccountId>;
+		/// Sets policies, thresholds, the relying party and the approved issuers/verifiers.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Credentials per account.
+		#[pallet::constant]
+		type MaxCredentials: Get<u32>;
+		/// Trusted devices per account.
+		#[pallet::constant]
+		type MaxDevices: Get<u32>;
+		/// Recipients an account remembers (transfers to others count as "to a new address").
+		#[pallet::constant]
+		type MaxKnownRecipients: Get<u32>;
+		/// How long a critical authorization waits for its call, in blocks.
+		#[pallet::constant]
+		type AuthorizationTtl: Get<BlockNumberFor<Self>>;
+		/// Longest validity of a one-time code or TOTP attestation, in blocks.
+		#[pallet::constant]
+		type MaxCodeTtl: Get<BlockNumberFor<Self>>;
+		/// Wrong attempts a one-time code allows.
+		#[pallet::constant]
+		type MaxCodeAttempts: Get<u8>;
+		/// Weights.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for an account's stored factors and settings.
+		Factors,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// The relying party WebAuthn assertions must name: RP ID and origin.
+	#[pallet::storage]
+	pub type RelyingParty<T: Config> = StorageValue<_, RelyingPartyConfig, OptionQuery>;
+
+	/// Policies by rule; a rule without an entry uses [`Rule::default_policy`].
+	#[pallet::storage]
+	pub type Policies<T: Config> = StorageMap<_, Twox64Concat, Rule, Policy, OptionQuery>;
+
+	/// Value thresholds of the conditional rules.
+	#[pallet::storage]
+	pub type ValueThresholds<T: Config> =
+		StorageValue<_, Thresholds<BalanceOf<T>>, OptionQuery>;
+
+	/// Approved code issuers and TOTP verifiers.
+	#[pallet::storage]
+	pub type Attesters<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, (), OptionQuery>;
+
+	/// FIDO2 credentials by account.
+	#[pallet::storage]
+	pub type Credentials<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<Credential, T::MaxCredentials>,
+		ValueQuery,
+	>;
+
+	/// One-time code channels by account (at most one SMS and one email).
+	#[pallet::storage]
+	pub type Channels<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<Channel, ConstU32<2>>, ValueQuery>;
+
+	/// Trusted device keys (ed25519) by account.
+	#[pallet::storage]
+	pub type Devices<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<[u8; 32], T::MaxDevices>, ValueQuery>;
+
+	/// TOTP verifier bindings.
+	#[pallet::storage]
+	pub type Totp<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, TotpBinding<T::AccountId>, OptionQuery>;
+
+	/// Users' own extra requirements per action (tier 3).
+	#[pallet::storage]
+	pub type UserRequirements<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<(Action, FactorSet), ConstU32<14>>,
+		ValueQuery,
+	>;
+
+	/// Recipients an account has transferred to with authorization (most recent last).
+	#[pallet::storage]
+	pub type KnownRecipients<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<T::AccountId, T::MaxKnownRecipients>,
+		ValueQuery,
+	>;
+
+	/// The outstanding one-time code of an account.
+	#[pallet::storage]
+	pub type Codes<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, IssuedCode<BlockNumberFor<T>>, OptionQuery>;
+
+	/// TOTP attestations: (challenge, expiry) by account.
+	#[pallet::storage]
+	pub type TotpAttestations<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ([u8; 32], BlockNumberFor<T>), OptionQuery>;
+
+	/// Authorizations made per account: part of every challenge, so none is signed twice.
+	#[pallet::storage]
+	pub type Nonces<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
+
+	/// The single-use authorization of one exact call, by account.
+	#[pallet::storage]
+	pub type Pending<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		CallAuthorization<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// Open sessions of non-critical actions, by account (at most one per action).
+	#[pallet::storage]
+	pub type Sessions<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<SessionGrant<BlockNumberFor<T>>, ConstU32<14>>,
+		ValueQuery,
+	>;
+
+	/// The WebAuthn relying party.
+	#[derive(
+		Clone,
+		PartialEq,
+		Eq,
+		Debug,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		MaxEncodedLen,
+		TypeInfo,
+		serde::Serialize,
+		serde::Deserialize,
+	)]
+	pub struct RelyingPartyConfig {
+		/// The RP ID (a domain), e.g. `virtengine.network`.
+		pub id: BoundedVec<u8, ConstU32<128>>,
+		/// The origin clientDataJSON must carry, e.g. `https://app.virtengine.network`.
+		pub origin: BoundedVec<u8, ConstU32<128>>,
+	}
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The relying party: (RP ID, origin).
+		pub relying_party: Option<(Vec<u8>, Vec<u8>)>,
+		/// Value thresholds; none means no value-conditional rule fires until governance sets
+		/// them.
+		pub thresholds: Option<Thresholds<BalanceOf<T>>>,
+		/// Policies differing from the seeds' defaults (every rule's default is written too).
+		pub policies: Vec<(Rule, Policy)>,
+		/// Approved code issuers and TOTP verifiers.
+		pub attesters: Vec<T::AccountId>,
+		/// Recipients accounts already know (development chains: the dev accounts each other).
+		pub known_recipients: Vec<(T::AccountId, Vec<T::AccountId>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some((id, origin)) = &self.relying_party {
+				let config = RelyingPartyConfig {
+					id: id.clone().try_into().expect("genesis: RP ID longer than 128 bytes"),
+					origin: origin.clone().try_into().expect("genesis: origin longer than 128 bytes"),
+				};
+				RelyingParty::<T>::put(config);
+			}
+			if let Some(t) = &self.thresholds {
+				ValueThresholds::<T>::put(t);
+			}
+			for rule in Rule::ALL {
+				Policies::<T>::insert(rule, rule.default_policy());
+			}
+			for (rule, policy) in &self.policies {
+				Policies::<T>::insert(rule, policy);
+			}
+			for who in &self.attesters {
+				Attesters::<T>::insert(who, ());
+			}
+			for (who, known) in &self.known_recipients {
+				let known: BoundedVec<_, _> =
+					known.clone().try_into().expect("genesis: too many known recipients");
+				KnownRecipients::<T>::insert(who, known);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A FIDO2 credential was registered.
+		CredentialRegistered { who: T::AccountId, credential_id: BoundedVec<u8, MaxCredentialIdLen> },
+		/// A FIDO2 credential was removed.
+		CredentialRemoved { who: T::AccountId, credential_id: BoundedVec<u8, MaxCredentialIdLen> },
+		/// A code channel was set.
+		ChannelSet { who: T::AccountId, kind: ChannelKind },
+		/// A code channel was removed.
+		ChannelRemoved { who: T::AccountId, kind: ChannelKind },
+		/// A trusted device was added.
+		DeviceAdded { who: T::AccountId, key: [u8; 32] },
+		/// A trusted device was removed.
+		DeviceRemoved { who: T::AccountId, key: [u8; 32] },
+		/// A TOTP verifier binding was set.
+		TotpBound { who: T::AccountId, verifier: T::AccountId },
+		/// The TOTP binding was removed.
+		TotpUnbound { who: T::AccountId },
+		/// A user's own requirement for an action was set (empty: removed).
+		RequirementSet { who: T::AccountId, action: Action, factors: FactorSet },
+		/// An issuer sent a one-time code.
+		CodeIssued { who: T::AccountId, expires: BlockNumberFor<T> },
+		/// A wrong one-time code was given; the attempt is used up (and at zero, the code).
+		CodeRejected { who: T::AccountId, attempts_left: u8 },
+		/// A verifier attested a TOTP code.
+		TotpAttested { who: T::AccountId },
+		/// A call (critical: this exact call, once) or a session for its action was authorized.
+		Authorized {
+			who: T::AccountId,
+			call_hash: [u8; 32],
+			factors: FactorSet,
+			critical: bool,
+			expires: BlockNumberFor<T>,
+		},
+		/// A single-use authorization was used.
+		AuthorizationUsed { who: T::AccountId, call_hash: [u8; 32] },
+		/// A policy was changed.
+		PolicySet { rule: Rule, policy: Policy },
+		/// The value thresholds were changed.
+		ThresholdsSet { thresholds: Thresholds<BalanceOf<T>> },
+		/// The relying party was changed.
+		RelyingPartySet,
+		/// An issuer/verifier was approved.
+		AttesterAdded { who: T::AccountId },
+		/// An issuer/verifier was removed.
+		AttesterRemoved { who: T::AccountId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No relying party is configured: WebAuthn cannot be used.
+		NoRelyingParty,
+		/// The credential's public key is not a P-256 point.
+		BadPublicKey,
+		/// The credential is registered already.
+		CredentialExists,
+		/// The account has as many credentials as allowed.
+		TooManyCredentials,
+		/// No such credential.
+		UnknownCredential,
+		/// The account has as many trusted devices as allowed.
+		TooManyDevices,
+		/// The device is trusted already.
+		DeviceExists,
+		/// No such device.
+		UnknownDevice,
+		/// The device's signature does not verify.
+		BadDeviceSignature,
+		/// No channel of that kind.
+		UnknownChannel,
+		/// The factor set names unknown factors.
+		BadFactorSet,
+		/// The call is not sensitive: it needs no authorization.
+		NotSensitive,
+		/// The call cannot be classified (nested too deeply).
+		Unclassifiable,
+		/// Authorizations cannot authorize other authorizations.
+		NestedAuthorization,
+		/// The assertion's authenticator data is malformed.
+		MalformedAuthenticatorData,
+		/// The assertion carried registration data.
+		UnexpectedAttestedData,
+		/// clientDataJSON is malformed.
+		MalformedClientData,
+		/// clientDataJSON's type is not `webauthn.get`.
+		WrongClientDataType,
+		/// The assertion signed another challenge (another call, account, nonce or chain).
+		ChallengeMismatch,
+		/// The assertion came from another origin.
+		OriginMismatch,
+		/// The assertion was made cross-origin.
+		CrossOrigin,
+		/// The assertion is scoped to another RP ID.
+		RpIdMismatch,
+		/// The user-present flag is missing.
+		UserNotPresent,
+		/// The credential requires user verification and the flag is missing.
+		UserNotVerified,
+		/// The assertion's signature is not DER-encoded.
+		BadSignatureEncoding,
+		/// The assertion's signature does not verify.
+		BadSignature,
+		/// The signature counter did not increase: a cloned authenticator or a replay.
+		CounterNotIncreased,
+		/// No one-time code is outstanding (or it expired).
+		NoCode,
+		/// The TOTP attestation is missing, expired or for another challenge.
+		NoTotpAttestation,
+		/// The origin is not an approved issuer/verifier.
+		NotAttester,
+		/// The account has no TOTP binding to this verifier.
+		NotTheVerifier,
+		/// The validity asked for exceeds the maximum.
+		TtlTooLong,
+		/// The same factor was proven twice.
+		DuplicateProof,
+		/// The proofs do not satisfy the requirement.
+		InsufficientFactors,
+	}
+
+	impl<T: Config> From<webauthn::Error> for Error<T> {
+		fn from(e: webauthn::Error) -> Self {
+			use webauthn::Error as W;
+			match e {
+				W::MalformedAuthenticatorData => Error::MalformedAuthenticatorData,
+				W::UnexpectedAttestedData => Error::UnexpectedAttestedData,
+				W::MalformedClientData => Error::MalformedClientData,
+				W::WrongType => Error::WrongClientDataType,
+				W::ChallengeMismatch => Error::ChallengeMismatch,
+				W::OriginMismatch => Error::OriginMismatch,
+				W::CrossOrigin => Error::CrossOrigin,
+				W::RpIdMismatch => Error::RpIdMismatch,
+				W::UserNotPresent => Error::UserNotPresent,
+				W::UserNotVerified => Error::UserNotVerified,
+				W::BadPublicKey => Error::BadPublicKey,
+				W::BadSignatureEncoding => Error::BadSignatureEncoding,
+				W::BadSignature => Error::BadSignature,
+			}
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers a FIDO2 credential. `assertion` proves the caller holds its private key: it
+		/// signs [`webauthn::enroll_challenge`] for this account, the credential id and key. Gated by [`Rule::FactorChange`] once the account has factors.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_credential())]
+		pub fn register_credential(
+			origin: OriginFor<T>,
+			public_key: BoundedVec<u8, ConstU32<65>>,
+			require_uv: bool,
+			assertion: Assertion,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let public_key =
+				webauthn::compress_public_key(&public_key).map_err(|_| Error::<T>::BadPublicKey)?;
+			let mut credentials = Credentials::<T>::get(&who);
+			ensure!(
+				!credentials.iter().any(|c| c.id == assertion.credential_id),
+				Error::<T>::CredentialExists
+			);
+			let challenge = webauthn::enroll_challenge(
+				&Self::genesis(),
+				&who.encode(),
+				&assertion.credential_id,
+				&public_key,
+			);
+			let data = Self::check_assertion(&public_key, require_uv, &assertion, &challenge)?;
+			credentials
+				.try_push(Credential {
+					id: assertion.credential_id.clone(),
+					public_key,
+					counter: data.sign_count,
+					require_uv,
+				})
+				.map_err(|_| Error::<T>::TooManyCredentials)?;
+			Credentials::<T>::insert(&who, credentials);
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::CredentialRegistered {
+				who,
+				credential_id: assertion.credential_id,
+			});
+			Ok(())
+		}
+
+		/// Removes a FIDO2 credential (gated by [`Rule::FactorChange`]).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::remove_factor())]
+		pub fn remove_credential(
+			origin: OriginFor<T>,
+			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut credentials = Credentials::<T>::get(&who);
+			let before = credentials.len();
+			credentials.retain(|c| c.id != credential_id);
+			ensure!(credentials.len() < before, Error::<T>::UnknownCredential);
+			if credentials.is_empty() {
+				Credentials::<T>::remove(&who);
+			} else {
+				Credentials::<T>::insert(&who, credentials);
+			}
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::CredentialRemoved { who, credential_id });
+			Ok(())
+		}
+
+		/// Sets the SMS or email channel for one-time codes (replacing one of the same kind;
+		/// gated by [`Rule::ContactChange`] once a channel exists).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_channel())]
+		pub fn set_channel(
+			origin: OriginFor<T>,
+			kind: ChannelKind,
+			destination: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut channels = Channels::<T>::get(&who);
+			channels.retain(|c| c.kind != kind);
+			// At most one per kind and two kinds: the push cannot fail.
+			channels.try_push(Channel { kind, destination }).map_err(|_| Error::<T>::UnknownChannel)?;
+			Channels::<T>::insert(&who, channels);
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::ChannelSet { who, kind });
+			Ok(())
+		}
+
+		/// Removes a code channel (gated by [`Rule::ContactChange`]).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::remove_factor())]
+		pub fn remove_channel(origin: OriginFor<T>, kind: ChannelKind) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut channels = Channels::<T>::get(&who);
+			let before = channels.len();
+			channels.retain(|c| c.kind != kind);
+			ensure!(channels.len() < before, Error::<T>::UnknownChannel);
+			if channels.is_empty() {
+				Channels::<T>::remove(&who);
+			} else {
+				Channels::<T>::insert(&who, channels);
+			}
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::ChannelRemoved { who, kind });
+			Ok(())
+		}
+
+		/// Trusts a device: its ed25519 key signs the enroll challenge (the credential id being
+		/// the key itself). Gated by [`Rule::FactorChange`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::add_device())]
+		pub fn add_device(
+			origin: OriginFor<T>,
+			key: [u8; 32],
+			signature: [u8; 64],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut devices = Devices::<T>::get(&who);
+			ensure!(!devices.contains(&key), Error::<T>::DeviceExists);
+			let challenge = Self::device_enroll_challenge(&who, &key);
+			ensure!(Self::device_signed(&key, &signature, &challenge), Error::<T>::BadDeviceSignature);
+			devices.try_push(key).map_err(|_| Error::<T>::TooManyDevices)?;
+			Devices::<T>::insert(&who, devices);
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::DeviceAdded { who, key });
+			Ok(())
+		}
+
+		/// Removes a trusted device (gated by [`Rule::FactorChange`]).
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::remove_factor())]
+		pub fn remove_device(origin: OriginFor<T>, key: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut devices = Devices::<T>::get(&who);
+			let before = devices.len();
+			devices.retain(|k| k != &key);
+			ensure!(devices.len() < before, Error::<T>::UnknownDevice);
+			if devices.is_empty() {
+				Devices::<T>::remove(&who);
+			} else {
+				Devices::<T>::insert(&who, devices);
+			}
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::DeviceRemoved { who, key });
+			Ok(())
+		}
+
+		/// Binds TOTP to an approved verifier holding the seed sealed to it (`sealed_seed` is
+		/// the envelope's hash; the envelope goes to the verifier, never to the ledger). Gated by
+		/// [`Rule::FactorChange`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::bind_totp())]
+		pub fn bind_totp(
+			origin: OriginFor<T>,
+			verifier: T::AccountId,
+			sealed_seed: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Attesters::<T>::contains_key(&verifier), Error::<T>::NotAttester);
+			Totp::<T>::insert(&who, TotpBinding { verifier: verifier.clone(), sealed_seed });
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::TotpBound { who, verifier });
+			Ok(())
+		}
+
+		/// Removes the TOTP binding (gated by [`Rule::FactorChange`]).
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::remove_factor())]
+		pub fn unbind_totp(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(Totp::<T>::take(&who).is_some(), Error::<T>::NotTheVerifier);
+			TotpAttestations::<T>::remove(&who);
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::TotpUnbound { who });
+			Ok(())
+		}
+
+		/// Requires `factors` for `action` on top of the policies (empty: removes the user's
+		/// requirement). Gated by [`Rule::FactorChange`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_requirement())]
+		pub fn set_requirement(
+			origin: OriginFor<T>,
+			action: Action,
+			factors: FactorSet,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(factors.is_valid(), Error::<T>::BadFactorSet);
+			let mut own = UserRequirements::<T>::get(&who);
+			own.retain(|(a, _)| *a != action);
+			if !factors.is_empty() {
+				// One entry per action and 14 actions: cannot overflow.
+				own.try_push((action, factors)).map_err(|_| Error::<T>::BadFactorSet)?;
+			}
+			if own.is_empty() {
+				UserRequirements::<T>::remove(&who);
+			} else {
+				UserRequirements::<T>::insert(&who, own);
+			}
+			Self::update_deposit(&who)?;
+			Self::deposit_event(Event::RequirementSet { who, action, factors });
+			Ok(())
+		}
+
+		/// Authorizes `call` with factor proofs over [`webauthn::authorize_challenge`] for the
+		/// caller, its MFA nonce and the call's hash. A critical call is authorized once, for
+		/// `AuthorizationTtl` blocks; otherwise a session for its action opens.
+		///
+		/// A wrong one-time code does not fail the transaction: the attempt must stay counted,
+		/// so it emits `CodeRejected` and authorizes nothing.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::authorize(proofs.len() as u32))]
+		pub fn authorize(
+			origin: OriginFor<T>,
+			call: alloc::boxed::Box<<T as Config>::RuntimeCall>,
+			proofs: BoundedVec<Proof, ConstU32<4>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(
+				!matches!(call.is_sub_type(), Some(Call::authorize { .. })),
+				Error::<T>::NestedAuthorization
+			);
+			let (requirement, action, recipients) =
+				Self::requirement_of(&who, &call).map_err(|_| Error::<T>::Unclassifiable)?;
+			ensure!(!requirement.is_empty(), Error::<T>::NotSensitive);
+			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+			let nonce = Nonces::<T>::get(&who);
+			let challenge =
+				webauthn::authorize_challenge(&Self::genesis(), &who.encode(), nonce, &call_hash);
+			let now = frame_system::Pallet::<T>::block_number();
+
+			let mut proven = FactorSet::EMPTY;
+			let mut credentials = Credentials::<T>::get(&who);
+			let mut code_used = false;
+			let mut totp_used = false;
+			for proof in &proofs {
+				let factor = match proof {
+					Proof::Fido2(a) => {
+						let credential = credentials
+							.iter_mut()
+							.find(|c| c.id == a.credential_id)
+							.ok_or(Error::<T>::UnknownCredential)?;
+						let data = Self::check_assertion(
+							&credential.public_key,
+							credential.require_uv,
+							a,
+							&challenge,
+						)?;
+						// WebAuthn §7.2 step 21: a counter that does not increase means a cloned
+						// authenticator (both zero: the authenticator keeps no counter).
+						ensure!(
+							(data.sign_count == 0 && credential.counter == 0) ||
+								data.sign_count > credential.counter,
+							Error::<T>::CounterNotIncreased
+						);
+						credential.counter = data.sign_count;
+						Factor::Fido2
+					},
+					Proof::Code { code, salt } => {
+						let issued = Codes::<T>::get(&who)
+							.filter(|c| c.expires >= now)
+							.ok_or(Error::<T>::NoCode)?;
+						if otp::code_commitment(salt, &who.encode(), *code) != issued.commitment {
+							let attempts_left = issued.attempts_left.saturating_sub(1);
+							if attempts_left == 0 {
+								Codes::<T>::remove(&who);
+							} else {
+								Codes::<T>::insert(
+									&who,
+									IssuedCode { attempts_left, ..issued },
+								);
+							}
+							Self::deposit_event(Event::CodeRejected { who, attempts_left });
+							return Ok(());
+						}
+						code_used = true;
+						Factor::OneTimeCode
+					},
+					Proof::Totp => {
+						let (attested, expires) =
+							TotpAttestations::<T>::get(&who).ok_or(Error::<T>::NoTotpAttestation)?;
+						ensure!(
+							attested == challenge && expires >= now,
+							Error::<T>::NoTotpAttestation
+						);
+						totp_used = true;
+						Factor::Totp
+					},
+					Proof::Device { key, signature } => {
+						ensure!(Devices::<T>::get(&who).contains(key), Error::<T>::UnknownDevice);
+						ensure!(
+							Self::device_signed(key, signature, &challenge),
+							Error::<T>::BadDeviceSignature
+						);
+						Factor::TrustedDevice
+					},
+				};
+				ensure!(!proven.has(factor), Error::<T>::DuplicateProof);
+				proven = proven.with(factor);
+			}
+			if Self::tier_met(&who, requirement.min_tier) {
+				proven = proven.with(Factor::Veid);
+			}
+			ensure!(requirement.satisfied_by(proven), Error::<T>::InsufficientFactors);
+
+			if proven.has(Factor::Fido2) {
+				Credentials::<T>::insert(&who, credentials);
+			}
+			if code_used {
+				Codes::<T>::remove(&who);
+			}
+			if totp_used {
+				TotpAttestations::<T>::remove(&who);
+			}
+			Nonces::<T>::insert(&who, nonce.saturating_add(1));
+			let expires = match action {
+				Some(action) if !requirement.critical => {
+					let expires = now.saturating_add(requirement.session_blocks.into());
+					Sessions::<T>::mutate(&who, |sessions| {
+						sessions.retain(|s| s.action != action && s.expires >= now);
+						// One per action and 14 actions: cannot overflow.
+						let _ = sessions.try_push(SessionGrant { action, factors: proven, expires });
+					});
+					expires
+				},
+				_ => {
+					let expires = now.saturating_add(T::AuthorizationTtl::get());
+					Pending::<T>::insert(&who, CallAuthorization { call_hash, expires });
+					expires
+				},
+			};
+			if !recipients.is_empty() {
+				KnownRecipients::<T>::mutate(&who, |known| {
+					for r in recipients {
+						if !known.contains(&r) {
+							if known.is_full() {
+								known.remove(0);
+							}
+							let _ = known.try_push(r);
+						}
+					}
+				});
+				Self::update_deposit(&who)?;
+			}
+			Self::deposit_event(Event::Authorized {
+				who,
+				call_hash,
+				factors: proven,
+				critical: requirement.critical || action.is_none(),
+				expires,
+			});
+			Ok(())
+		}
+
+		/// An approved issuer records a one-time code it sent to `who` (by SMS or email):
+		/// `commitment = code_commitment(salt, who, code)`. Replaces an outstanding code.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::issue_code())]
+		pub fn issue_code(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			commitment: [u8; 32],
+			ttl: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let issuer = ensure_signed(origin)?;
+			ensure!(Attesters::<T>::contains_key(&issuer), Error::<T>::NotAttester);
+			ensure!(ttl <= T::MaxCodeTtl::get() && !ttl.is_zero(), Error::<T>::TtlTooLong);
+			ensure!(!Channels::<T>::get(&who).is_empty(), Error::<T>::UnknownChannel);
+			let expires = frame_system::Pallet::<T>::block_number().saturating_add(ttl);
+			Codes::<T>::insert(
+				&who,
+				IssuedCode { commitment, expires, attempts_left: T::MaxCodeAttempts::get() },
+			);
+			Self::deposit_event(Event::CodeIssued { who, expires });
+			Ok(())
+		}
+
+		/// The account's TOTP verifier attests that the user presented a valid code for
+		/// `challenge` (the authorize challenge the user's client showed it).
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::attest_totp())]
+		pub fn attest_totp(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			challenge: [u8; 32],
+			ttl: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let verifier = ensure_signed(origin)?;
+			ensure!(Attesters::<T>::contains_key(&verifier), Error::<T>::NotAttester);
+			ensure!(
+				Totp::<T>::get(&who).is_some_and(|b| b.verifier == verifier),
+				Error::<T>::NotTheVerifier
+			);
+			ensure!(ttl <= T::MaxCodeTtl::get() && !ttl.is_zero(), Error::<T>::TtlTooLong);
+			let expires = frame_system::Pallet::<T>::block_number().saturating_add(ttl);
+			TotpAttestations::<T>::insert(&who, (challenge, expires));
+			Self::deposit_event(Event::TotpAttested { who });
+			Ok(())
+		}
+
+		/// Sets a rule's policy.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn set_policy(origin: OriginFor<T>, rule: Rule, policy: Policy) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(policy.factors.is_valid(), Error::<T>::BadFactorSet);
+			Policies::<T>::insert(rule, policy);
+			Self::deposit_event(Event::PolicySet { rule, policy });
+			Ok(())
+		}
+
+		/// Sets the value thresholds.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn set_thresholds(
+			origin: OriginFor<T>,
+			thresholds: Thresholds<BalanceOf<T>>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ValueThresholds::<T>::put(thresholds);
+			Self::deposit_event(Event::ThresholdsSet { thresholds });
+			Ok(())
+		}
+
+		/// Sets the WebAuthn relying party.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn set_relying_party(origin: OriginFor<T>, config: RelyingPartyConfig) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			RelyingParty::<T>::put(config);
+			Self::deposit_event(Event::RelyingPartySet);
+			Ok(())
+		}
+
+		/// Approves a code issuer / TOTP verifier.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn add_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Attesters::<T>::insert(&who, ());
+			Self::deposit_event(Event::AttesterAdded { who });
+			Ok(())
+		}
+
+		/// Removes a code issuer / TOTP verifier.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn remove_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(Attesters::<T>::take(&who).is_some(), Error::<T>::NotAttester);
+			Self::deposit_event(Event::AttesterRemoved { who });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The genesis hash: binds challenges to this chain.
+		pub fn genesis() -> [u8; 32] {
+			let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			let mut out = [0u8; 32];
+			let bytes = hash.as_ref();
+			let n = bytes.len().min(32);
+			out[..n].copy_from_slice(&bytes[..n]);
+			out
+		}
+
+		/// The challenge a device signs to be trusted.
+		pub fn device_enroll_challenge(who: &T::AccountId, key: &[u8; 32]) -> [u8; 32] {
+			// The device key in the credential-id position, and a tag byte no P-256 key starts
+			// with in the key position: never equal to a FIDO2 enroll challenge.
+			let mut tagged = [0u8; 33];
+			tagged[0] = 0xde;
+			tagged[1..].copy_from_slice(key);
+			webauthn::enroll_challenge(&Self::genesis(), &who.encode(), key, &tagged)
+		}
+
+		/// The challenge an authorization of `call` by `who` must sign now.
+		pub fn authorize_challenge(who: &T::AccountId, call: &<T as Config>::RuntimeCall) -> [u8; 32] {
+			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+			webauthn::authorize_challenge(
+				&Self::genesis(),
+				&who.encode(),
+				Nonces::<T>::get(who),
+				&call_hash,
+			)
+		}
+
+		fn device_signed(key: &[u8; 32], signature: &[u8; 64], challenge: &[u8; 32]) -> bool {
+			sp_io::crypto::ed25519_verify(
+				&sp_core::ed25519::Signature::from_raw(*signature),
+				challenge,
+				&sp_core::ed25519::Public::from_raw(*key),
+			)
+		}
+
+		fn check_assertion(
+			public_key: &[u8; 33],
+			require_uv: bool,
+			assertion: &Assertion,
+			challenge: &[u8; 32],
+		) -> Result<webauthn::AuthenticatorData, Error<T>> {
+			let rp = RelyingParty::<T>::get().ok_or(Error::<T>::NoRelyingParty)?;
+			let rp_id_hash = webauthn::rp_id_hash(&rp.id);
+			webauthn::verify_assertion(
+				public_key,
+				&assertion.authenticator_data,
+				&assertion.client_data_json,
+				&assertion.signature,
+				&Expected { challenge, rp_id_hash: &rp_id_hash, origin: &rp.origin, require_uv },
+			)
+			.map_err(Into::into)
+		}
+
+		fn tier_met(who: &T::AccountId, min: Tier) -> bool {
+			T::Identity::tier(who).is_some_and(|t| t >= min)
+		}
+
+		/// The factors `who` has enrolled (VEID: a verified identity of any tier).
+		pub fn enrolled(who: &T::AccountId) -> FactorSet {
+			let mut set = FactorSet::EMPTY;
+			if !Credentials::<T>::get(who).is_empty() {
+				set = set.with(Factor::Fido2);
+			}
+			if !Channels::<T>::get(who).is_empty() {
+				set = set.with(Factor::OneTimeCode);
+			}
+			if Totp::<T>::contains_key(who) {
+				set = set.with(Factor::Totp);
+			}
+			if !Devices::<T>::get(who).is_empty() {
+				set = set.with(Factor::TrustedDevice);
+			}
+			if T::Identity::tier(who).is_some() {
+				set = set.with(Factor::Veid);
+			}
+			set
+		}
+
+		/// The policy of a rule.
+		pub fn policy(rule: Rule) -> Policy {
+			Policies::<T>::get(rule).unwrap_or_else(|| rule.default_policy())
+		}
+
+		/// This pallet's own sensitive calls.
+		fn classify_own(call: &Call<T>) -> Option<Context<T::AccountId, BalanceOf<T>>> {
+			match call {
+				Call::register_credential { .. } |
+				Call::remove_credential { .. } |
+				Call::add_device { .. } |
+				Call::remove_device { .. } |
+				Call::bind_totp { .. } |
+				Call::unbind_totp { .. } |
+				Call::set_requirement { .. } => Some(Context::of(Action::MfaSettings)),
+				Call::set_channel { .. } | Call::remove_channel { .. } => Some(Context {
+					sensitive_detail: true,
+					..Context::of(Action::UpdateAccountSettings)
+				}),
+				_ => None,
+			}
+		}
+
+		/// What `call` by `who` requires, the single action it performs (if exactly one; a
+		/// session covers only single-action calls) and the transfer recipients it names.
+		/// `Err(())`: unclassifiable.
+		#[allow(clippy::type_complexity)]
+		pub fn requirement_of(
+			who: &T::AccountId,
+			call: &<T as Config>::RuntimeCall,
+		) -> Result<(Requirement, Option<Action>, Vec<T::AccountId>), ()> {
+			let mut contexts = Vec::new();
+			if let Some(own) = call.is_sub_type() {
+				contexts.extend(Self::classify_own(own));
+			} else {
+				T::Classifier::classify(who, call, &mut contexts)?;
+			}
+			let mut requirement = Requirement::NONE;
+			if contexts.is_empty() {
+				return Ok((requirement, None, Vec::new()));
+			}
+			let thresholds = ValueThresholds::<T>::get();
+			let enrolled = Self::enrolled(who);
+			let known = KnownRecipients::<T>::get(who);
+			let own = UserRequirements::<T>::get(who);
+			let mut recipients = Vec::new();
+			for ctx in &contexts {
+				let new_recipient = ctx.recipient.as_ref().is_some_and(|r| !known.contains(r));
+				if let Some(t) = &thresholds {
+					policy::triggered(ctx, t, new_recipient, |rule| {
+						requirement.add(&Self::policy(rule), enrolled)
+					});
+				} else {
+					// Without thresholds, value conditions never fire; the others do.
+					let never = Thresholds {
+						large_withdrawal: BalanceOf::<T>::max_value(),
+						large_order: BalanceOf::<T>::max_value(),
+						large_transfer: BalanceOf::<T>::max_value(),
+					};
+					policy::triggered(ctx, &never, new_recipient, |rule| {
+						requirement.add(&Self::policy(rule), enrolled)
+					});
+				}
+				if let Some((_, factors)) = own.iter().find(|(a, _)| *a == ctx.action) {
+					requirement.add_user(*factors);
+				}
+				if let Some(r) = &ctx.recipient {
+					if new_recipient && !recipients.contains(r) {
+						recipients.push(r.clone());
+					}
+				}
+			}
+			let action = match contexts.as_slice() {
+				[only] => Some(only.action),
+				_ => None,
+			};
+			Ok((requirement, action, recipients))
+		}
+
+		/// Whether an authorization covers `call` by `who` now. `Ok(Some(hash))`: the single-use
+		/// authorization of this call, to be consumed; `Ok(None)`: not sensitive, or an open
+		/// session covers it; `Err(code)`: refused with that `InvalidTransaction::Custom` code.
+		pub fn check(
+			who: &T::AccountId,
+			call: &<T as Config>::RuntimeCall,
+		) -> Result<Option<[u8; 32]>, u8> {
+			let (requirement, action, _) =
+				Self::requirement_of(who, call).map_err(|_| UNCLASSIFIABLE)?;
+			if requirement.is_empty() {
+				return Ok(None);
+			}
+			let now = frame_system::Pallet::<T>::block_number();
+			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+			if Pending::<T>::get(who).is_some_and(|p| p.call_hash == call_hash && p.expires >= now) {
+				return Ok(Some(call_hash));
+			}
+			if let (Some(action), false) = (action, requirement.critical) {
+				let covered = Sessions::<T>::get(who).iter().any(|s| {
+					let mut factors = s.factors.without(Factor::Veid);
+					if Self::tier_met(who, requirement.min_tier) {
+						factors = factors.with(Factor::Veid);
+					}
+					s.action == action && s.expires >= now && requirement.satisfied_by(factors)
+				});
+				if covered {
+					return Ok(None);
+				}
+			}
+			Err(MFA_REQUIRED)
+		}
+
+		/// Uses up the single-use authorization of `call_hash`.
+		pub fn consume(who: &T::AccountId, call_hash: [u8; 32]) {
+			Pending::<T>::remove(who);
+			Self::deposit_event(Event::AuthorizationUsed { who: who.clone(), call_hash });
+		}
+
+		/// Bytes of factors and settings `who` stores.
+		pub fn footprint(who: &T::AccountId) -> usize {
+			Credentials::<T>::decode_len(who).unwrap_or(0) * Credential::max_encoded_len() +
+				Channels::<T>::decode_len(who).unwrap_or(0) * Channel::max_encoded_len() +
+				Devices::<T>::decode_len(who).unwrap_or(0) * 32 +
+				if Totp::<T>::contains_key(who) {
+					TotpBinding::<T::AccountId>::max_encoded_len()
+				} else {
+					0
+				} + UserRequirements::<T>::decode_len(who).unwrap_or(0) * 2 +
+				KnownRecipients::<T>::decode_len(who).unwrap_or(0) *
+					T::AccountId::max_encoded_len()
+		}
+
+		/// Holds exactly `DepositPerByte` × footprint from `who` (more or less than before).
+		fn update_deposit(who: &T::AccountId) -> DispatchResult {
+			let reason = HoldReason::Factors.into();
+			let bytes = Self::footprint(who) as u32;
+			let wanted = T::DepositPerByte::get().saturating_mul(bytes.into());
+			let held = T::Currency::balance_on_hold(&reason, who);
+			if wanted > held {
+				T::Currency::hold(&reason, who, wanted.saturating_sub(held))?;
+			} else if held > wanted {
+				T::Currency::release(&reason, who, held.saturating_sub(wanted), Precision::BestEffort)?;
+			}
+			Ok(())
+		}
+	}
+
+}

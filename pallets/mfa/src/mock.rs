@@ -1,0 +1,158 @@
+//! A test runtime: u64 accounts, balances, root as governance, identity tiers set by the tests,
+//! zero weights. Its classifier maps balance transfers to `TransferTokens` and a remark carrying
+//! a SCALE-encoded `(Action, value, first, sensitive_detail)` to that action, so every row of the
+//! seeds' tables can be exercised through real calls.
+
+use codec::Decode;
+use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_system::EnsureRoot;
+use sp_runtime::BuildStorage;
+use std::{cell::RefCell, collections::BTreeMap};
+use virtengine_veid_primitives::Tier;
+
+use crate::{self as pallet_mfa, Action, Classify, Context, IdentityTier, Thresholds};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Mfa: pallet_mfa,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+thread_local! {
+	static TIERS: RefCell<BTreeMap<u64, Tier>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Sets an account's identity tier (`None`: no verified identity).
+pub fn set_tier(who: u64, tier: Option<Tier>) {
+	TIERS.with(|t| match tier {
+		Some(tier) => t.borrow_mut().insert(who, tier),
+		None => t.borrow_mut().remove(&who),
+	});
+}
+
+/// Identity tiers as the tests set them.
+pub struct Tiers;
+impl IdentityTier<u64> for Tiers {
+	fn tier(who: &u64) -> Option<Tier> {
+		TIERS.with(|t| t.borrow().get(who).copied())
+	}
+}
+
+/// The mock's classifier.
+pub struct MockClassifier;
+impl Classify<u64, u64, RuntimeCall> for MockClassifier {
+	fn classify(_: &u64, call: &RuntimeCall, out: &mut Vec<Context<u64, u64>>) -> Result<(), ()> {
+		match call {
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive { dest, value }) |
+			RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death { dest, value }) =>
+				out.push(Context {
+					value: *value,
+					recipient: Some(*dest),
+					..Context::of(Action::TransferTokens)
+				}),
+			RuntimeCall::System(frame_system::Call::remark { remark }) => {
+				if let Ok((action, value, first, sensitive_detail)) =
+					<(Action, u64, bool, bool)>::decode(&mut &remark[..])
+				{
+					out.push(Context { action, value, recipient: None, first, sensitive_detail });
+				}
+			},
+			// A call that cannot be classified.
+			RuntimeCall::System(frame_system::Call::remark_with_event { .. }) => return Err(()),
+			_ => {},
+		}
+		Ok(())
+	}
+}
+
+/// A remark the mock classifies as `action`.
+pub fn action_call(action: Action, value: u64, first: bool, sensitive_detail: bool) -> RuntimeCall {
+	use codec::Encode;
+	RuntimeCall::System(frame_system::Call::remark {
+		remark: (action, value, first, sensitive_detail).encode(),
+	})
+}
+
+parameter_types! {
+	pub const DepositPerByte: u64 = 1;
+}
+
+impl pallet_mfa::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositPerByte = DepositPerByte;
+	type Classifier = MockClassifier;
+	type Identity = Tiers;
+	type AdminOrigin = EnsureRoot<u64>;
+	type MaxCredentials = ConstU32<4>;
+	type MaxDevices = ConstU32<4>;
+	type MaxKnownRecipients = ConstU32<4>;
+	type AuthorizationTtl = ConstU64<10>;
+	type MaxCodeTtl = ConstU64<100>;
+	type MaxCodeAttempts = frame_support::traits::ConstU8<3>;
+	type WeightInfo = ();
+}
+
+use frame_support::traits::ConstU64;
+
+/// One VE in the mock: 10^12 units, as in the runtime.
+pub const VE: u64 = 1_000_000_000_000;
+/// The account under test.
+pub const ALICE: u64 = 1;
+/// Another account.
+pub const BOB: u64 = 2;
+/// A recipient Alice knows at genesis.
+pub const KNOWN: u64 = 3;
+/// A code issuer / TOTP verifier.
+pub const ISSUER: u64 = 9;
+/// The relying party of the tests (the fixtures were made for it).
+pub const RP_ID: &str = "virtengine.test";
+/// The origin of the tests.
+pub const ORIGIN: &str = "https://app.virtengine.test";
+
+/// Externalities with funded accounts, the seeds' policies and thresholds (10,000 / 1,000 /
+/// 5,000 VE), the relying party, an approved issuer and one known recipient for Alice.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	TIERS.with(|t| t.borrow_mut().clear());
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(ALICE, 100_000 * VE), (BOB, 100_000 * VE), (KNOWN, VE), (ISSUER, VE)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_mfa::GenesisConfig::<Test> {
+		relying_party: Some((RP_ID.into(), ORIGIN.into())),
+		thresholds: Some(Thresholds {
+			large_withdrawal: 10_000 * VE,
+			large_order: 1_000 * VE,
+			large_transfer: 5_000 * VE,
+		}),
+		policies: vec![],
+		attesters: vec![ISSUER],
+		known_recipients: vec![(ALICE, vec![KNOWN])],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
