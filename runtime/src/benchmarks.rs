@@ -9,4 +9,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_encryption, Encryption]
 	[pallet_veid, Veid]
+	[pallet_roles, Roles]
+	[pallet_mfa, Mfa]
 );

@@ -1,7 +1,9 @@
 //! Genesis presets. The node builds its chain specs from these; it holds no genesis code itself.
 //!
-//! - `development`: one collator (Alice), the well-known dev accounts funded, Alice is sudo, the
-//!   pinned VEID model set active.
+//! - `development`: one collator (Alice), the well-known dev accounts funded, Alice is sudo and the
+//!   genesis account (roles), the pinned VEID model set active; MFA with the seeds' policies and
+//!   thresholds, the relying party `localhost` (origin `http://localhost`), Alice an approved code
+//!   issuer, and the dev accounts known to each other (so transfers among them need no MFA).
 //! - `local_testnet`: two collators (Alice, Bob), otherwise the same; for zombienet networks.
 
 use alloc::{vec, vec::Vec};
@@ -12,9 +14,9 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 
 use crate::{
-	AccountId, AuraId, Balance, BalancesConfig, CollatorSelectionConfig, ParachainInfoConfig,
-	PolkadotXcmConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, VeidConfig,
-	EXISTENTIAL_DEPOSIT, VE,
+	AccountId, AuraId, Balance, BalancesConfig, CollatorSelectionConfig, MfaConfig,
+	ParachainInfoConfig, PolkadotXcmConfig, RolesConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig, VeidConfig, EXISTENTIAL_DEPOSIT, VE,
 };
 use virtengine_veid_primitives::{MemberId, PINNED_MODEL_SET};
 
@@ -27,6 +29,22 @@ pub const DEV_ENDOWMENT: Balance = 1_000_000 * VE;
 /// The bond a collator candidate puts up.
 pub const CANDIDACY_BOND: Balance = 16 * EXISTENTIAL_DEPOSIT;
 
+/// The WebAuthn relying party of development chains: what a browser on the developer's machine
+/// (or `virtengine mfa`'s software authenticator) uses.
+pub const DEV_RP_ID: &str = "localhost";
+/// The origin of development chains' WebAuthn assertions.
+pub const DEV_RP_ORIGIN: &str = "http://localhost";
+
+/// The seeds' value thresholds: large withdrawal 10,000 VE, large order 1,000 VE, large transfer
+/// 5,000 VE.
+pub fn seeds_thresholds() -> pallet_mfa::Thresholds<Balance> {
+	pallet_mfa::Thresholds {
+		large_withdrawal: 10_000 * VE,
+		large_order: 1_000 * VE,
+		large_transfer: 5_000 * VE,
+	}
+}
+
 /// A dev collator's session keys: its aura and VEID keys are both its sr25519 dev key.
 fn session_keys(key: Sr25519Keyring) -> SessionKeys {
 	SessionKeys { aura: AuraId::from(key.public()), veid: MemberId::from(key.public()) }
@@ -38,9 +56,13 @@ fn testnet_genesis(
 	root: AccountId,
 	id: ParaId,
 ) -> Value {
+	let known = endowed
+		.iter()
+		.map(|a| (a.clone(), endowed.iter().filter(|b| *b != a).cloned().collect::<Vec<_>>()))
+		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+			balances: endowed.iter().cloned().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
 		collator_selection: CollatorSelectionConfig {
@@ -54,8 +76,15 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		polkadot_xcm: PolkadotXcmConfig { safe_xcm_version: Some(xcm::prelude::XCM_VERSION) },
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: Some(root.clone()) },
 		veid: VeidConfig { model_set: Some(PINNED_MODEL_SET) },
+		roles: RolesConfig { genesis_accounts: vec![root.clone()] },
+		mfa: MfaConfig {
+			relying_party: Some((DEV_RP_ID.as_bytes().to_vec(), DEV_RP_ORIGIN.as_bytes().to_vec())),
+			thresholds: Some(seeds_thresholds()),
+			attesters: vec![root],
+			known_recipients: known,
+		},
 	})
 }
 

@@ -60,6 +60,10 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 		frame_system::CheckEra<Runtime>,
 		frame_system::CheckNonce<Runtime>,
 		frame_system::CheckWeight<Runtime>,
+		// A suspended account may only appeal, a terminated one nothing (before any fee).
+		pallet_roles::CheckAccountState<Runtime>,
+		// Sensitive calls need an MFA authorization bound to them (before any fee).
+		pallet_mfa::CheckMfa<Runtime>,
 		pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	),
 >;
@@ -123,10 +127,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("virtengine"),
 	impl_name: Cow::Borrowed("virtengine-runtime"),
 	authoring_version: 1,
-	spec_version: 2,
+	spec_version: 3,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -220,6 +224,10 @@ mod runtime {
 	pub type Encryption = pallet_encryption;
 	#[runtime::pallet_index(41)]
 	pub type Veid = pallet_veid;
+	#[runtime::pallet_index(42)]
+	pub type Roles = pallet_roles;
+	#[runtime::pallet_index(43)]
+	pub type Mfa = pallet_mfa;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -212,3 +212,107 @@ fn an_authorized_committee_key_publication_is_valid_and_applies() {
 		assert_eq!(pallet_veid::Committee::<Runtime>::get().len(), 1);
 	});
 }
+
+#[test]
+fn development_preset_sets_up_roles_and_the_seeds_mfa_policies() {
+	preset_state("development").execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		assert!(pallet_roles::Pallet::<Runtime>::has_role(
+			&alice,
+			pallet_roles::Role::GenesisAccount
+		));
+		assert!(!pallet_roles::Pallet::<Runtime>::has_role(
+			&bob,
+			pallet_roles::Role::GenesisAccount
+		));
+		let rp = pallet_mfa::RelyingParty::<Runtime>::get().expect("relying party");
+		assert_eq!(rp.id.as_slice(), presets::DEV_RP_ID.as_bytes());
+		assert_eq!(rp.origin.as_slice(), presets::DEV_RP_ORIGIN.as_bytes());
+		assert_eq!(
+			pallet_mfa::ValueThresholds::<Runtime>::get(),
+			Some(presets::seeds_thresholds())
+		);
+		assert_eq!(presets::seeds_thresholds().large_withdrawal, 10_000 * VE);
+		for rule in pallet_mfa::Rule::ALL {
+			assert_eq!(pallet_mfa::Policies::<Runtime>::get(rule), Some(rule.default_policy()));
+		}
+		let known = pallet_mfa::KnownRecipients::<Runtime>::get(&alice);
+		assert!(known.contains(&bob) && !known.contains(&alice));
+		assert!(pallet_mfa::Attesters::<Runtime>::contains_key(&alice));
+	});
+}
+
+/// What `call` by Alice requires under the development preset: (factors, critical, single action).
+fn requirement(call: &RuntimeCall) -> Result<(pallet_mfa::FactorSet, bool, bool), ()> {
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	pallet_mfa::Pallet::<Runtime>::requirement_of(&alice, call)
+		.map(|(r, action, _)| (r.factors, r.critical, action.is_some()))
+}
+
+#[test]
+fn the_runtime_classifies_its_sensitive_calls() {
+	use pallet_mfa::{Factor::*, FactorSet};
+	preset_state("development").execute_with(|| {
+		let fresh = sp_runtime::AccountId32::new([0x77; 32]);
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let transfer = |to: &sp_runtime::AccountId32, value| {
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: MultiAddress::Id(to.clone()),
+				value,
+			})
+		};
+		let none = Ok((FactorSet::EMPTY, false, false));
+		// Known recipient, small amount: nothing. New address: FIDO2. Large: VEID + FIDO2.
+		assert_eq!(requirement(&transfer(&bob, 10 * VE)), none);
+		assert_eq!(
+			requirement(&transfer(&fresh, 10 * VE)),
+			Ok((FactorSet::of(&[Fido2]), false, true))
+		);
+		assert_eq!(
+			requirement(&transfer(&bob, 5_001 * VE)),
+			Ok((FactorSet::of(&[Veid, Fido2]), false, true))
+		);
+		let all = RuntimeCall::Balances(pallet_balances::Call::transfer_all {
+			dest: MultiAddress::Id(bob.clone()),
+			keep_alive: false,
+		});
+		assert_eq!(requirement(&all), Ok((FactorSet::of(&[Veid, Fido2]), false, true)));
+		// Batches: every inner call counts; several actions make it a one-call authorization.
+		let batch = |calls: Vec<RuntimeCall>| {
+			RuntimeCall::Utility(pallet_utility::Call::batch_all { calls })
+		};
+		assert_eq!(
+			requirement(&batch(vec![transfer(&bob, VE), transfer(&fresh, VE)])),
+			Ok((FactorSet::of(&[Fido2]), false, false))
+		);
+		let mut nested = transfer(&fresh, VE);
+		for _ in 0..4 {
+			nested = batch(vec![nested]);
+		}
+		assert!(requirement(&nested).is_ok());
+		assert_eq!(requirement(&batch(vec![nested])), Err(()), "five levels deep");
+		// Key rotation (session keys) and collator candidacy are critical.
+		let set_keys = RuntimeCall::Session(pallet_session::Call::purge_keys {});
+		assert_eq!(requirement(&set_keys), Ok((FactorSet::of(&[Veid, Fido2]), true, true)));
+		let candidacy = RuntimeCall::CollatorSelection(
+			pallet_collator_selection::Call::register_as_candidate {},
+		);
+		assert_eq!(requirement(&candidacy), Ok((FactorSet::of(&[Veid, Fido2]), true, true)));
+		// A factor change hidden in a batch is still a factor change once a credential exists.
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		pallet_mfa::Credentials::<Runtime>::insert(
+			&alice,
+			frame_support::BoundedVec::truncate_from(vec![pallet_mfa::Credential {
+				id: frame_support::BoundedVec::truncate_from(vec![1]),
+				public_key: [2; 33],
+				counter: 0,
+				require_uv: true,
+			}]),
+		);
+		let remove = RuntimeCall::Mfa(pallet_mfa::Call::remove_credential {
+			credential_id: frame_support::BoundedVec::truncate_from(vec![1]),
+		});
+		assert_eq!(requirement(&batch(vec![remove])), Ok((FactorSet::of(&[Fido2]), true, true)));
+	});
+}

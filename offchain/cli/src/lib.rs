@@ -3,8 +3,11 @@
 //! `virtengine envelope keygen|register|lookup|seal|open` creates recipient keys, registers them
 //! on chain, and seals and opens envelopes, to keys or to accounts' registered keys.
 //! `virtengine veid score|synth` runs the identity scoring pipeline on local files.
+//! `virtengine mfa enroll|authorize|status` registers a FIDO2 credential (a software
+//! authenticator, for development) and authorizes sensitive calls with it.
 
 pub mod envelope;
+pub mod mfa;
 pub mod veid;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +28,9 @@ enum Command {
 	/// Identity verification: score a document and a selfie locally, draw test documents.
 	#[command(subcommand)]
 	Veid(veid::Command),
+	/// Multi-factor authentication: enroll a FIDO2 credential, authorize a sensitive call.
+	#[command(subcommand)]
+	Mfa(mfa::Command),
 }
 
 /// Runs a parsed command line.
@@ -32,6 +38,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 	match cli.command {
 		Command::Envelope(command) => envelope::run(command)?,
 		Command::Veid(command) => veid::run(command)?,
+		Command::Mfa(command) => mfa::run(command)?,
 	}
 	Ok(())
 }

@@ -8,6 +8,7 @@
 //! with.
 
 pub mod encryption;
+pub mod mfa;
 pub mod rpc;
 pub mod veid;
 
@@ -267,7 +268,10 @@ impl Client {
 		let tx_hash = self
 			.call("author_submitExtrinsic", json!([bytes::to_hex(&encoded, false)]))
 			.map_err(|e| match e {
-				Error::Rpc { message, .. } => Error::Rejected(message),
+				Error::Rpc { message, .. } => match mfa::explain_refusal(&message) {
+					Some(why) => Error::Rejected(format!("{message}: {why}")),
+					None => Error::Rejected(message),
+				},
 				other => other,
 			})?;
 		progress(&format!(
@@ -350,6 +354,8 @@ pub fn sign_extrinsic(
 		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
 		frame_system::CheckNonce::<Runtime>::from(nonce),
 		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_roles::CheckAccountState::<Runtime>::new(),
+		pallet_mfa::CheckMfa::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 	)
 		.into();
@@ -360,6 +366,8 @@ pub fn sign_extrinsic(
 		info.transaction_version,
 		info.genesis,
 		info.genesis,
+		(),
+		(),
 		(),
 		(),
 		(),

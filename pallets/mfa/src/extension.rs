@@ -86,5 +86,4 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 		}
 		Ok(())
 	}
-
 }

@@ -197,7 +197,11 @@ pub trait Classify<AccountId, Balance, Call> {
 }
 
 impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
-	fn classify(_: &AccountId, _: &Call, _: &mut Vec<Context<AccountId, Balance>>) -> Result<(), ()> {
+	fn classify(
+		_: &AccountId,
+		_: &Call,
+		_: &mut Vec<Context<AccountId, Balance>>,
+	) -> Result<(), ()> {
 		Ok(())
 	}
 }
@@ -300,8 +304,7 @@ pub mod pallet {
 
 	/// Value thresholds of the conditional rules.
 	#[pallet::storage]
-	pub type ValueThresholds<T: Config> =
-		StorageValue<_, Thresholds<BalanceOf<T>>, OptionQuery>;
+	pub type ValueThresholds<T: Config> = StorageValue<_, Thresholds<BalanceOf<T>>, OptionQuery>;
 
 	/// Approved code issuers and TOTP verifiers.
 	#[pallet::storage]
@@ -324,8 +327,13 @@ pub mod pallet {
 
 	/// Trusted device keys (ed25519) by account.
 	#[pallet::storage]
-	pub type Devices<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<[u8; 32], T::MaxDevices>, ValueQuery>;
+	pub type Devices<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<[u8; 32], T::MaxDevices>,
+		ValueQuery,
+	>;
 
 	/// TOTP verifier bindings.
 	#[pallet::storage]
@@ -429,7 +437,10 @@ pub mod pallet {
 			if let Some((id, origin)) = &self.relying_party {
 				let config = RelyingPartyConfig {
 					id: id.clone().try_into().expect("genesis: RP ID longer than 128 bytes"),
-					origin: origin.clone().try_into().expect("genesis: origin longer than 128 bytes"),
+					origin: origin
+						.clone()
+						.try_into()
+						.expect("genesis: origin longer than 128 bytes"),
 				};
 				RelyingParty::<T>::put(config);
 			}
@@ -457,7 +468,10 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A FIDO2 credential was registered.
-		CredentialRegistered { who: T::AccountId, credential_id: BoundedVec<u8, MaxCredentialIdLen> },
+		CredentialRegistered {
+			who: T::AccountId,
+			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
+		},
 		/// A FIDO2 credential was removed.
 		CredentialRemoved { who: T::AccountId, credential_id: BoundedVec<u8, MaxCredentialIdLen> },
 		/// A code channel was set.
@@ -674,7 +688,9 @@ pub mod pallet {
 			let mut channels = Channels::<T>::get(&who);
 			channels.retain(|c| c.kind != kind);
 			// At most one per kind and two kinds: the push cannot fail.
-			channels.try_push(Channel { kind, destination }).map_err(|_| Error::<T>::UnknownChannel)?;
+			channels
+				.try_push(Channel { kind, destination })
+				.map_err(|_| Error::<T>::UnknownChannel)?;
 			Channels::<T>::insert(&who, channels);
 			Self::update_deposit(&who)?;
 			Self::deposit_event(Event::ChannelSet { who, kind });
@@ -713,7 +729,10 @@ pub mod pallet {
 			let mut devices = Devices::<T>::get(&who);
 			ensure!(!devices.contains(&key), Error::<T>::DeviceExists);
 			let challenge = Self::device_enroll_challenge(&who, &key);
-			ensure!(Self::device_signed(&key, &signature, &challenge), Error::<T>::BadDeviceSignature);
+			ensure!(
+				Self::device_signed(&key, &signature, &challenge),
+				Error::<T>::BadDeviceSignature
+			);
 			devices.try_push(key).map_err(|_| Error::<T>::TooManyDevices)?;
 			Devices::<T>::insert(&who, devices);
 			Self::update_deposit(&who)?;
@@ -804,7 +823,7 @@ pub mod pallet {
 		/// A wrong one-time code does not fail the transaction: the attempt must stay counted,
 		/// so it emits `CodeRejected` and authorizes nothing.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::authorize(proofs.len() as u32))]
+		#[pallet::weight(T::WeightInfo::authorize())]
 		pub fn authorize(
 			origin: OriginFor<T>,
 			call: alloc::boxed::Box<<T as Config>::RuntimeCall>,
@@ -844,8 +863,8 @@ pub mod pallet {
 						// WebAuthn §7.2 step 21: a counter that does not increase means a cloned
 						// authenticator (both zero: the authenticator keeps no counter).
 						ensure!(
-							(data.sign_count == 0 && credential.counter == 0) ||
-								data.sign_count > credential.counter,
+							(data.sign_count == 0 && credential.counter == 0)
+								|| data.sign_count > credential.counter,
 							Error::<T>::CounterNotIncreased
 						);
 						credential.counter = data.sign_count;
@@ -860,10 +879,7 @@ pub mod pallet {
 							if attempts_left == 0 {
 								Codes::<T>::remove(&who);
 							} else {
-								Codes::<T>::insert(
-									&who,
-									IssuedCode { attempts_left, ..issued },
-								);
+								Codes::<T>::insert(&who, IssuedCode { attempts_left, ..issued });
 							}
 							Self::deposit_event(Event::CodeRejected { who, attempts_left });
 							return Ok(());
@@ -872,8 +888,8 @@ pub mod pallet {
 						Factor::OneTimeCode
 					},
 					Proof::Totp => {
-						let (attested, expires) =
-							TotpAttestations::<T>::get(&who).ok_or(Error::<T>::NoTotpAttestation)?;
+						let (attested, expires) = TotpAttestations::<T>::get(&who)
+							.ok_or(Error::<T>::NoTotpAttestation)?;
 						ensure!(
 							attested == challenge && expires >= now,
 							Error::<T>::NoTotpAttestation
@@ -914,7 +930,8 @@ pub mod pallet {
 					Sessions::<T>::mutate(&who, |sessions| {
 						sessions.retain(|s| s.action != action && s.expires >= now);
 						// One per action and 14 actions: cannot overflow.
-						let _ = sessions.try_push(SessionGrant { action, factors: proven, expires });
+						let _ =
+							sessions.try_push(SessionGrant { action, factors: proven, expires });
 					});
 					expires
 				},
@@ -1020,7 +1037,10 @@ pub mod pallet {
 		/// Sets the WebAuthn relying party.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::admin())]
-		pub fn set_relying_party(origin: OriginFor<T>, config: RelyingPartyConfig) -> DispatchResult {
+		pub fn set_relying_party(
+			origin: OriginFor<T>,
+			config: RelyingPartyConfig,
+		) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			RelyingParty::<T>::put(config);
 			Self::deposit_event(Event::RelyingPartySet);
@@ -1070,7 +1090,10 @@ pub mod pallet {
 		}
 
 		/// The challenge an authorization of `call` by `who` must sign now.
-		pub fn authorize_challenge(who: &T::AccountId, call: &<T as Config>::RuntimeCall) -> [u8; 32] {
+		pub fn authorize_challenge(
+			who: &T::AccountId,
+			call: &<T as Config>::RuntimeCall,
+		) -> [u8; 32] {
 			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
 			webauthn::authorize_challenge(
 				&Self::genesis(),
@@ -1136,16 +1159,17 @@ pub mod pallet {
 			Policies::<T>::get(rule).unwrap_or_else(|| rule.default_policy())
 		}
 
-		/// This pallet's own sensitive calls.
-		fn classify_own(call: &Call<T>) -> Option<Context<T::AccountId, BalanceOf<T>>> {
+		/// This pallet's own sensitive calls (the runtime's classifier calls it for this pallet's
+		/// calls nested in batches).
+		pub fn classify_own(call: &Call<T>) -> Option<Context<T::AccountId, BalanceOf<T>>> {
 			match call {
-				Call::register_credential { .. } |
-				Call::remove_credential { .. } |
-				Call::add_device { .. } |
-				Call::remove_device { .. } |
-				Call::bind_totp { .. } |
-				Call::unbind_totp { .. } |
-				Call::set_requirement { .. } => Some(Context::of(Action::MfaSettings)),
+				Call::register_credential { .. }
+				| Call::remove_credential { .. }
+				| Call::add_device { .. }
+				| Call::remove_device { .. }
+				| Call::bind_totp { .. }
+				| Call::unbind_totp { .. }
+				| Call::set_requirement { .. } => Some(Context::of(Action::MfaSettings)),
 				Call::set_channel { .. } | Call::remove_channel { .. } => Some(Context {
 					sensitive_detail: true,
 					..Context::of(Action::UpdateAccountSettings)
@@ -1224,7 +1248,8 @@ pub mod pallet {
 			}
 			let now = frame_system::Pallet::<T>::block_number();
 			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
-			if Pending::<T>::get(who).is_some_and(|p| p.call_hash == call_hash && p.expires >= now) {
+			if Pending::<T>::get(who).is_some_and(|p| p.call_hash == call_hash && p.expires >= now)
+			{
 				return Ok(Some(call_hash));
 			}
 			if let (Some(action), false) = (action, requirement.critical) {
@@ -1250,16 +1275,16 @@ pub mod pallet {
 
 		/// Bytes of factors and settings `who` stores.
 		pub fn footprint(who: &T::AccountId) -> usize {
-			Credentials::<T>::decode_len(who).unwrap_or(0) * Credential::max_encoded_len() +
-				Channels::<T>::decode_len(who).unwrap_or(0) * Channel::max_encoded_len() +
-				Devices::<T>::decode_len(who).unwrap_or(0) * 32 +
-				if Totp::<T>::contains_key(who) {
+			Credentials::<T>::decode_len(who).unwrap_or(0) * Credential::max_encoded_len()
+				+ Channels::<T>::decode_len(who).unwrap_or(0) * Channel::max_encoded_len()
+				+ Devices::<T>::decode_len(who).unwrap_or(0) * 32
+				+ if Totp::<T>::contains_key(who) {
 					TotpBinding::<T::AccountId>::max_encoded_len()
 				} else {
 					0
-				} + UserRequirements::<T>::decode_len(who).unwrap_or(0) * 2 +
-				KnownRecipients::<T>::decode_len(who).unwrap_or(0) *
-					T::AccountId::max_encoded_len()
+				} + UserRequirements::<T>::decode_len(who).unwrap_or(0) * 2
+				+ KnownRecipients::<T>::decode_len(who).unwrap_or(0)
+					* T::AccountId::max_encoded_len()
 		}
 
 		/// Holds exactly `DepositPerByte` × footprint from `who` (more or less than before).
@@ -1271,10 +1296,14 @@ pub mod pallet {
 			if wanted > held {
 				T::Currency::hold(&reason, who, wanted.saturating_sub(held))?;
 			} else if held > wanted {
-				T::Currency::release(&reason, who, held.saturating_sub(wanted), Precision::BestEffort)?;
+				T::Currency::release(
+					&reason,
+					who,
+					held.saturating_sub(wanted),
+					Precision::BestEffort,
+				)?;
 			}
 			Ok(())
 		}
 	}
-
 }

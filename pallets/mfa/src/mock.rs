@@ -59,9 +59,9 @@ pub struct MockClassifier;
 impl Classify<u64, u64, RuntimeCall> for MockClassifier {
 	fn classify(_: &u64, call: &RuntimeCall, out: &mut Vec<Context<u64, u64>>) -> Result<(), ()> {
 		match call {
-			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive { dest, value }) |
-			RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death { dest, value }) =>
-				out.push(Context {
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive { dest, value })
+			| RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death { dest, value }) => out
+				.push(Context {
 					value: *value,
 					recipient: Some(*dest),
 					..Context::of(Action::TransferTokens)
@@ -153,6 +153,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| System::set_block_number(1));
 	ext
 }

@@ -287,10 +287,11 @@ pub fn triggered<AccountId, Balance: PartialOrd>(
 		Action::KeyRotation => rule(Rule::KeyRotation),
 		Action::ProviderRegistration => rule(Rule::ProviderRegistration),
 		Action::ValidatorRegistration => rule(Rule::ValidatorRegistration),
-		Action::Withdrawal =>
+		Action::Withdrawal => {
 			if ctx.value > thresholds.large_withdrawal {
 				rule(Rule::LargeWithdrawal)
-			},
+			}
+		},
 		Action::GovernanceProposal => rule(Rule::GovernanceProposal),
 		Action::OrderCreate => {
 			if ctx.value > thresholds.large_order {
@@ -300,10 +301,11 @@ pub fn triggered<AccountId, Balance: PartialOrd>(
 				rule(Rule::FirstOrder)
 			}
 		},
-		Action::OfferingCreate =>
+		Action::OfferingCreate => {
 			if ctx.first {
 				rule(Rule::FirstOffering)
-			},
+			}
+		},
 		Action::TransferTokens => {
 			if new_recipient {
 				rule(Rule::TransferToNewAddress)
@@ -312,14 +314,16 @@ pub fn triggered<AccountId, Balance: PartialOrd>(
 				rule(Rule::LargeTransfer)
 			}
 		},
-		Action::UpdateAccountSettings =>
+		Action::UpdateAccountSettings => {
 			if ctx.sensitive_detail {
 				rule(Rule::ContactChange)
-			},
-		Action::SupportRequest =>
+			}
+		},
+		Action::SupportRequest => {
 			if ctx.sensitive_detail {
 				rule(Rule::SensitiveLogs)
-			},
+			}
+		},
 		// Tier 3: nothing by default; users may add requirements.
 		Action::OfferingUpdate | Action::LeaseClose => {},
 		Action::MfaSettings => rule(Rule::FactorChange),
@@ -328,7 +332,16 @@ pub fn triggered<AccountId, Balance: PartialOrd>(
 
 /// What a call requires: the union of the triggered rules (and the user's own requirements).
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Requirement {
 	/// The factors.
@@ -356,8 +369,11 @@ impl Requirement {
 	/// Adds a rule's policy: factors and tiers add up, the strictest session and device rule win.
 	/// `enrolled` is the account's enrolled factors, for `enrolled_only` rules.
 	pub fn add(&mut self, policy: &Policy, enrolled: FactorSet) {
-		let factors =
-			if policy.enrolled_only { policy.factors.intersection(enrolled) } else { policy.factors };
+		let factors = if policy.enrolled_only {
+			policy.factors.intersection(enrolled)
+		} else {
+			policy.factors
+		};
 		if factors.is_empty() {
 			return;
 		}
@@ -393,10 +409,10 @@ impl Requirement {
 		if missing.is_empty() {
 			return true;
 		}
-		if self.device_reduction &&
-			proven.has(Factor::TrustedDevice) &&
-			!missing.has(Factor::Veid) &&
-			missing.iter().count() == 1
+		if self.device_reduction
+			&& proven.has(Factor::TrustedDevice)
+			&& !missing.has(Factor::Veid)
+			&& missing.iter().count() == 1
 		{
 			return true;
 		}

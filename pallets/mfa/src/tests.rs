@@ -33,7 +33,10 @@ use crate::{
 
 /// Runs `call` signed by `who` through the `CheckMfa` extension (validate and prepare, as block
 /// import does) and dispatches it.
-fn submit(who: u64, call: RuntimeCall) -> Result<Result<(), DispatchError>, TransactionValidityError> {
+fn submit(
+	who: u64,
+	call: RuntimeCall,
+) -> Result<Result<(), DispatchError>, TransactionValidityError> {
 	let ext = CheckMfa::<Test>::new();
 	let info = call.get_dispatch_info();
 	let (_, origin) = ext.validate_and_prepare(RuntimeOrigin::signed(who), &call, &info, 0, 0)?;
@@ -60,12 +63,8 @@ fn authenticator() -> SoftAuthenticator {
 /// Registers a software credential for `who`.
 fn enroll(who: u64, auth: &mut SoftAuthenticator) {
 	let pk = auth.public_key();
-	let challenge = webauthn::enroll_challenge(
-		&Mfa::genesis(),
-		&who.encode(),
-		&auth.credential_id,
-		&pk,
-	);
+	let challenge =
+		webauthn::enroll_challenge(&Mfa::genesis(), &who.encode(), &auth.credential_id, &pk);
 	let a = auth.assert(&challenge, ORIGIN);
 	assert_ok!(Mfa::register_credential(
 		RuntimeOrigin::signed(who),
@@ -84,7 +83,11 @@ fn proofs(p: Vec<Proof>) -> BoundedVec<Proof, frame_support::pallet_prelude::Con
 	p.try_into().unwrap()
 }
 
-fn authorize(who: u64, call: &RuntimeCall, p: Vec<Proof>) -> frame_support::dispatch::DispatchResult {
+fn authorize(
+	who: u64,
+	call: &RuntimeCall,
+	p: Vec<Proof>,
+) -> frame_support::dispatch::DispatchResult {
 	Mfa::authorize(RuntimeOrigin::signed(who), Box::new(call.clone()), proofs(p))
 }
 
@@ -168,7 +171,12 @@ fn fixture_challenges() -> Vec<(&'static str, [u8; 32], u32, Option<&'static str
 		let call = virtengine_mfa_primitives::call_hash(&fixture_call().encode());
 		let at = |nonce| webauthn::authorize_challenge(&genesis, &alice, nonce, &call);
 		vec![
-			("enroll", webauthn::enroll_challenge(&genesis, &alice, FIXTURE_CREDENTIAL, &pk), 1, None),
+			(
+				"enroll",
+				webauthn::enroll_challenge(&genesis, &alice, FIXTURE_CREDENTIAL, &pk),
+				1,
+				None,
+			),
 			("transfer", at(0), 2, None),
 			("transfer_again", at(1), 3, None),
 			("counter_back", at(2), 3, None),
@@ -226,12 +234,22 @@ fn soft_webauthn_assertions_verified_on_chain_and_refused_when_misused() {
 		let pk: BoundedVec<u8, _> = f.public_key().try_into().unwrap();
 		// soft-webauthn sets user-present only: a credential demanding UV refuses it.
 		assert_noop!(
-			Mfa::register_credential(RuntimeOrigin::signed(ALICE), pk.clone(), true, f.assertion("enroll")),
+			Mfa::register_credential(
+				RuntimeOrigin::signed(ALICE),
+				pk.clone(),
+				true,
+				f.assertion("enroll")
+			),
 			Error::<Test>::UserNotVerified
 		);
 		// Another account cannot register it with Alice's enrollment assertion.
 		assert_noop!(
-			Mfa::register_credential(RuntimeOrigin::signed(BOB), pk.clone(), false, f.assertion("enroll")),
+			Mfa::register_credential(
+				RuntimeOrigin::signed(BOB),
+				pk.clone(),
+				false,
+				f.assertion("enroll")
+			),
 			Error::<Test>::ChallengeMismatch
 		);
 		assert_ok!(Mfa::register_credential(
@@ -283,10 +301,7 @@ fn soft_webauthn_assertions_verified_on_chain_and_refused_when_misused() {
 		assert_ok!(Mfa::set_relying_party(RuntimeOrigin::root(), rp));
 		let mut a = f.assertion("counter_back");
 		a.authenticator_data[36] = 9; // counter 9, signature now broken
-		assert_noop!(
-			authorize(ALICE, &call, vec![Proof::Fido2(a)]),
-			Error::<Test>::OriginMismatch
-		);
+		assert_noop!(authorize(ALICE, &call, vec![Proof::Fido2(a)]), Error::<Test>::OriginMismatch);
 	});
 }
 
@@ -375,7 +390,12 @@ use Factor::{Fido2 as F2, OneTimeCode as Otp, Veid as V};
 
 #[test]
 fn tier1_account_recovery_veid_fido2_code() {
-	check_row(action_call(Action::AccountRecovery, 0, false, false), &[V, F2, Otp], Tier::Standard, true);
+	check_row(
+		action_call(Action::AccountRecovery, 0, false, false),
+		&[V, F2, Otp],
+		Tier::Standard,
+		true,
+	);
 }
 
 #[test]
@@ -385,7 +405,12 @@ fn tier1_key_rotation_veid_fido2() {
 
 #[test]
 fn tier1_provider_registration_veid70_fido2() {
-	check_row(action_call(Action::ProviderRegistration, 0, false, false), &[V, F2], Tier::Standard, true);
+	check_row(
+		action_call(Action::ProviderRegistration, 0, false, false),
+		&[V, F2],
+		Tier::Standard,
+		true,
+	);
 	// Score 50-69 (Basic) is not enough.
 	new_test_ext().execute_with(|| {
 		let mut alice = equipped(ALICE);
@@ -398,7 +423,12 @@ fn tier1_provider_registration_veid70_fido2() {
 
 #[test]
 fn tier1_validator_registration_veid85_fido2() {
-	check_row(action_call(Action::ValidatorRegistration, 0, false, false), &[V, F2], Tier::Premium, true);
+	check_row(
+		action_call(Action::ValidatorRegistration, 0, false, false),
+		&[V, F2],
+		Tier::Premium,
+		true,
+	);
 	// Score 70-84 (Standard) is not enough.
 	new_test_ext().execute_with(|| {
 		let mut alice = equipped(ALICE);
@@ -411,18 +441,33 @@ fn tier1_validator_registration_veid85_fido2() {
 
 #[test]
 fn tier1_large_withdrawal_above_10000_ve() {
-	check_row(action_call(Action::Withdrawal, 10_000 * VE + 1, false, false), &[V, F2], Tier::Standard, true);
+	check_row(
+		action_call(Action::Withdrawal, 10_000 * VE + 1, false, false),
+		&[V, F2],
+		Tier::Standard,
+		true,
+	);
 	check_not_gated(action_call(Action::Withdrawal, 10_000 * VE, false, false));
 }
 
 #[test]
 fn tier1_governance_proposal_veid_fido2() {
-	check_row(action_call(Action::GovernanceProposal, 0, false, false), &[V, F2], Tier::Standard, true);
+	check_row(
+		action_call(Action::GovernanceProposal, 0, false, false),
+		&[V, F2],
+		Tier::Standard,
+		true,
+	);
 }
 
 #[test]
 fn tier2_order_above_1000_ve() {
-	check_row(action_call(Action::OrderCreate, 1_000 * VE + 1, false, false), &[V, F2], Tier::Standard, false);
+	check_row(
+		action_call(Action::OrderCreate, 1_000 * VE + 1, false, false),
+		&[V, F2],
+		Tier::Standard,
+		false,
+	);
 	check_not_gated(action_call(Action::OrderCreate, 1_000 * VE, false, false));
 }
 
@@ -453,7 +498,10 @@ fn tier2_transfer_above_5000_ve() {
 fn tier2_contact_change_needs_a_code_to_the_current_contact() {
 	// `equipped` enrolled an SMS channel: changing the email now needs a code.
 	check_row(
-		RuntimeCall::Mfa(crate::Call::set_channel { kind: ChannelKind::Email, destination: [2; 32] }),
+		RuntimeCall::Mfa(crate::Call::set_channel {
+			kind: ChannelKind::Email,
+			destination: [2; 32],
+		}),
 		&[Otp],
 		Tier::Standard,
 		false,
@@ -461,7 +509,13 @@ fn tier2_contact_change_needs_a_code_to_the_current_contact() {
 	// The first contact needs none.
 	new_test_ext().execute_with(|| {
 		assert_eq!(
-			submit(ALICE, RuntimeCall::Mfa(crate::Call::set_channel { kind: ChannelKind::Sms, destination: [1; 32] })),
+			submit(
+				ALICE,
+				RuntimeCall::Mfa(crate::Call::set_channel {
+					kind: ChannelKind::Sms,
+					destination: [1; 32]
+				})
+			),
 			Ok(Ok(()))
 		);
 	});
@@ -475,7 +529,9 @@ fn tier2_sensitive_logs_veid() {
 
 #[test]
 fn tier3_optional_by_default_and_user_configurable() {
-	for action in [Action::OrderCreate, Action::TransferTokens, Action::OfferingUpdate, Action::LeaseClose] {
+	for action in
+		[Action::OrderCreate, Action::TransferTokens, Action::OfferingUpdate, Action::LeaseClose]
+	{
 		let call = if action == Action::TransferTokens {
 			transfer(KNOWN, VE)
 		} else {
@@ -521,12 +577,8 @@ fn first_factor_is_free_then_changes_need_the_enrolled_key() {
 		// A second credential (a thief holding only the account key) is refused.
 		let mut thief = SoftAuthenticator::from_secret(&[0x77; 32], b"thief", RP_ID).unwrap();
 		let pk = thief.public_key();
-		let challenge = webauthn::enroll_challenge(
-			&Mfa::genesis(),
-			&ALICE.encode(),
-			&thief.credential_id,
-			&pk,
-		);
+		let challenge =
+			webauthn::enroll_challenge(&Mfa::genesis(), &ALICE.encode(), &thief.credential_id, &pk);
 		let a = to_assertion(&thief.assert(&challenge, ORIGIN), &thief.credential_id);
 		let call = RuntimeCall::Mfa(crate::Call::register_credential {
 			public_key: pk.to_vec().try_into().unwrap(),
@@ -558,9 +610,18 @@ fn one_time_codes_single_use_expiry_and_attempt_limit() {
 		// Only approved issuers issue codes, only to accounts with a channel, for at most
 		// MaxCodeTtl blocks.
 		let c = code_commitment(&[1; 32], &ALICE.encode(), 123456);
-		assert_noop!(Mfa::issue_code(RuntimeOrigin::signed(BOB), ALICE, c, 10), Error::<Test>::NotAttester);
-		assert_noop!(Mfa::issue_code(RuntimeOrigin::signed(ISSUER), BOB, c, 10), Error::<Test>::UnknownChannel);
-		assert_noop!(Mfa::issue_code(RuntimeOrigin::signed(ISSUER), ALICE, c, 101), Error::<Test>::TtlTooLong);
+		assert_noop!(
+			Mfa::issue_code(RuntimeOrigin::signed(BOB), ALICE, c, 10),
+			Error::<Test>::NotAttester
+		);
+		assert_noop!(
+			Mfa::issue_code(RuntimeOrigin::signed(ISSUER), BOB, c, 10),
+			Error::<Test>::UnknownChannel
+		);
+		assert_noop!(
+			Mfa::issue_code(RuntimeOrigin::signed(ISSUER), ALICE, c, 101),
+			Error::<Test>::TtlTooLong
+		);
 		assert_ok!(Mfa::issue_code(RuntimeOrigin::signed(ISSUER), ALICE, c, 10));
 
 		// Three wrong attempts void the code; each is counted even though nothing is authorized.
@@ -650,7 +711,8 @@ fn trusted_device_stands_in_for_one_factor_but_never_for_critical_or_veid() {
 		assert_eq!(submit(ALICE, add.clone()), Ok(Ok(())));
 		// A device cannot be added with another device's signature.
 		let other = ed25519::Pair::from_seed(&[6; 32]);
-		let bad = RuntimeCall::Mfa(crate::Call::add_device { key: other.public().0, signature: sig });
+		let bad =
+			RuntimeCall::Mfa(crate::Call::add_device { key: other.public().0, signature: sig });
 		let p = alice.proofs(ALICE, &bad, FactorSet::of(&[F2]));
 		assert_ok!(authorize(ALICE, &bad, p));
 		assert_eq!(submit(ALICE, bad), Ok(Err(Error::<Test>::BadDeviceSignature.into())));
@@ -666,12 +728,18 @@ fn trusted_device_stands_in_for_one_factor_but_never_for_critical_or_veid() {
 		// Large transfer (VEID + FIDO2): device + VEID suffice; without VEID, not.
 		let large = transfer(KNOWN, 6_000 * VE);
 		set_tier(ALICE, None);
-		assert_noop!(authorize(ALICE, &large, vec![device_proof(&large)]), Error::<Test>::InsufficientFactors);
+		assert_noop!(
+			authorize(ALICE, &large, vec![device_proof(&large)]),
+			Error::<Test>::InsufficientFactors
+		);
 		set_tier(ALICE, Some(Tier::Premium));
 		assert_ok!(authorize(ALICE, &large, vec![device_proof(&large)]));
 		// Critical (key rotation): the device does not count.
 		let rotate = action_call(Action::KeyRotation, 0, false, false);
-		assert_noop!(authorize(ALICE, &rotate, vec![device_proof(&rotate)]), Error::<Test>::InsufficientFactors);
+		assert_noop!(
+			authorize(ALICE, &rotate, vec![device_proof(&rotate)]),
+			Error::<Test>::InsufficientFactors
+		);
 		// A forged device signature.
 		let forged = Proof::Device { key, signature: [1; 64] };
 		let t = transfer(30, VE);
@@ -724,7 +792,12 @@ fn odd_requests_are_refused_clearly() {
 		let mut other = SoftAuthenticator::from_secret(&[0x33; 32], b"other", RP_ID).unwrap();
 		let a = to_assertion(&other.assert(&[0; 32], ORIGIN), b"other");
 		assert_noop!(
-			Mfa::register_credential(RuntimeOrigin::signed(BOB), vec![5u8; 33].try_into().unwrap(), false, a),
+			Mfa::register_credential(
+				RuntimeOrigin::signed(BOB),
+				vec![5u8; 33].try_into().unwrap(),
+				false,
+				a
+			),
 			Error::<Test>::BadPublicKey
 		);
 		assert_noop!(
@@ -733,7 +806,11 @@ fn odd_requests_are_refused_clearly() {
 		);
 		// Governance only.
 		assert_noop!(
-			Mfa::set_policy(RuntimeOrigin::signed(ALICE), Rule::KeyRotation, Rule::KeyRotation.default_policy()),
+			Mfa::set_policy(
+				RuntimeOrigin::signed(ALICE),
+				Rule::KeyRotation,
+				Rule::KeyRotation.default_policy()
+			),
 			DispatchError::BadOrigin
 		);
 	});
@@ -764,7 +841,8 @@ fn recipients_authorized_once_become_known() {
 #[test]
 fn deposits_cover_every_stored_byte() {
 	new_test_ext().execute_with(|| {
-		let held = || Balances::balance_on_hold(&RuntimeHoldReason::Mfa(HoldReason::Factors), &ALICE);
+		let held =
+			|| Balances::balance_on_hold(&RuntimeHoldReason::Mfa(HoldReason::Factors), &ALICE);
 		// Genesis knowledge (one known recipient) was not charged; the first change charges all.
 		let mut auth = authenticator();
 		enroll(ALICE, &mut auth);

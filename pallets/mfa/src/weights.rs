@@ -17,8 +17,8 @@ pub trait WeightInfo {
 	fn bind_totp() -> Weight;
 	/// `set_requirement`.
 	fn set_requirement() -> Weight;
-	/// `authorize` with `p` proofs (each at most a P-256 verification).
-	fn authorize(p: u32) -> Weight;
+	/// `authorize` with all four kinds of proof (a P-256 verification among them).
+	fn authorize() -> Weight;
 	/// `issue_code`.
 	fn issue_code() -> Weight;
 	/// `attest_totp`.
@@ -49,7 +49,7 @@ impl WeightInfo for () {
 	fn set_requirement() -> Weight {
 		Weight::zero()
 	}
-	fn authorize(_p: u32) -> Weight {
+	fn authorize() -> Weight {
 		Weight::zero()
 	}
 	fn issue_code() -> Weight {

@@ -14,9 +14,6 @@
 //!   outranks it).
 //! - **[`CheckAccountState`]**, a transaction extension: a suspended account can dispatch nothing
 //!   but an appeal, a terminated one nothing at all.
-//!
-//! Not yet in the runtime (this pallet is tested on its mock runtime; its benchmarks run there
-//! as tests).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -31,7 +28,7 @@ mod mock;
 mod tests;
 pub mod weights;
 
-pub use extension::CheckAccountState;
+pub use extension::{CheckAccountState, SUSPENDED, TERMINATED};
 pub use pallet::*;
 pub use weights::WeightInfo;
 

@@ -3,7 +3,9 @@
 mod collation;
 mod cumulus;
 mod encryption;
+mod mfa;
 mod monetary;
+mod roles;
 mod veid;
 pub mod xcm_config;
 

@@ -2,4 +2,6 @@
 //! `virtengine-node benchmark pallet` (see docs/benchmarking.md).
 
 pub mod pallet_encryption;
+pub mod pallet_mfa;
+pub mod pallet_roles;
 pub mod pallet_veid;

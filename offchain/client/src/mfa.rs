@@ -1,0 +1,280 @@
+//! MFA on chain (`pallet_mfa`): read an account's factors, enroll a FIDO2 credential and
+//! authorize a call with it, using a software authenticator kept in a key file.
+//!
+//! The software authenticator is for development and tests: its private key sits in a file
+//! (mode 0600), so it proves possession of that file, not of a security key. A browser with a real
+//! authenticator produces the same assertion format, which the chain verifies the same way.
+
+use std::path::Path;
+
+use codec::Encode;
+use serde_json::{json, Value};
+use sp_core::{sr25519, Pair};
+use virtengine_mfa_primitives::webauthn::{self, soft::SoftAuthenticator};
+use virtengine_runtime::{AccountId, Runtime, RuntimeCall};
+
+use crate::{Client, Error, Included};
+
+pub use pallet_mfa;
+
+/// A software FIDO2 credential in a key file.
+pub struct SoftKey {
+	/// The authenticator (secret, credential id, RP ID, counter).
+	pub authenticator: SoftAuthenticator,
+	secret: [u8; 32],
+}
+
+impl SoftKey {
+	/// A new credential from 32 random bytes, scoped to `rp_id`. `None` if the bytes are not a
+	/// valid P-256 scalar (probability about 2^-32: draw again).
+	pub fn new(secret: [u8; 32], credential_id: [u8; 16], rp_id: &str) -> Option<SoftKey> {
+		let authenticator = SoftAuthenticator::from_secret(&secret, &credential_id, rp_id)?;
+		Some(SoftKey { authenticator, secret })
+	}
+
+	/// Reads a key file.
+	pub fn load(path: &Path) -> Result<SoftKey, Error> {
+		let bad = |why: String| Error::Key(format!("{}: {why}", path.display()));
+		let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+		let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+		let field = |name: &str| {
+			v.get(name).and_then(Value::as_str).ok_or_else(|| bad(format!("no `{name}`")))
+		};
+		let secret: [u8; 32] = hex_decode(field("secret")?)
+			.and_then(|b| b.try_into().ok())
+			.ok_or_else(|| bad("`secret` is not 32 hex bytes".into()))?;
+		let credential_id =
+			hex_decode(field("credential_id")?).ok_or_else(|| bad("bad `credential_id`".into()))?;
+		let rp_id = field("rp_id")?.to_string();
+		let counter = v
+			.get("counter")
+			.and_then(Value::as_u64)
+			.and_then(|c| u32::try_from(c).ok())
+			.ok_or_else(|| bad("no `counter`".into()))?;
+		let mut authenticator = SoftAuthenticator::from_secret(&secret, &credential_id, &rp_id)
+			.ok_or_else(|| bad("`secret` is not a P-256 key".into()))?;
+		authenticator.counter = counter;
+		Ok(SoftKey { authenticator, secret })
+	}
+
+	/// Writes the key file atomically, readable by its owner only.
+	pub fn save(&self, path: &Path) -> Result<(), Error> {
+		let a = &self.authenticator;
+		let text = serde_json::to_string_pretty(&json!({
+			"kind": "virtengine software FIDO2 credential (development only)",
+			"secret": hex_encode(&self.secret),
+			"credential_id": hex_encode(&a.credential_id),
+			"rp_id": a.rp_id,
+			"counter": a.counter,
+		}))
+		.unwrap_or_default();
+		let bad = |e: std::io::Error| Error::Key(format!("{}: {e}", path.display()));
+		let tmp = path.with_extension("tmp");
+		{
+			use std::io::Write;
+			let mut options = std::fs::OpenOptions::new();
+			options.write(true).create(true).truncate(true);
+			#[cfg(unix)]
+			{
+				use std::os::unix::fs::OpenOptionsExt;
+				options.mode(0o600);
+			}
+			let mut file = options.open(&tmp).map_err(bad)?;
+			file.write_all(text.as_bytes()).map_err(bad)?;
+			file.sync_all().map_err(bad)?;
+		}
+		std::fs::rename(&tmp, path).map_err(bad)
+	}
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+	if text.len() % 2 != 0 {
+		return None;
+	}
+	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn to_assertion(
+	a: &webauthn::soft::SoftAssertion,
+	credential_id: &[u8],
+) -> Result<pallet_mfa::Assertion, Error> {
+	let too_long = |what: &str| Error::Key(format!("the assertion's {what} is too long"));
+	Ok(pallet_mfa::Assertion {
+		credential_id: credential_id.to_vec().try_into().map_err(|_| too_long("credential id"))?,
+		authenticator_data: a
+			.authenticator_data
+			.clone()
+			.try_into()
+			.map_err(|_| too_long("authenticator data"))?,
+		client_data_json: a
+			.client_data_json
+			.clone()
+			.try_into()
+			.map_err(|_| too_long("client data"))?,
+		signature: a.signature.clone().try_into().map_err(|_| too_long("signature"))?,
+	})
+}
+
+/// An account's MFA state as stored.
+#[derive(Debug, Default)]
+pub struct MfaStatus {
+	/// FIDO2 credentials.
+	pub credentials: Vec<pallet_mfa::Credential>,
+	/// Code channels.
+	pub channels: Vec<pallet_mfa::Channel>,
+	/// Trusted device keys.
+	pub devices: Vec<[u8; 32]>,
+	/// Authorizations made so far.
+	pub nonce: u64,
+	/// The pending single-use authorization.
+	pub pending: Option<pallet_mfa::CallAuthorization<u32>>,
+	/// Open sessions.
+	pub sessions: Vec<pallet_mfa::SessionGrant<u32>>,
+}
+
+impl Client {
+	/// The chain's WebAuthn relying party.
+	pub fn relying_party(&self) -> Result<Option<pallet_mfa::RelyingPartyConfig>, Error> {
+		self.storage_value(
+			&pallet_mfa::RelyingParty::<Runtime>::hashed_key(),
+			"the MFA relying party",
+		)
+	}
+
+	/// An account's factors, nonce, pending authorization and sessions.
+	pub fn mfa_status(&self, who: &AccountId) -> Result<MfaStatus, Error> {
+		Ok(MfaStatus {
+			credentials: self
+				.storage_value::<Vec<pallet_mfa::Credential>>(
+					&pallet_mfa::Credentials::<Runtime>::hashed_key_for(who),
+					"MFA credentials",
+				)?
+				.unwrap_or_default(),
+			channels: self
+				.storage_value(
+					&pallet_mfa::Channels::<Runtime>::hashed_key_for(who),
+					"MFA channels",
+				)?
+				.unwrap_or_default(),
+			devices: self
+				.storage_value(&pallet_mfa::Devices::<Runtime>::hashed_key_for(who), "MFA devices")?
+				.unwrap_or_default(),
+			nonce: self
+				.storage_value(&pallet_mfa::Nonces::<Runtime>::hashed_key_for(who), "MFA nonce")?
+				.unwrap_or_default(),
+			pending: self.storage_value(
+				&pallet_mfa::Pending::<Runtime>::hashed_key_for(who),
+				"MFA authorization",
+			)?,
+			sessions: self
+				.storage_value(
+					&pallet_mfa::Sessions::<Runtime>::hashed_key_for(who),
+					"MFA sessions",
+				)?
+				.unwrap_or_default(),
+		})
+	}
+
+	fn require_relying_party(
+		&self,
+		key: &SoftKey,
+	) -> Result<pallet_mfa::RelyingPartyConfig, Error> {
+		let rp = self.relying_party()?.ok_or_else(|| {
+			Error::Key("the chain has no WebAuthn relying party configured (pallet_mfa)".into())
+		})?;
+		if rp.id.as_slice() != key.authenticator.rp_id.as_bytes() {
+			return Err(Error::Key(format!(
+				"the key is scoped to `{}`, the chain's relying party is `{}`",
+				key.authenticator.rp_id,
+				String::from_utf8_lossy(&rp.id)
+			)));
+		}
+		Ok(rp)
+	}
+
+	/// Registers `key`'s credential for `signer` (the assertion over the enroll challenge proves
+	/// possession). The counter advances and `save` is called before anything is submitted, so a
+	/// counter is never reused.
+	pub fn mfa_enroll(
+		&self,
+		signer: &sr25519::Pair,
+		key: &mut SoftKey,
+		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
+		progress: impl FnMut(&str),
+	) -> Result<Included, Error> {
+		let rp = self.require_relying_party(key)?;
+		let info = self.chain_info()?;
+		let who = AccountId::from(signer.public());
+		let pk = key.authenticator.public_key();
+		let challenge = webauthn::enroll_challenge(
+			&info.genesis.0,
+			&who.encode(),
+			&key.authenticator.credential_id,
+			&pk,
+		);
+		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
+		let a = key.authenticator.assert(&challenge, &origin);
+		save(key)?;
+		let call = RuntimeCall::Mfa(pallet_mfa::Call::register_credential {
+			public_key: pk.to_vec().try_into().map_err(|_| Error::Key("key length".into()))?,
+			require_uv: key.authenticator.user_verified,
+			assertion: to_assertion(&a, &key.authenticator.credential_id)?,
+		});
+		self.submit(signer, call, progress)
+	}
+
+	/// Authorizes `call` for `signer` with `key`'s credential (and the account's VEID tier, which
+	/// the chain reads itself).
+	pub fn mfa_authorize(
+		&self,
+		signer: &sr25519::Pair,
+		key: &mut SoftKey,
+		call: RuntimeCall,
+		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
+		progress: impl FnMut(&str),
+	) -> Result<Included, Error> {
+		let rp = self.require_relying_party(key)?;
+		let info = self.chain_info()?;
+		let who = AccountId::from(signer.public());
+		let status = self.mfa_status(&who)?;
+		if !status.credentials.iter().any(|c| c.id.as_slice() == key.authenticator.credential_id) {
+			return Err(Error::Key(
+				"this key's credential is not registered for the account: run `virtengine mfa enroll` first"
+					.into(),
+			));
+		}
+		let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+		let challenge =
+			webauthn::authorize_challenge(&info.genesis.0, &who.encode(), status.nonce, &call_hash);
+		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
+		let a = key.authenticator.assert(&challenge, &origin);
+		save(key)?;
+		let proofs =
+			vec![pallet_mfa::Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?)];
+		let authorize = RuntimeCall::Mfa(pallet_mfa::Call::authorize {
+			call: Box::new(call),
+			proofs: proofs.try_into().map_err(|_| Error::Key("too many proofs".into()))?,
+		});
+		self.submit(signer, authorize, progress)
+	}
+}
+
+/// Explains a transaction-pool refusal by this runtime's extensions' codes.
+pub fn explain_refusal(message: &str) -> Option<&'static str> {
+	let code = |c: u8| message.contains(&format!("Custom error: {c}"));
+	if code(pallet_mfa::MFA_REQUIRED) {
+		Some("this call is sensitive (pallet_mfa policies): authorize it first with `virtengine mfa authorize`, then submit the same call")
+	} else if code(pallet_mfa::UNCLASSIFIABLE) {
+		Some("the call nests batches too deeply to be checked for MFA; flatten it")
+	} else if code(pallet_roles::SUSPENDED) {
+		Some("the account is suspended: it may only appeal (pallet_roles)")
+	} else if code(pallet_roles::TERMINATED) {
+		Some("the account is terminated: it can no longer transact (pallet_roles)")
+	} else {
+		None
+	}
+}

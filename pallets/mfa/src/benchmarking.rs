@@ -1,0 +1,321 @@
+//! Benchmarks of every call and of the extension's check, each in its worst case: full credential
+//! and device lists, an authorization carrying all four kinds of proof (a P-256 verification
+//! among them), the longest lists the check reads.
+
+use alloc::{boxed::Box, vec, vec::Vec};
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		EnsureOrigin, Get,
+	},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::{traits::Saturating, KeyTypeId};
+use virtengine_mfa_primitives::{
+	otp::code_commitment,
+	webauthn::{self, soft::SoftAuthenticator},
+	Factor, FactorSet,
+};
+
+use crate::{pallet::*, Action, Assertion, ChannelKind, Proof, Rule};
+
+const BENCH_KEYS: KeyTypeId = KeyTypeId(*b"bmfa");
+const RP_ID: &str = "bench.virtengine";
+const ORIGIN: &str = "https://bench.virtengine";
+
+fn relying_party<T: Config>() {
+	RelyingParty::<T>::put(RelyingPartyConfig {
+		id: RP_ID.as_bytes().to_vec().try_into().expect("short"),
+		origin: ORIGIN.as_bytes().to_vec().try_into().expect("short"),
+	});
+}
+
+fn funded<T: Config>(name: &'static str) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, 0, 0);
+	T::Currency::set_balance(
+		&who,
+		T::Currency::minimum_balance().saturating_mul(1_000_000u32.into()),
+	);
+	who
+}
+
+/// A software authenticator with a distinct key per `n` (a 32-byte id: a typical passkey's).
+fn soft(n: u8) -> SoftAuthenticator {
+	let mut secret = [0x11u8; 32];
+	secret[31] = n.wrapping_add(1);
+	let mut id = [0xc0u8; 32];
+	id[0] = n;
+	SoftAuthenticator::from_secret(&secret, &id, RP_ID).expect("valid scalar")
+}
+
+fn assertion(a: &webauthn::soft::SoftAssertion, id: &[u8]) -> Result<Assertion, BenchmarkError> {
+	Ok(Assertion {
+		credential_id: id.to_vec().try_into().map_err(|_| "id")?,
+		authenticator_data: a.authenticator_data.clone().try_into().map_err(|_| "data")?,
+		client_data_json: a.client_data_json.clone().try_into().map_err(|_| "json")?,
+		signature: a.signature.clone().try_into().map_err(|_| "sig")?,
+	})
+}
+
+/// Fills `who`'s credential list to `n` entries with software credentials; returns the last one.
+fn credentials<T: Config>(who: &T::AccountId, n: u32) -> SoftAuthenticator {
+	let mut list = Vec::new();
+	let mut last = soft(0);
+	for i in 0..n {
+		last = soft(i as u8);
+		list.push(crate::Credential {
+			id: last.credential_id.clone().try_into().expect("32 bytes"),
+			public_key: last.public_key(),
+			counter: 0,
+			require_uv: true,
+		});
+	}
+	Credentials::<T>::insert(who, BoundedVec::truncate_from(list));
+	last
+}
+
+/// Fills `who`'s device list to `n` keys from the keystore; returns the last one.
+fn devices<T: Config>(who: &T::AccountId, n: u32) -> [u8; 32] {
+	let mut keys = Vec::new();
+	for _ in 0..n {
+		keys.push(sp_io::crypto::ed25519_generate(BENCH_KEYS, None).0);
+	}
+	let last = keys.last().copied().unwrap_or_default();
+	Devices::<T>::insert(who, BoundedVec::truncate_from(keys));
+	last
+}
+
+fn sign_device(key: &[u8; 32], message: &[u8; 32]) -> Result<[u8; 64], BenchmarkError> {
+	let public = sp_core::ed25519::Public::from_raw(*key);
+	Ok(sp_io::crypto::ed25519_sign(BENCH_KEYS, &public, message).ok_or("no device key")?.0)
+}
+
+/// Every action with a requirement: the longest list the check reads.
+fn all_requirements<T: Config>(who: &T::AccountId) {
+	let own: Vec<_> = Action::ALL.iter().map(|a| (*a, FactorSet::of(&[Factor::Fido2]))).collect();
+	UserRequirements::<T>::insert(who, BoundedVec::truncate_from(own));
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_credential() -> Result<(), BenchmarkError> {
+		relying_party::<T>();
+		let who = funded::<T>("user");
+		credentials::<T>(&who, T::MaxCredentials::get().saturating_sub(1));
+		let mut new = soft(200);
+		let pk = new.public_key();
+		let challenge = webauthn::enroll_challenge(
+			&Pallet::<T>::genesis(),
+			&who.encode(),
+			&new.credential_id,
+			&pk,
+		);
+		let a = assertion(&new.assert(&challenge, ORIGIN), &new.credential_id)?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), pk.to_vec().try_into().map_err(|_| "pk")?, true, a);
+		assert_eq!(Credentials::<T>::get(&who).len() as u32, T::MaxCredentials::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_factor() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		let last = credentials::<T>(&who, T::MaxCredentials::get());
+		let id: BoundedVec<u8, _> = last.credential_id.try_into().map_err(|_| "id")?;
+		#[extrinsic_call]
+		remove_credential(RawOrigin::Signed(who.clone()), id);
+		assert_eq!(Credentials::<T>::get(&who).len() as u32, T::MaxCredentials::get() - 1);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_channel() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		Channels::<T>::insert(
+			&who,
+			BoundedVec::truncate_from(vec![crate::Channel {
+				kind: ChannelKind::Sms,
+				destination: [1; 32],
+			}]),
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), ChannelKind::Email, [2; 32]);
+		assert_eq!(Channels::<T>::get(&who).len(), 2);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn add_device() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		devices::<T>(&who, T::MaxDevices::get().saturating_sub(1));
+		let key = sp_io::crypto::ed25519_generate(BENCH_KEYS, None).0;
+		let signature = sign_device(&key, &Pallet::<T>::device_enroll_challenge(&who, &key))?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), key, signature);
+		assert_eq!(Devices::<T>::get(&who).len() as u32, T::MaxDevices::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn bind_totp() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		let verifier: T::AccountId = account("verifier", 0, 0);
+		Attesters::<T>::insert(&verifier, ());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), verifier, [3; 32]);
+		assert!(Totp::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_requirement() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		all_requirements::<T>(&who);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Action::LeaseClose, FactorSet::of(&[Factor::Totp]));
+		assert_eq!(UserRequirements::<T>::get(&who).len(), Action::ALL.len());
+		Ok(())
+	}
+
+	/// All four proofs: a P-256 assertion (last of a full credential list), a device signature
+	/// (last of a full device list), a one-time code and a TOTP attestation.
+	#[benchmark]
+	fn authorize() -> Result<(), BenchmarkError> {
+		relying_party::<T>();
+		let who = funded::<T>("user");
+		let mut auth = credentials::<T>(&who, T::MaxCredentials::get());
+		let device = devices::<T>(&who, T::MaxDevices::get());
+		let verifier: T::AccountId = account("verifier", 0, 0);
+		Attesters::<T>::insert(&verifier, ());
+		Totp::<T>::insert(
+			&who,
+			crate::TotpBinding { verifier: verifier.clone(), sealed_seed: [3; 32] },
+		);
+		Channels::<T>::insert(
+			&who,
+			BoundedVec::truncate_from(vec![crate::Channel {
+				kind: ChannelKind::Sms,
+				destination: [1; 32],
+			}]),
+		);
+		all_requirements::<T>(&who);
+		// Changing a requirement: FIDO2 and TOTP (both enrolled).
+		let call: <T as Config>::RuntimeCall =
+			Call::<T>::set_requirement { action: Action::LeaseClose, factors: FactorSet::EMPTY }
+				.into();
+		let challenge = Pallet::<T>::authorize_challenge(&who, &call);
+		let salt = [9u8; 32];
+		let now = frame_system::Pallet::<T>::block_number();
+		Codes::<T>::insert(
+			&who,
+			crate::IssuedCode {
+				commitment: code_commitment(&salt, &who.encode(), 123456),
+				expires: now.saturating_add(10u32.into()),
+				attempts_left: 3,
+			},
+		);
+		TotpAttestations::<T>::insert(&who, (challenge, now.saturating_add(10u32.into())));
+		let fido = assertion(&auth.assert(&challenge, ORIGIN), &auth.credential_id)?;
+		let proofs: BoundedVec<Proof, _> = vec![
+			Proof::Fido2(fido),
+			Proof::Device { key: device, signature: sign_device(&device, &challenge)? },
+			Proof::Code { code: 123456, salt },
+			Proof::Totp,
+		]
+		.try_into()
+		.map_err(|_| "proofs")?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Box::new(call), proofs);
+		assert!(Pending::<T>::get(&who).is_some());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn issue_code() -> Result<(), BenchmarkError> {
+		let issuer = funded::<T>("issuer");
+		Attesters::<T>::insert(&issuer, ());
+		let who: T::AccountId = account("user", 0, 0);
+		Channels::<T>::insert(
+			&who,
+			BoundedVec::truncate_from(vec![crate::Channel {
+				kind: ChannelKind::Sms,
+				destination: [1; 32],
+			}]),
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(issuer), who.clone(), [7; 32], T::MaxCodeTtl::get());
+		assert!(Codes::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn attest_totp() -> Result<(), BenchmarkError> {
+		let verifier = funded::<T>("verifier");
+		Attesters::<T>::insert(&verifier, ());
+		let who: T::AccountId = account("user", 0, 0);
+		Totp::<T>::insert(
+			&who,
+			crate::TotpBinding { verifier: verifier.clone(), sealed_seed: [3; 32] },
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(verifier), who.clone(), [8; 32], T::MaxCodeTtl::get());
+		assert!(TotpAttestations::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn admin() -> Result<(), BenchmarkError> {
+		let origin = <T::AdminOrigin as EnsureOrigin<T::RuntimeOrigin>>::try_successful_origin()
+			.map_err(|_| BenchmarkError::Weightless)?;
+		let policy = Rule::KeyRotation.default_policy();
+		#[extrinsic_call]
+		set_policy(origin as T::RuntimeOrigin, Rule::KeyRotation, policy);
+		assert_eq!(Policies::<T>::get(Rule::KeyRotation), Some(policy));
+		Ok(())
+	}
+
+	/// The extension's check of a sensitive call with every list it reads at its longest and
+	/// the authorization found last (no pending call, a session among a full list).
+	#[benchmark]
+	fn check_mfa() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		credentials::<T>(&who, T::MaxCredentials::get());
+		devices::<T>(&who, T::MaxDevices::get());
+		all_requirements::<T>(&who);
+		let known: Vec<T::AccountId> =
+			(0..T::MaxKnownRecipients::get()).map(|i| account("known", i, 0)).collect();
+		KnownRecipients::<T>::insert(&who, BoundedVec::truncate_from(known));
+		let now = frame_system::Pallet::<T>::block_number();
+		let sessions: Vec<_> = Action::ALL
+			.iter()
+			.map(|a| crate::SessionGrant {
+				action: *a,
+				factors: FactorSet::of(&[Factor::Fido2]),
+				expires: now.saturating_add(100u32.into()),
+			})
+			.collect();
+		Sessions::<T>::insert(&who, BoundedVec::truncate_from(sessions));
+		Pending::<T>::insert(&who, crate::CallAuthorization { call_hash: [0; 32], expires: now });
+		let call: <T as Config>::RuntimeCall =
+			Call::<T>::set_channel { kind: ChannelKind::Email, destination: [5; 32] }.into();
+		let result;
+		#[block]
+		{
+			result = Pallet::<T>::check(&who, &call);
+		}
+		// Covered by the user's own requirement's session (UpdateAccountSettings).
+		assert_eq!(result, Ok(None));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
