@@ -50,7 +50,9 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		text.contains("Custom error: 20") && text.contains("virtengine mfa authorize"),
 		"refusal: {text}"
 	);
-	assert_eq!(node.free_balance(&fresh_id), 0);
+	let account_key =
+		frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(&fresh_id);
+	assert_eq!(client.storage(&account_key).expect("storage"), None, "nothing arrived");
 
 	// Authorizing before enrolling: a clear error, nothing submitted.
 	let no_key = cli(&[

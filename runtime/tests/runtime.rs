@@ -262,7 +262,7 @@ fn the_runtime_classifies_its_sensitive_calls() {
 				value,
 			})
 		};
-		let none = Ok((FactorSet::EMPTY, false, false));
+		let none = Ok((FactorSet::EMPTY, false, true));
 		// Known recipient, small amount: nothing. New address: FIDO2. Large: VEID + FIDO2.
 		assert_eq!(requirement(&transfer(&bob, 10 * VE)), none);
 		assert_eq!(
