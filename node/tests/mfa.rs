@@ -7,7 +7,17 @@
 //! authorizes the transfer with `virtengine mfa authorize` (an ES256 assertion over the challenge
 //! bound to this call, verified on chain), and the same transfer then goes through. Enrolling a
 //! second credential is then itself refused without an authorization (factor changes need the
-//! enrolled key). Every command runs through the CLI's own code, as a user types it.
+//! enrolled key). Then account recovery: governance (sudo) sets the recovery policy to FIDO2 and
+//! a code (the dev chain has no verified identities without the committee run of the VEID
+//! test), Charlie enrolls a key and an SMS channel, the issuer (Alice) sends him a code, and Dave
+//! starts recovering Charlie's account with Charlie's key and code: a wrong salt uses up an
+//! attempt and starts nothing, the right one starts the recovery, claiming before the one-day
+//! delay is refused, and Charlie cancels it. Then TOTP: Alice (an approved verifier) registers an
+//! envelope key, Eve binds TOTP to her (the seed sealed to Alice's key, only its hash on chain),
+//! after which changing Eve's requirements needs her TOTP factor: Alice refuses a wrong code,
+//! attests the right one for the call's challenge, and Eve's authorization with it lets the call
+//! through. Every command runs through the CLI's own code, as a
+//! user types it (the code issuance through the client library, whose values the test needs).
 
 mod common;
 
@@ -132,4 +142,168 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	.expect_err("factor change needs MFA");
 	assert!(refused.contains("Custom error: 20"), "{refused}");
 	assert_eq!(client.mfa_status(&bob.to_account_id()).unwrap().credentials.len(), 1);
+
+	// ---- account recovery ----
+	let charlie = Sr25519Keyring::Charlie;
+	let charlie_ss58 = charlie.to_account_id().to_ss58check();
+	let charlie_key = dir.path().join("charlie.webauthn.json");
+	let charlie_key = charlie_key.to_str().unwrap();
+	let mut policy = pallet_mfa::Rule::AccountRecovery.default_policy();
+	policy.factors =
+		pallet_mfa::FactorSet::of(&[pallet_mfa::Factor::Fido2, pallet_mfa::Factor::OneTimeCode]);
+	let set_policy = virtengine_client::mfa::sudo(RuntimeCall::Mfa(pallet_mfa::Call::set_policy {
+		rule: pallet_mfa::Rule::AccountRecovery,
+		policy,
+	}));
+	client.submit(&Sr25519Keyring::Alice.pair(), set_policy, |_| {}).expect("sudo set_policy");
+	cli(&["mfa", "enroll", "--rpc", &rpc, "--from", "//Charlie", "--key-file", charlie_key])
+		.expect("charlie enrolls");
+	cli(&[
+		"mfa",
+		"set-channel",
+		"--rpc",
+		&rpc,
+		"--from",
+		"//Charlie",
+		"--kind",
+		"sms",
+		"--address",
+		"+41 79 000 00 00",
+	])
+	.expect("charlie's channel");
+	let salt = [0x5a; 32];
+	client
+		.mfa_issue_code(
+			&Sr25519Keyring::Alice.pair(),
+			&charlie.to_account_id(),
+			424_242,
+			salt,
+			50,
+			|_| {},
+		)
+		.expect("alice issues a code");
+	let recover = |salt: &str| {
+		cli(&[
+			"mfa",
+			"recover",
+			"--rpc",
+			&rpc,
+			"--from",
+			"//Dave",
+			"--lost",
+			&charlie_ss58,
+			"--key-file",
+			charlie_key,
+			"--code",
+			"424242",
+			"--salt",
+			salt,
+		])
+	};
+	let wrong = recover(&hex::encode([0x11; 32])).expect_err("wrong salt");
+	assert!(wrong.contains("no recovery started"), "{wrong}");
+	recover(&hex::encode(salt)).unwrap_or_else(|e| panic!("recover: {e}"));
+	let recovery = client.mfa_recovery(&charlie.to_account_id()).unwrap().expect("under way");
+	assert_eq!(recovery.rescuer, Sr25519Keyring::Dave.to_account_id());
+	let early =
+		cli(&["mfa", "claim-recovery", "--rpc", &rpc, "--from", "//Dave", "--lost", &charlie_ss58])
+			.expect_err("too early");
+	assert!(early.contains("TooEarly"), "{early}");
+	cli(&["mfa", "cancel-recovery", "--rpc", &rpc, "--from", "//Charlie"]).expect("cancel");
+	assert!(client.mfa_recovery(&charlie.to_account_id()).unwrap().is_none());
+
+	// ---- TOTP through a verifier ----
+	let eve = Sr25519Keyring::Eve;
+	let eve_ss58 = eve.to_account_id().to_ss58check();
+	let alice_key = dir.path().join("alice.envelope-key.json");
+	let alice_key = alice_key.to_str().unwrap();
+	let sealed = dir.path().join("eve.totp.json");
+	let sealed = sealed.to_str().unwrap();
+	cli(&["envelope", "keygen", "--out", alice_key]).expect("keygen");
+	cli(&["envelope", "register", "--key", alice_key, "--from", "//Alice", "--rpc", &rpc])
+		.expect("alice registers her envelope key");
+	let alice_ss58 = Sr25519Keyring::Alice.to_account_id().to_ss58check();
+	cli(&[
+		"mfa",
+		"totp-enroll",
+		"--rpc",
+		&rpc,
+		"--from",
+		"//Eve",
+		"--verifier",
+		&alice_ss58,
+		"--out",
+		sealed,
+	])
+	.unwrap_or_else(|e| panic!("totp-enroll: {e}"));
+	let binding = client.mfa_totp_binding(&eve.to_account_id()).unwrap().expect("bound");
+	assert_eq!(binding.verifier, Sr25519Keyring::Alice.to_account_id());
+	// The seed, as Eve's authenticator app has it (the test opens the sealed copy with the
+	// verifier's key to know it).
+	let key_json: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(alice_key).unwrap()).unwrap();
+	let secret: [u8; 32] =
+		hex::decode(key_json["secret"].as_str().unwrap()).unwrap().try_into().unwrap();
+	let envelope = virtengine_envelope::Envelope::from_json(
+		std::fs::read_to_string(sealed).unwrap().trim_end(),
+	)
+	.unwrap();
+	let seed = virtengine_envelope::open(&envelope, &secret).expect("sealed to Alice");
+	assert_eq!(seed.len(), 20);
+
+	// Changing Eve's requirements is now a factor change needing TOTP.
+	let set = RuntimeCall::Mfa(pallet_mfa::Call::set_requirement {
+		action: pallet_mfa::Action::LeaseClose,
+		factors: pallet_mfa::FactorSet::of(&[pallet_mfa::Factor::Totp]),
+	});
+	let refused = client.submit(&eve.pair(), set.clone(), |_| {}).expect_err("needs TOTP");
+	assert!(refused.to_string().contains("Custom error: 20"), "{refused}");
+	let challenge = hex::encode(client.mfa_challenge(&eve.to_account_id(), &set).unwrap());
+	let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+	let code = virtengine_mfa_primitives::otp::totp(
+		virtengine_mfa_primitives::otp::Algorithm::Sha1,
+		&seed,
+		now,
+		0,
+		30,
+		6,
+	);
+	let attest = |code: u32| {
+		cli(&[
+			"mfa",
+			"totp-attest",
+			"--rpc",
+			&rpc,
+			"--from",
+			"//Alice",
+			"--key",
+			alice_key,
+			"--envelope",
+			sealed,
+			"--account",
+			&eve_ss58,
+			"--challenge",
+			&challenge,
+			"--code",
+			&code.to_string(),
+		])
+	};
+	let wrong = attest((code + 500_000) % 1_000_000).expect_err("wrong code");
+	assert!(wrong.contains("does not match"), "{wrong}");
+	attest(code).unwrap_or_else(|e| panic!("totp-attest: {e}"));
+	let set_hex = hex::encode(codec::Encode::encode(&set));
+	cli(&[
+		"mfa",
+		"authorize",
+		"--rpc",
+		&rpc,
+		"--from",
+		"//Eve",
+		"--call",
+		&set_hex,
+		"--totp",
+		"--submit",
+	])
+	.unwrap_or_else(|e| panic!("authorize with TOTP: {e}"));
+	assert_eq!(client.mfa_status(&eve.to_account_id()).unwrap().nonce, 1);
 }

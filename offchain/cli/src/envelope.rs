@@ -186,6 +186,11 @@ fn write(path: Option<&Path>, bytes: &[u8], private: bool) -> Result<(), Error> 
 	fs::rename(&tmp, path).map_err(io)
 }
 
+/// Reads an envelope key file (`virtengine envelope keygen`).
+pub fn load_secret(path: &Path) -> Result<RecipientSecret, Error> {
+	load_key(path)
+}
+
 fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
 	let bad = || Error::BadKeyFile(path.to_path_buf());
 	let text = read(path)?;

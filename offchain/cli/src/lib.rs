@@ -3,8 +3,9 @@
 //! `virtengine envelope keygen|register|lookup|seal|open` creates recipient keys, registers them
 //! on chain, and seals and opens envelopes, to keys or to accounts' registered keys.
 //! `virtengine veid score|synth` runs the identity scoring pipeline on local files.
-//! `virtengine mfa enroll|authorize|status` registers a FIDO2 credential (a software
-//! authenticator, for development) and authorizes sensitive calls with it.
+//! `virtengine mfa enroll|authorize|status|set-channel|issue-code|recover|claim-recovery|cancel-recovery`
+//! registers a FIDO2 credential (a software authenticator, for development), authorizes sensitive
+//! calls with it, and recovers accounts.
 
 pub mod envelope;
 pub mod mfa;

@@ -46,9 +46,9 @@ pub enum Command {
 		/// Your account's secret URI.
 		#[arg(long)]
 		from: String,
-		/// The software authenticator's key file.
+		/// The software authenticator's key file (omit when the call needs no FIDO2 proof).
 		#[arg(long)]
-		key_file: PathBuf,
+		key_file: Option<PathBuf>,
 		/// The call, SCALE-encoded, as hex.
 		#[arg(long, conflicts_with_all = ["transfer_to", "amount"])]
 		call: Option<String>,
@@ -61,6 +61,154 @@ pub enum Command {
 		/// Submit the call once authorized.
 		#[arg(long)]
 		submit: bool,
+		/// A one-time code sent to your channel (where the policy asks for one).
+		#[arg(long, requires = "salt")]
+		code: Option<u32>,
+		/// The salt that came with the code (64 hex characters).
+		#[arg(long, requires = "code")]
+		salt: Option<String>,
+		/// Include the TOTP attestation your verifier posted for this call's challenge.
+		#[arg(long)]
+		totp: bool,
+	},
+	/// Set your SMS or email channel for one-time codes. Only a salted hash of the address goes
+	/// on chain; give the issuer the address and the printed salt.
+	SetChannel {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Your account's secret URI.
+		#[arg(long)]
+		from: String,
+		/// `sms` or `email`.
+		#[arg(long)]
+		kind: ChannelArg,
+		/// The phone number or email address.
+		#[arg(long)]
+		address: String,
+	},
+	/// As an approved code issuer (Alice on development chains), draw a one-time code for an
+	/// account and record its commitment. Prints the code and the salt: a real issuer sends the
+	/// code by SMS or email and the salt to the user's client.
+	IssueCode {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The issuer's secret URI.
+		#[arg(long)]
+		from: String,
+		/// The account the code is for.
+		#[arg(long)]
+		to: String,
+		/// Validity in blocks (at most the chain's limit, 10 minutes).
+		#[arg(long, default_value_t = 50)]
+		ttl_blocks: u32,
+	},
+	/// Start recovering an account whose key is lost, to your account, with the lost account's
+	/// FIDO2 key file and a code sent to its channel. Claimable after the chain's delay.
+	Recover {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Your (the rescuer's) secret URI.
+		#[arg(long)]
+		from: String,
+		/// The lost account.
+		#[arg(long)]
+		lost: String,
+		/// The lost account's software authenticator key file.
+		#[arg(long)]
+		key_file: PathBuf,
+		/// The one-time code sent to the lost account's channel.
+		#[arg(long, requires = "salt")]
+		code: Option<u32>,
+		/// The salt that came with the code.
+		#[arg(long, requires = "code")]
+		salt: Option<String>,
+	},
+	/// Claim an account whose recovery delay has passed: its funds move to you.
+	ClaimRecovery {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Your (the rescuer's) secret URI.
+		#[arg(long)]
+		from: String,
+		/// The lost account.
+		#[arg(long)]
+		lost: String,
+	},
+	/// Bind TOTP to an approved verifier: draws a seed, seals it to the verifier's registered
+	/// envelope key (the file goes to the verifier, never to the ledger), records the binding,
+	/// and prints the otpauth URI for your authenticator app.
+	TotpEnroll {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Your account's secret URI.
+		#[arg(long)]
+		from: String,
+		/// The verifier's account (an approved attester with a registered envelope key).
+		#[arg(long)]
+		verifier: String,
+		/// Where to write the sealed seed for the verifier.
+		#[arg(long)]
+		out: PathBuf,
+	},
+	/// The current TOTP code of a base32 seed (what an authenticator app shows; development).
+	TotpCode {
+		/// The seed, base32 (the otpauth URI's `secret`).
+		#[arg(long)]
+		seed: String,
+	},
+	/// Print the challenge an authorization of a call needs now (to show a TOTP verifier).
+	Challenge {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The account that will authorize (SS58).
+		#[arg(long)]
+		account: String,
+		/// The call, SCALE-encoded, as hex.
+		#[arg(long)]
+		call: String,
+	},
+	/// As a TOTP verifier: check an account's code against the seed sealed to you and attest it
+	/// on chain for a challenge.
+	TotpAttest {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// The verifier's secret URI.
+		#[arg(long)]
+		from: String,
+		/// The verifier's envelope key file (`virtengine envelope keygen`).
+		#[arg(long)]
+		key: PathBuf,
+		/// The sealed seed the account gave you.
+		#[arg(long)]
+		envelope: PathBuf,
+		/// The account (SS58).
+		#[arg(long)]
+		account: String,
+		/// The challenge the account's client showed (64 hex characters).
+		#[arg(long)]
+		challenge: String,
+		/// The code the account's authenticator app shows.
+		#[arg(long)]
+		code: u32,
+		/// Validity of the attestation in blocks.
+		#[arg(long, default_value_t = 50)]
+		ttl_blocks: u32,
+	},
+	/// Cancel a recovery of your own account.
+	CancelRecovery {
+		/// The node's RPC address.
+		#[arg(long, default_value = "http://127.0.0.1:9944")]
+		rpc: String,
+		/// Your account's secret URI.
+		#[arg(long)]
+		from: String,
 	},
 	/// Show an account's factors, pending authorization and open sessions.
 	Status {
@@ -70,6 +218,52 @@ pub enum Command {
 		/// The account (SS58, or a 0x-prefixed 32-byte account id).
 		account: String,
 	},
+}
+
+/// A code channel's kind.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ChannelArg {
+	/// Text message.
+	Sms,
+	/// Email.
+	Email,
+}
+
+impl From<ChannelArg> for pallet_mfa::ChannelKind {
+	fn from(c: ChannelArg) -> Self {
+		match c {
+			ChannelArg::Sms => pallet_mfa::ChannelKind::Sms,
+			ChannelArg::Email => pallet_mfa::ChannelKind::Email,
+		}
+	}
+}
+
+fn code_arg(code: Option<u32>, salt: Option<String>) -> Result<Option<(u32, [u8; 32])>, Error> {
+	match (code, salt) {
+		(Some(code), Some(salt)) => {
+			if code > 999_999 {
+				return Err(Error::BadArgument("--code: six digits".into()));
+			}
+			let salt: [u8; 32] = hex::decode(salt.trim_start_matches("0x"))
+				.ok()
+				.and_then(|b| b.try_into().ok())
+				.ok_or_else(|| Error::BadArgument("--salt: expected 64 hex characters".into()))?;
+			Ok(Some((code, salt)))
+		},
+		_ => Ok(None),
+	}
+}
+
+fn decode_call(hex_call: &str) -> Result<RuntimeCall, Error> {
+	let raw = hex::decode(hex_call.trim_start_matches("0x"))
+		.map_err(|_| Error::BadArgument("--call: not hex".into()))?;
+	let mut input = &raw[..];
+	let call = RuntimeCall::decode(&mut input)
+		.map_err(|e| Error::BadArgument(format!("--call: not a call of this runtime: {e}")))?;
+	if !input.is_empty() {
+		return Err(Error::BadArgument("--call: trailing bytes after the call".into()));
+	}
+	Ok(call)
 }
 
 fn signer(uri: &str) -> Result<sp_core::sr25519::Pair, Error> {
@@ -143,17 +337,29 @@ pub fn run(command: Command) -> Result<(), Error> {
 				included.block_number
 			);
 		},
-		Command::Authorize { rpc, from, key_file, call, transfer_to, amount, submit } => {
+		Command::Authorize {
+			rpc,
+			from,
+			key_file,
+			call,
+			transfer_to,
+			amount,
+			submit,
+			code,
+			salt,
+			totp,
+		} => {
+			let mut extra: Vec<pallet_mfa::Proof> = code_arg(code, salt)?
+				.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt })
+				.into_iter()
+				.collect();
+			if totp {
+				extra.push(pallet_mfa::Proof::Totp);
+			}
 			let client = Client::new(&rpc)?;
 			let pair = signer(&from)?;
 			let call = match (call, transfer_to, amount) {
-				(Some(hex_call), None, None) => {
-					let raw = hex::decode(hex_call.trim_start_matches("0x"))
-						.map_err(|_| Error::BadArgument("--call: not hex".into()))?;
-					RuntimeCall::decode(&mut &raw[..]).map_err(|e| {
-						Error::BadArgument(format!("--call: not a call of this runtime: {e}"))
-					})?
-				},
+				(Some(hex_call), None, None) => decode_call(&hex_call)?,
 				(None, Some(to), Some(amount)) => {
 					let dest = parse_account(&to).map_err(Error::BadArgument)?;
 					RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
@@ -168,12 +374,17 @@ pub fn run(command: Command) -> Result<(), Error> {
 					))
 				},
 			};
-			let mut key = SoftKey::load(&key_file)?;
+			let mut key = key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
+			let save_to = key_file.clone();
 			let included = client.mfa_authorize(
 				&pair,
-				&mut key,
+				key.as_mut(),
 				call.clone(),
-				|k| k.save(&key_file),
+				extra,
+				|k| match &save_to {
+					Some(path) => k.save(path),
+					None => Ok(()),
+				},
 				|step| eprintln!("{step}"),
 			)?;
 			let authorized = included.events.iter().find_map(|e| match e {
@@ -194,15 +405,205 @@ pub fn run(command: Command) -> Result<(), Error> {
 					included.block_number
 				),
 				None => {
-					return Err(Error::BadArgument(
-						"the chain authorized nothing (see the events of the transaction)".into(),
-					))
+					let left = included.events.iter().find_map(|e| match e {
+						virtengine_runtime::RuntimeEvent::Mfa(
+							pallet_mfa::Event::CodeRejected { attempts_left, .. },
+						) => Some(*attempts_left),
+						_ => None,
+					});
+					return Err(Error::BadArgument(match left {
+						Some(0) => "wrong code; it is now void: ask for a new one".into(),
+						Some(n) => format!("wrong code; {n} attempts left"),
+						None => "the chain authorized nothing".into(),
+					}));
 				},
 			}
 			if submit {
 				let done = client.submit(&pair, call, |step| eprintln!("{step}"))?;
 				println!("call included in block #{}", done.block_number);
 			}
+		},
+		Command::SetChannel { rpc, from, kind, address } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let salt: [u8; 32] = random();
+			let kind = pallet_mfa::ChannelKind::from(kind);
+			let hash = virtengine_client::mfa::contact_hash(kind, &address, &salt);
+			let included = client.mfa_set_channel(&pair, kind, hash, |s| eprintln!("{s}"))?;
+			println!("{kind:?} channel set in block #{}", included.block_number);
+			println!(
+				"salt {}  (give the code issuer your address and this salt)",
+				hex::encode(salt)
+			);
+		},
+		Command::IssueCode { rpc, from, to, ttl_blocks } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let who = parse_account(&to).map_err(Error::BadArgument)?;
+			let code = u32::from_le_bytes(random()) % 1_000_000;
+			let salt: [u8; 32] = random();
+			let included =
+				client.mfa_issue_code(&pair, &who, code, salt, ttl_blocks, |s| eprintln!("{s}"))?;
+			println!(
+				"code {code:06} salt {} (block #{})",
+				hex::encode(salt),
+				included.block_number
+			);
+		},
+		Command::Recover { rpc, from, lost, key_file, code, salt } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let lost = parse_account(&lost).map_err(Error::BadArgument)?;
+			let code = code_arg(code, salt)?;
+			let mut key = SoftKey::load(&key_file)?;
+			client.mfa_initiate_recovery(
+				&pair,
+				&lost,
+				&mut key,
+				code,
+				|k| k.save(&key_file),
+				|s| eprintln!("{s}"),
+			)?;
+			match client.mfa_recovery(&lost)? {
+				Some(r) => println!(
+					"recovery of {} to {} started; claimable from block #{}",
+					lost.to_ss58check(),
+					r.rescuer.to_ss58check(),
+					r.executable_at
+				),
+				None => {
+					return Err(Error::BadArgument(
+						"no recovery started: the code was wrong (one attempt used up)".into(),
+					))
+				},
+			}
+		},
+		Command::ClaimRecovery { rpc, from, lost } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let lost = parse_account(&lost).map_err(Error::BadArgument)?;
+			let call = RuntimeCall::Mfa(pallet_mfa::Call::claim_recovery { lost });
+			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
+			println!("account recovered in block #{}", included.block_number);
+		},
+		Command::TotpEnroll { rpc, from, verifier, out } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let who = virtengine_runtime::AccountId::from(pair.public());
+			let verifier = parse_account(&verifier).map_err(Error::BadArgument)?;
+			let key = client.active_encryption_key(&verifier)?;
+			let seed: [u8; 20] = random();
+			let now = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map(|d| d.as_millis() as u64)
+				.unwrap_or(0);
+			let envelope = virtengine_envelope::seal(
+				&seed,
+				&[key.public],
+				&virtengine_envelope::SenderKey::Sr25519(pair.clone()),
+				b"application/x-virtengine-totp-seed",
+				now,
+				&virtengine_envelope::Limits::DEFAULT,
+			)
+			.map_err(|e| Error::BadArgument(format!("sealing the seed: {e}")))?;
+			let json = envelope
+				.to_json()
+				.map_err(|e| Error::BadArgument(format!("encoding the envelope: {e}")))?;
+			let hash = virtengine_client::mfa::sealed_seed_hash(json.as_bytes());
+			std::fs::write(&out, format!("{json}\n"))
+				.map_err(|e| Error::BadArgument(format!("{}: {e}", out.display())))?;
+			let call = RuntimeCall::Mfa(pallet_mfa::Call::bind_totp {
+				verifier: verifier.clone(),
+				sealed_seed: hash,
+			});
+			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
+			println!(
+				"TOTP bound to {} in block #{}",
+				verifier.to_ss58check(),
+				included.block_number
+			);
+			println!("sealed seed for the verifier: {}", out.display());
+			println!("{}", virtengine_client::mfa::otpauth_uri(&who, &seed));
+		},
+		Command::TotpCode { seed } => {
+			let seed = virtengine_client::mfa::base32_decode(&seed)
+				.filter(|s| !s.is_empty())
+				.ok_or_else(|| Error::BadArgument("--seed: not base32".into()))?;
+			let now = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map(|d| d.as_secs())
+				.unwrap_or(0);
+			let code = virtengine_mfa_primitives::otp::totp(
+				virtengine_mfa_primitives::otp::Algorithm::Sha1,
+				&seed,
+				now,
+				0,
+				30,
+				6,
+			);
+			println!("{code:06}");
+		},
+		Command::Challenge { rpc, account, call } => {
+			let client = Client::new(&rpc)?;
+			let who = parse_account(&account).map_err(Error::BadArgument)?;
+			let call = decode_call(&call)?;
+			println!("{}", hex::encode(client.mfa_challenge(&who, &call)?));
+		},
+		Command::TotpAttest { rpc, from, key, envelope, account, challenge, code, ttl_blocks } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let me = virtengine_runtime::AccountId::from(pair.public());
+			let who = parse_account(&account).map_err(Error::BadArgument)?;
+			let challenge: [u8; 32] = hex::decode(challenge.trim_start_matches("0x"))
+				.ok()
+				.and_then(|b| b.try_into().ok())
+				.ok_or_else(|| Error::BadArgument("--challenge: 64 hex characters".into()))?;
+			let binding = client.mfa_totp_binding(&who)?.ok_or_else(|| {
+				Error::BadArgument(format!("{} has no TOTP binding", who.to_ss58check()))
+			})?;
+			if binding.verifier != me {
+				return Err(Error::BadArgument(format!(
+					"{} is bound to verifier {}, not to you",
+					who.to_ss58check(),
+					binding.verifier.to_ss58check()
+				)));
+			}
+			let text = std::fs::read_to_string(&envelope)
+				.map_err(|e| Error::BadArgument(format!("{}: {e}", envelope.display())))?;
+			if virtengine_client::mfa::sealed_seed_hash(text.trim_end().as_bytes())
+				!= binding.sealed_seed
+			{
+				return Err(Error::BadArgument(
+					"this sealed seed is not the one bound on chain for the account".into(),
+				));
+			}
+			let secret = crate::envelope::load_secret(&key)
+				.map_err(|e| Error::BadArgument(e.to_string()))?;
+			let sealed = virtengine_envelope::Envelope::from_json(text.trim_end())
+				.map_err(|e| Error::BadArgument(format!("{}: {e}", envelope.display())))?;
+			let seed = virtengine_envelope::open(&sealed, secret.as_bytes())
+				.map_err(|e| Error::BadArgument(format!("opening the sealed seed: {e}")))?;
+			let now = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map(|d| d.as_secs())
+				.unwrap_or(0);
+			if !virtengine_client::mfa::totp_matches(&seed, now, code) {
+				return Err(Error::BadArgument("the code does not match: nothing attested".into()));
+			}
+			let call = RuntimeCall::Mfa(pallet_mfa::Call::attest_totp {
+				who: who.clone(),
+				challenge,
+				ttl: ttl_blocks,
+			});
+			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
+			println!("attested {}'s code in block #{}", who.to_ss58check(), included.block_number);
+		},
+		Command::CancelRecovery { rpc, from } => {
+			let client = Client::new(&rpc)?;
+			let pair = signer(&from)?;
+			let call = RuntimeCall::Mfa(pallet_mfa::Call::cancel_recovery {});
+			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
+			println!("recovery cancelled in block #{}", included.block_number);
 		},
 		Command::Status { rpc, account } => {
 			let client = Client::new(&rpc)?;

@@ -227,40 +227,151 @@ impl Client {
 		self.submit(signer, call, progress)
 	}
 
-	/// Authorizes `call` for `signer` with `key`'s credential (and the account's VEID tier, which
-	/// the chain reads itself).
+	/// Authorizes `call` for `signer` with `key`'s credential (if given), `extra` proofs (a one-time code, a
+	/// TOTP attestation) and the account's VEID tier, which the chain reads itself.
 	pub fn mfa_authorize(
 		&self,
 		signer: &sr25519::Pair,
-		key: &mut SoftKey,
+		key: Option<&mut SoftKey>,
 		call: RuntimeCall,
+		extra: Vec<pallet_mfa::Proof>,
 		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
 		progress: impl FnMut(&str),
 	) -> Result<Included, Error> {
-		let rp = self.require_relying_party(key)?;
 		let info = self.chain_info()?;
 		let who = AccountId::from(signer.public());
 		let status = self.mfa_status(&who)?;
-		if !status.credentials.iter().any(|c| c.id.as_slice() == key.authenticator.credential_id) {
-			return Err(Error::Key(
-				"this key's credential is not registered for the account: run `virtengine mfa enroll` first"
-					.into(),
-			));
-		}
 		let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
 		let challenge =
 			webauthn::authorize_challenge(&info.genesis.0, &who.encode(), status.nonce, &call_hash);
-		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
-		let a = key.authenticator.assert(&challenge, &origin);
-		save(key)?;
-		let proofs =
-			vec![pallet_mfa::Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?)];
+		let mut proofs = Vec::new();
+		if let Some(key) = key {
+			let rp = self.require_relying_party(key)?;
+			if !status
+				.credentials
+				.iter()
+				.any(|c| c.id.as_slice() == key.authenticator.credential_id)
+			{
+				return Err(Error::Key(
+					"this key's credential is not registered for the account: run `virtengine mfa enroll` first"
+						.into(),
+				));
+			}
+			let origin = String::from_utf8_lossy(&rp.origin).into_owned();
+			let a = key.authenticator.assert(&challenge, &origin);
+			save(key)?;
+			proofs.push(pallet_mfa::Proof::Fido2(to_assertion(
+				&a,
+				&key.authenticator.credential_id,
+			)?));
+		}
+		proofs.extend(extra);
 		let authorize = RuntimeCall::Mfa(pallet_mfa::Call::authorize {
 			call: Box::new(call),
 			proofs: proofs.try_into().map_err(|_| Error::Key("too many proofs".into()))?,
 		});
 		self.submit(signer, authorize, progress)
 	}
+}
+
+impl Client {
+	/// Sets the account's SMS or email channel; `destination` is the salted hash of the address
+	/// ([`contact_hash`]).
+	pub fn mfa_set_channel(
+		&self,
+		signer: &sr25519::Pair,
+		kind: pallet_mfa::ChannelKind,
+		destination: [u8; 32],
+		progress: impl FnMut(&str),
+	) -> Result<Included, Error> {
+		self.submit(
+			signer,
+			RuntimeCall::Mfa(pallet_mfa::Call::set_channel { kind, destination }),
+			progress,
+		)
+	}
+
+	/// As an approved issuer, records the code sent to `who`; the user needs `code` and `salt`.
+	pub fn mfa_issue_code(
+		&self,
+		issuer: &sr25519::Pair,
+		who: &AccountId,
+		code: u32,
+		salt: [u8; 32],
+		ttl_blocks: u32,
+		progress: impl FnMut(&str),
+	) -> Result<Included, Error> {
+		let commitment =
+			virtengine_mfa_primitives::otp::code_commitment(&salt, &who.encode(), code);
+		self.submit(
+			issuer,
+			RuntimeCall::Mfa(pallet_mfa::Call::issue_code {
+				who: who.clone(),
+				commitment,
+				ttl: ttl_blocks,
+			}),
+			progress,
+		)
+	}
+
+	/// Starts recovering `lost` to `rescuer` with the lost account's FIDO2 key and a code sent
+	/// to its channel (its VEID tier is read by the chain).
+	#[allow(clippy::too_many_arguments)]
+	pub fn mfa_initiate_recovery(
+		&self,
+		rescuer: &sr25519::Pair,
+		lost: &AccountId,
+		key: &mut SoftKey,
+		code: Option<(u32, [u8; 32])>,
+		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
+		progress: impl FnMut(&str),
+	) -> Result<Included, Error> {
+		let rp = self.require_relying_party(key)?;
+		let info = self.chain_info()?;
+		let nonce = self.mfa_status(lost)?.nonce;
+		let rescuer_id = AccountId::from(rescuer.public());
+		let intent = virtengine_mfa_primitives::call_hash(
+			&(b"virtengine/mfa/recover/v1", &rescuer_id).encode(),
+		);
+		let challenge =
+			webauthn::authorize_challenge(&info.genesis.0, &lost.encode(), nonce, &intent);
+		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
+		let a = key.authenticator.assert(&challenge, &origin);
+		save(key)?;
+		let mut proofs =
+			vec![pallet_mfa::Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?)];
+		proofs.extend(code.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt }));
+		let call = RuntimeCall::Mfa(pallet_mfa::Call::initiate_recovery {
+			lost: lost.clone(),
+			proofs: proofs.try_into().map_err(|_| Error::Key("too many proofs".into()))?,
+		});
+		self.submit(rescuer, call, progress)
+	}
+
+	/// A recovery under way for `lost`.
+	pub fn mfa_recovery(
+		&self,
+		lost: &AccountId,
+	) -> Result<Option<pallet_mfa::Recovery<AccountId, u32>>, Error> {
+		self.storage_value(
+			&pallet_mfa::Recoveries::<Runtime>::hashed_key_for(lost),
+			"the recovery under way",
+		)
+	}
+}
+
+/// `Sudo::sudo(call)`: governance's calls on a chain whose admin origin is root (sudo on dev
+/// chains), e.g. `Mfa::set_policy`.
+pub fn sudo(call: RuntimeCall) -> RuntimeCall {
+	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) })
+}
+
+/// The salted hash of a contact address the chain keeps for a code channel: the issuer, given
+/// the address and the salt by the user, checks it against the chain.
+pub fn contact_hash(kind: pallet_mfa::ChannelKind, address: &str, salt: &[u8; 32]) -> [u8; 32] {
+	virtengine_mfa_primitives::blake2_256(
+		&(b"virtengine/mfa/contact/v1", kind, salt, address).encode(),
+	)
 }
 
 /// Explains a transaction-pool refusal by this runtime's extensions' codes.
@@ -276,5 +387,146 @@ pub fn explain_refusal(message: &str) -> Option<&'static str> {
 		Some("the account is terminated: it can no longer transact (pallet_roles)")
 	} else {
 		None
+	}
+}
+
+/// RFC 4648 base32 without padding: how authenticator apps take a TOTP seed.
+pub fn base32(bytes: &[u8]) -> String {
+	const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+	let mut buffer = 0u16;
+	let mut bits = 0;
+	for byte in bytes {
+		buffer = (buffer << 8) | u16::from(*byte);
+		bits += 8;
+		while bits >= 5 {
+			bits -= 5;
+			out.push(ALPHABET[usize::from((buffer >> bits) & 31)] as char);
+		}
+	}
+	if bits > 0 {
+		out.push(ALPHABET[usize::from((buffer << (5 - bits)) & 31)] as char);
+	}
+	out
+}
+
+/// Decodes RFC 4648 base32 (padding, spaces and case ignored).
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+	let mut out = Vec::new();
+	let mut buffer = 0u32;
+	let mut bits = 0;
+	for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
+		let value = match c.to_ascii_uppercase() {
+			c @ 'A'..='Z' => c as u32 - 'A' as u32,
+			c @ '2'..='7' => c as u32 - '2' as u32 + 26,
+			_ => return None,
+		};
+		buffer = (buffer << 5) | value;
+		bits += 5;
+		if bits >= 8 {
+			bits -= 8;
+			out.push((buffer >> bits) as u8);
+		}
+	}
+	Some(out)
+}
+
+/// The `otpauth://` URI an authenticator app scans (TOTP, SHA-1, 6 digits, 30 s).
+pub fn otpauth_uri(account: &AccountId, seed: &[u8]) -> String {
+	use sp_core::crypto::Ss58Codec;
+	format!(
+		"otpauth://totp/VirtEngine:{}?secret={}&issuer=VirtEngine&algorithm=SHA1&digits=6&period=30",
+		account.to_ss58check(),
+		base32(seed)
+	)
+}
+
+/// Whether `code` is the TOTP code of `seed` at `unix_time`, one 30-second step either side
+/// allowed for clock drift (RFC 6238 §5.2).
+pub fn totp_matches(seed: &[u8], unix_time: u64, code: u32) -> bool {
+	use virtengine_mfa_primitives::otp::{totp, Algorithm};
+	[unix_time.saturating_sub(30), unix_time, unix_time.saturating_add(30)]
+		.iter()
+		.any(|t| totp(Algorithm::Sha1, seed, *t, 0, 30, 6) == code)
+}
+
+/// Hash of a sealed TOTP seed as `bind_totp` records it: BLAKE2b-256 of the envelope's JSON.
+pub fn sealed_seed_hash(envelope_json: &[u8]) -> [u8; 32] {
+	virtengine_mfa_primitives::blake2_256(envelope_json)
+}
+
+impl Client {
+	/// The challenge an authorization of `call` by `who` must carry now.
+	pub fn mfa_challenge(&self, who: &AccountId, call: &RuntimeCall) -> Result<[u8; 32], Error> {
+		let info = self.chain_info()?;
+		let nonce = self.mfa_status(who)?.nonce;
+		let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+		Ok(webauthn::authorize_challenge(&info.genesis.0, &who.encode(), nonce, &call_hash))
+	}
+
+	/// An account's TOTP binding.
+	pub fn mfa_totp_binding(
+		&self,
+		who: &AccountId,
+	) -> Result<Option<pallet_mfa::TotpBinding<AccountId>>, Error> {
+		self.storage_value(&pallet_mfa::Totp::<Runtime>::hashed_key_for(who), "the TOTP binding")
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// RFC 4648 §10 test vectors (without padding).
+	#[test]
+	fn base32_rfc4648_vectors() {
+		for (plain, encoded) in [
+			("", ""),
+			("f", "MY"),
+			("fo", "MZXQ"),
+			("foo", "MZXW6"),
+			("foob", "MZXW6YQ"),
+			("fooba", "MZXW6YTB"),
+			("foobar", "MZXW6YTBOI"),
+		] {
+			assert_eq!(base32(plain.as_bytes()), encoded);
+			assert_eq!(base32_decode(encoded).unwrap(), plain.as_bytes());
+		}
+		assert_eq!(base32_decode("mzxw 6ytb oi======").unwrap(), b"foobar");
+		assert!(base32_decode("MZXW1").is_none());
+	}
+
+	#[test]
+	fn totp_window_is_one_step_either_side() {
+		use virtengine_mfa_primitives::otp::{totp, Algorithm};
+		let seed = b"12345678901234567890";
+		let at = |t| totp(Algorithm::Sha1, seed, t, 0, 30, 6);
+		let now = 1_111_111_111;
+		assert!(totp_matches(seed, now, at(now)));
+		assert!(totp_matches(seed, now, at(now - 30)));
+		assert!(totp_matches(seed, now, at(now + 30)));
+		assert!(!totp_matches(seed, now, at(now - 90)));
+	}
+
+	#[test]
+	fn soft_key_files_round_trip_and_refuse_damage() {
+		let dir = std::env::temp_dir().join(format!("ve-softkey-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let path = dir.join("k.json");
+		let mut key = SoftKey::new([7; 32], [1; 16], "localhost").unwrap();
+		key.authenticator.counter = 5;
+		key.save(&path).unwrap();
+		let back = SoftKey::load(&path).unwrap();
+		assert_eq!(back.authenticator.public_key(), key.authenticator.public_key());
+		assert_eq!(back.authenticator.counter, 5);
+		#[cfg(unix)]
+		{
+			use std::os::unix::fs::PermissionsExt;
+			assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+		}
+		std::fs::write(&path, "{\"secret\": \"zz\"}").unwrap();
+		let err = SoftKey::load(&path).err().expect("damaged").to_string();
+		assert!(err.contains("k.json") && err.contains("secret"), "{err}");
+		std::fs::remove_dir_all(&dir).ok();
 	}
 }

@@ -80,8 +80,7 @@ fn decoded(id: &str) -> Rgb {
 }
 
 fn golden(name: &str, o: &Outcome) {
-	let path =
-		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.txt"));
+	let path = manifest_dir().join("tests/golden").join(format!("{name}.txt"));
 	let text = format!(
 		"score {}\ndigest {}\nfeatures {}\nmodel_set {}\n",
 		o.score,
@@ -280,10 +279,8 @@ fn digests_agree_across_kernel_tiers() {
 		);
 		return;
 	}
-	let golden_text = std::fs::read_to_string(
-		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/card_genuine.txt"),
-	)
-	.expect("golden file");
+	let golden_text = std::fs::read_to_string(manifest_dir().join("tests/golden/card_genuine.txt"))
+		.expect("golden file");
 	let golden_digest = golden_text
 		.lines()
 		.find_map(|l| l.strip_prefix("digest "))
@@ -338,4 +335,12 @@ fn digests_agree_across_kernel_tiers() {
 		"avx only (report)",
 		if digest == golden_digest { "same" } else { "differs: why the tier is pinned" }
 	);
+}
+
+/// The crate's directory at run time (cargo sets it for tests), not the one baked in at build
+/// time: a test binary built in another clone sharing the target directory stays valid.
+fn manifest_dir() -> PathBuf {
+	PathBuf::from(
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+	)
 }

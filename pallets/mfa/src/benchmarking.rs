@@ -239,6 +239,75 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Recovery with the lost account's three default factors and a device proof (every kind
+	/// that applies), the credential last of a full list.
+	#[benchmark]
+	fn initiate_recovery() -> Result<(), BenchmarkError> {
+		relying_party::<T>();
+		let lost = funded::<T>("lost");
+		let rescuer = funded::<T>("rescuer");
+		let mut auth = credentials::<T>(&lost, T::MaxCredentials::get());
+		let device = devices::<T>(&lost, T::MaxDevices::get());
+		Channels::<T>::insert(
+			&lost,
+			BoundedVec::truncate_from(vec![crate::Channel {
+				kind: ChannelKind::Sms,
+				destination: [1; 32],
+			}]),
+		);
+		// VEID is part of the default recovery policy; the benchmark measures the proofs, so the
+		// policy here asks for the factors it can prove without an identity pallet.
+		let mut policy = Rule::AccountRecovery.default_policy();
+		policy.factors = FactorSet::of(&[Factor::Fido2, Factor::OneTimeCode]);
+		Policies::<T>::insert(Rule::AccountRecovery, policy);
+		let challenge = Pallet::<T>::recovery_challenge(&lost, &rescuer);
+		let salt = [9u8; 32];
+		let now = frame_system::Pallet::<T>::block_number();
+		Codes::<T>::insert(
+			&lost,
+			crate::IssuedCode {
+				commitment: code_commitment(&salt, &lost.encode(), 123456),
+				expires: now.saturating_add(10u32.into()),
+				attempts_left: 3,
+			},
+		);
+		let fido = assertion(&auth.assert(&challenge, ORIGIN), &auth.credential_id)?;
+		let proofs: BoundedVec<Proof, _> = vec![
+			Proof::Fido2(fido),
+			Proof::Code { code: 123456, salt },
+			Proof::Device { key: device, signature: sign_device(&device, &challenge)? },
+		]
+		.try_into()
+		.map_err(|_| "proofs")?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(rescuer), lost.clone(), proofs);
+		assert!(Recoveries::<T>::contains_key(&lost));
+		Ok(())
+	}
+
+	/// Every factor list of the lost account at its longest, cleared; the funds moved.
+	#[benchmark]
+	fn claim_recovery() -> Result<(), BenchmarkError> {
+		let lost = funded::<T>("lost");
+		let rescuer = funded::<T>("rescuer");
+		credentials::<T>(&lost, T::MaxCredentials::get());
+		devices::<T>(&lost, T::MaxDevices::get());
+		all_requirements::<T>(&lost);
+		let known: Vec<T::AccountId> =
+			(0..T::MaxKnownRecipients::get()).map(|i| account("known", i, 0)).collect();
+		KnownRecipients::<T>::insert(&lost, BoundedVec::truncate_from(known));
+		Pallet::<T>::update_deposit(&lost).map_err(|_| "deposit")?;
+		let now = frame_system::Pallet::<T>::block_number();
+		Recoveries::<T>::insert(
+			&lost,
+			crate::Recovery { rescuer: rescuer.clone(), executable_at: now },
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(rescuer), lost.clone());
+		assert!(Credentials::<T>::get(&lost).is_empty());
+		Ok(())
+	}
+
 	#[benchmark]
 	fn issue_code() -> Result<(), BenchmarkError> {
 		let issuer = funded::<T>("issuer");

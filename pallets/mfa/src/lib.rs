@@ -16,6 +16,8 @@
 //! - **Authorizations**: [`Pallet::authorize`] takes the call to authorize and factor proofs over
 //!   the challenge derived from that call. Critical actions get a single-use authorization of
 //!   that exact call; others open a session for the action until the policy's timeout.
+//! - **Recovery**: [`Pallet::initiate_recovery`] with the lost account's factors, claimable by
+//!   the rescuer after a delay during which the owner may cancel.
 //! - **Gating**: [`CheckMfa`], a transaction extension, classifies every signed call (the
 //!   runtime's [`Classify`], this pallet's own calls) and refuses a sensitive one without a
 //!   matching authorization.
@@ -184,6 +186,17 @@ pub struct SessionGrant<BlockNumber> {
 	pub expires: BlockNumber,
 }
 
+/// A recovery under way.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Recovery<AccountId, BlockNumber> {
+	/// Who takes the account over.
+	pub rescuer: AccountId,
+	/// From which block the rescuer may claim it.
+	pub executable_at: BlockNumber,
+}
+
 /// Maps runtime calls to sensitive actions. Implemented by the runtime (it knows the other
 /// pallets' calls); this pallet classifies its own.
 pub trait Classify<AccountId, Balance, Call> {
@@ -223,8 +236,8 @@ pub mod pallet {
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, InspectHold, MutateHold},
-			tokens::Precision,
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation},
 			BuildGenesisConfig, IsSubType,
 		},
 	};
@@ -250,8 +263,9 @@ pub mod pallet {
 			+ IsSubType<Call<Self>>
 			+ From<Call<Self>>
 			+ IsType<<Self as frame_system::Config>::RuntimeCall>;
-		/// The token: deposits for stored factors.
-		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The token: deposits for stored factors, and the funds a recovery moves.
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ Mutate<Self::AccountId>;
 		/// The runtime's hold reasons.
 		type RuntimeHoldReason: From<HoldReason>;
 		/// Deposit per byte of factors and settings an account stores.
@@ -277,6 +291,10 @@ pub mod pallet {
 		/// Longest validity of a one-time code or TOTP attestation, in blocks.
 		#[pallet::constant]
 		type MaxCodeTtl: Get<BlockNumberFor<Self>>;
+		/// How long an initiated recovery waits before the rescuer may claim the account (the
+		/// owner may cancel it meanwhile), in blocks.
+		#[pallet::constant]
+		type RecoveryDelay: Get<BlockNumberFor<Self>>;
 		/// Wrong attempts a one-time code allows.
 		#[pallet::constant]
 		type MaxCodeAttempts: Get<u8>;
@@ -392,6 +410,16 @@ pub mod pallet {
 		T::AccountId,
 		BoundedVec<SessionGrant<BlockNumberFor<T>>, ConstU32<14>>,
 		ValueQuery,
+	>;
+
+	/// Initiated recoveries, by lost account.
+	#[pallet::storage]
+	pub type Recoveries<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Recovery<T::AccountId, BlockNumberFor<T>>,
+		OptionQuery,
 	>;
 
 	/// The WebAuthn relying party.
@@ -514,6 +542,16 @@ pub mod pallet {
 		AttesterAdded { who: T::AccountId },
 		/// An issuer/verifier was removed.
 		AttesterRemoved { who: T::AccountId },
+		/// The lost account's factors were proven for `rescuer`; claimable from `executable_at`.
+		RecoveryInitiated {
+			lost: T::AccountId,
+			rescuer: T::AccountId,
+			executable_at: BlockNumberFor<T>,
+		},
+		/// The account's owner cancelled a recovery.
+		RecoveryCancelled { lost: T::AccountId, rescuer: T::AccountId },
+		/// The rescuer claimed the account: its factors are cleared, its funds moved.
+		AccountRecovered { lost: T::AccountId, rescuer: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -586,6 +624,19 @@ pub mod pallet {
 		DuplicateProof,
 		/// The proofs do not satisfy the requirement.
 		InsufficientFactors,
+		/// An account cannot recover itself.
+		RecoverSelf,
+		/// A recovery of this account is already under way.
+		RecoveryPending,
+		/// No recovery of this account is under way.
+		NoRecovery,
+		/// Only the rescuer named in the recovery may claim it.
+		NotRescuer,
+		/// The recovery delay has not passed yet.
+		TooEarly,
+		/// The lost account has none of the factors recovery requires (or governance emptied the
+		/// recovery policy): it cannot be recovered.
+		RecoveryDisabled,
 	}
 
 	impl<T: Config> From<webauthn::Error> for Error<T> {
@@ -843,87 +894,9 @@ pub mod pallet {
 				webauthn::authorize_challenge(&Self::genesis(), &who.encode(), nonce, &call_hash);
 			let now = frame_system::Pallet::<T>::block_number();
 
-			let mut proven = FactorSet::EMPTY;
-			let mut credentials = Credentials::<T>::get(&who);
-			let mut code_used = false;
-			let mut totp_used = false;
-			for proof in &proofs {
-				let factor = match proof {
-					Proof::Fido2(a) => {
-						let credential = credentials
-							.iter_mut()
-							.find(|c| c.id == a.credential_id)
-							.ok_or(Error::<T>::UnknownCredential)?;
-						let data = Self::check_assertion(
-							&credential.public_key,
-							credential.require_uv,
-							a,
-							&challenge,
-						)?;
-						// WebAuthn §7.2 step 21: a counter that does not increase means a cloned
-						// authenticator (both zero: the authenticator keeps no counter).
-						ensure!(
-							(data.sign_count == 0 && credential.counter == 0)
-								|| data.sign_count > credential.counter,
-							Error::<T>::CounterNotIncreased
-						);
-						credential.counter = data.sign_count;
-						Factor::Fido2
-					},
-					Proof::Code { code, salt } => {
-						let issued = Codes::<T>::get(&who)
-							.filter(|c| c.expires >= now)
-							.ok_or(Error::<T>::NoCode)?;
-						if otp::code_commitment(salt, &who.encode(), *code) != issued.commitment {
-							let attempts_left = issued.attempts_left.saturating_sub(1);
-							if attempts_left == 0 {
-								Codes::<T>::remove(&who);
-							} else {
-								Codes::<T>::insert(&who, IssuedCode { attempts_left, ..issued });
-							}
-							Self::deposit_event(Event::CodeRejected { who, attempts_left });
-							return Ok(());
-						}
-						code_used = true;
-						Factor::OneTimeCode
-					},
-					Proof::Totp => {
-						let (attested, expires) = TotpAttestations::<T>::get(&who)
-							.ok_or(Error::<T>::NoTotpAttestation)?;
-						ensure!(
-							attested == challenge && expires >= now,
-							Error::<T>::NoTotpAttestation
-						);
-						totp_used = true;
-						Factor::Totp
-					},
-					Proof::Device { key, signature } => {
-						ensure!(Devices::<T>::get(&who).contains(key), Error::<T>::UnknownDevice);
-						ensure!(
-							Self::device_signed(key, signature, &challenge),
-							Error::<T>::BadDeviceSignature
-						);
-						Factor::TrustedDevice
-					},
-				};
-				ensure!(!proven.has(factor), Error::<T>::DuplicateProof);
-				proven = proven.with(factor);
-			}
-			if Self::tier_met(&who, requirement.min_tier) {
-				proven = proven.with(Factor::Veid);
-			}
-			ensure!(requirement.satisfied_by(proven), Error::<T>::InsufficientFactors);
-
-			if proven.has(Factor::Fido2) {
-				Credentials::<T>::insert(&who, credentials);
-			}
-			if code_used {
-				Codes::<T>::remove(&who);
-			}
-			if totp_used {
-				TotpAttestations::<T>::remove(&who);
-			}
-			Nonces::<T>::insert(&who, nonce.saturating_add(1));
+			let Some(proven) = Self::prove(&who, &requirement, &challenge, &proofs)? else {
+				return Ok(());
+			};
 			let expires = match action {
 				Some(action) if !requirement.critical => {
 					let expires = now.saturating_add(requirement.session_blocks.into());
@@ -1066,6 +1039,69 @@ pub mod pallet {
 			Self::deposit_event(Event::AttesterRemoved { who });
 			Ok(())
 		}
+		/// Starts recovering `lost` (whose key is lost) to the caller, with the lost account's own
+		/// factors over [`Pallet::recovery_challenge`] (the seeds' AccountRecovery row: VEID,
+		/// FIDO2 and a one-time code by default). The rescuer claims it after `RecoveryDelay`;
+		/// the owner can cancel meanwhile.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::initiate_recovery())]
+		pub fn initiate_recovery(
+			origin: OriginFor<T>,
+			lost: T::AccountId,
+			proofs: BoundedVec<Proof, ConstU32<4>>,
+		) -> DispatchResult {
+			let rescuer = ensure_signed(origin)?;
+			ensure!(rescuer != lost, Error::<T>::RecoverSelf);
+			ensure!(!Recoveries::<T>::contains_key(&lost), Error::<T>::RecoveryPending);
+			let mut requirement = Requirement::NONE;
+			requirement.add(&Self::policy(Rule::AccountRecovery), Self::enrolled(&lost));
+			ensure!(
+				requirement.factors.intersection(Self::enrolled(&lost)) == requirement.factors
+					&& !requirement.is_empty(),
+				Error::<T>::RecoveryDisabled
+			);
+			let challenge = Self::recovery_challenge(&lost, &rescuer);
+			if Self::prove(&lost, &requirement, &challenge, &proofs)?.is_none() {
+				return Ok(());
+			}
+			let executable_at =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::RecoveryDelay::get());
+			Recoveries::<T>::insert(&lost, Recovery { rescuer: rescuer.clone(), executable_at });
+			Self::deposit_event(Event::RecoveryInitiated { lost, rescuer, executable_at });
+			Ok(())
+		}
+
+		/// The account's owner cancels a recovery of it.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::admin())]
+		pub fn cancel_recovery(origin: OriginFor<T>) -> DispatchResult {
+			let lost = ensure_signed(origin)?;
+			let recovery = Recoveries::<T>::take(&lost).ok_or(Error::<T>::NoRecovery)?;
+			Self::deposit_event(Event::RecoveryCancelled { lost, rescuer: recovery.rescuer });
+			Ok(())
+		}
+
+		/// The rescuer claims a recovered account once the delay has passed: the lost account's
+		/// factors are cleared (its deposit returned) and its transferable funds, keeping the
+		/// existential deposit, move to the rescuer.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::claim_recovery())]
+		pub fn claim_recovery(origin: OriginFor<T>, lost: T::AccountId) -> DispatchResult {
+			let rescuer = ensure_signed(origin)?;
+			let recovery = Recoveries::<T>::get(&lost).ok_or(Error::<T>::NoRecovery)?;
+			ensure!(recovery.rescuer == rescuer, Error::<T>::NotRescuer);
+			ensure!(
+				frame_system::Pallet::<T>::block_number() >= recovery.executable_at,
+				Error::<T>::TooEarly
+			);
+			Recoveries::<T>::remove(&lost);
+			Self::clear_factors(&lost)?;
+			let amount =
+				T::Currency::reducible_balance(&lost, Preservation::Preserve, Fortitude::Polite);
+			T::Currency::transfer(&lost, &rescuer, amount, Preservation::Preserve)?;
+			Self::deposit_event(Event::AccountRecovered { lost, rescuer, amount });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -1077,6 +1113,134 @@ pub mod pallet {
 			let n = bytes.len().min(32);
 			out[..n].copy_from_slice(&bytes[..n]);
 			out
+		}
+
+		/// Checks `proofs` over `challenge` against `who`'s factors and `requirement`. On success
+		/// the proofs' effects are written (counters, used code and attestation, the nonce) and the
+		/// proven factors returned (VEID included when the tier is met). `Ok(None)`: a wrong
+		/// one-time code, whose used-up attempt is written and reported (`CodeRejected`) so that
+		/// it stays counted; nothing is authorized.
+		fn prove(
+			who: &T::AccountId,
+			requirement: &Requirement,
+			challenge: &[u8; 32],
+			proofs: &[Proof],
+		) -> Result<Option<FactorSet>, DispatchError> {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut proven = FactorSet::EMPTY;
+			let mut credentials = Credentials::<T>::get(who);
+			let mut code_used = false;
+			let mut totp_used = false;
+			for proof in proofs {
+				let factor = match proof {
+					Proof::Fido2(a) => {
+						let credential = credentials
+							.iter_mut()
+							.find(|c| c.id == a.credential_id)
+							.ok_or(Error::<T>::UnknownCredential)?;
+						let data = Self::check_assertion(
+							&credential.public_key,
+							credential.require_uv,
+							a,
+							challenge,
+						)?;
+						// WebAuthn §7.2 step 21: a counter that does not increase means a cloned
+						// authenticator (both zero: the authenticator keeps no counter).
+						ensure!(
+							(data.sign_count == 0 && credential.counter == 0)
+								|| data.sign_count > credential.counter,
+							Error::<T>::CounterNotIncreased
+						);
+						credential.counter = data.sign_count;
+						Factor::Fido2
+					},
+					Proof::Code { code, salt } => {
+						let issued = Codes::<T>::get(who)
+							.filter(|c| c.expires >= now)
+							.ok_or(Error::<T>::NoCode)?;
+						if otp::code_commitment(salt, &who.encode(), *code) != issued.commitment {
+							let attempts_left = issued.attempts_left.saturating_sub(1);
+							if attempts_left == 0 {
+								Codes::<T>::remove(who);
+							} else {
+								Codes::<T>::insert(who, IssuedCode { attempts_left, ..issued });
+							}
+							Self::deposit_event(Event::CodeRejected {
+								who: who.clone(),
+								attempts_left,
+							});
+							return Ok(None);
+						}
+						code_used = true;
+						Factor::OneTimeCode
+					},
+					Proof::Totp => {
+						let (attested, expires) =
+							TotpAttestations::<T>::get(who).ok_or(Error::<T>::NoTotpAttestation)?;
+						ensure!(
+							&attested == challenge && expires >= now,
+							Error::<T>::NoTotpAttestation
+						);
+						totp_used = true;
+						Factor::Totp
+					},
+					Proof::Device { key, signature } => {
+						ensure!(Devices::<T>::get(who).contains(key), Error::<T>::UnknownDevice);
+						ensure!(
+							Self::device_signed(key, signature, challenge),
+							Error::<T>::BadDeviceSignature
+						);
+						Factor::TrustedDevice
+					},
+				};
+				ensure!(!proven.has(factor), Error::<T>::DuplicateProof);
+				proven = proven.with(factor);
+			}
+			if Self::tier_met(who, requirement.min_tier) {
+				proven = proven.with(Factor::Veid);
+			}
+			ensure!(requirement.satisfied_by(proven), Error::<T>::InsufficientFactors);
+
+			if proven.has(Factor::Fido2) {
+				Credentials::<T>::insert(who, credentials);
+			}
+			if code_used {
+				Codes::<T>::remove(who);
+			}
+			if totp_used {
+				TotpAttestations::<T>::remove(who);
+			}
+			Nonces::<T>::mutate(who, |n| *n = n.saturating_add(1));
+			Ok(Some(proven))
+		}
+
+		/// The challenge the lost account's factors sign to hand it to `rescuer`: the authorize
+		/// challenge of the lost account (its nonce included) over the hash of the recovery intent.
+		pub fn recovery_challenge(lost: &T::AccountId, rescuer: &T::AccountId) -> [u8; 32] {
+			let intent = virtengine_mfa_primitives::call_hash(
+				&(b"virtengine/mfa/recover/v1", rescuer).encode(),
+			);
+			webauthn::authorize_challenge(
+				&Self::genesis(),
+				&lost.encode(),
+				Nonces::<T>::get(lost),
+				&intent,
+			)
+		}
+
+		/// Removes every factor and setting of `who` and returns its deposit.
+		fn clear_factors(who: &T::AccountId) -> DispatchResult {
+			Credentials::<T>::remove(who);
+			Channels::<T>::remove(who);
+			Devices::<T>::remove(who);
+			Totp::<T>::remove(who);
+			UserRequirements::<T>::remove(who);
+			KnownRecipients::<T>::remove(who);
+			Sessions::<T>::remove(who);
+			Pending::<T>::remove(who);
+			Codes::<T>::remove(who);
+			TotpAttestations::<T>::remove(who);
+			Self::update_deposit(who)
 		}
 
 		/// The challenge a device signs to be trusted.
@@ -1288,7 +1452,7 @@ pub mod pallet {
 		}
 
 		/// Holds exactly `DepositPerByte` × footprint from `who` (more or less than before).
-		fn update_deposit(who: &T::AccountId) -> DispatchResult {
+		pub(crate) fn update_deposit(who: &T::AccountId) -> DispatchResult {
 			let reason = HoldReason::Factors.into();
 			let bytes = Self::footprint(who) as u32;
 			let wanted = T::DepositPerByte::get().saturating_mul(bytes.into());

@@ -107,6 +107,7 @@ impl pallet_mfa::Config for Test {
 	type MaxKnownRecipients = ConstU32<4>;
 	type AuthorizationTtl = ConstU64<10>;
 	type MaxCodeTtl = ConstU64<100>;
+	type RecoveryDelay = ConstU64<20>;
 	type MaxCodeAttempts = frame_support::traits::ConstU8<3>;
 	type WeightInfo = ();
 }

@@ -21,6 +21,10 @@ pub trait WeightInfo {
 	fn authorize() -> Weight;
 	/// `issue_code`.
 	fn issue_code() -> Weight;
+	/// `initiate_recovery` with all four kinds of proof.
+	fn initiate_recovery() -> Weight;
+	/// `claim_recovery`: every factor list of the lost account cleared, its funds moved.
+	fn claim_recovery() -> Weight;
 	/// `attest_totp`.
 	fn attest_totp() -> Weight;
 	/// Governance calls.
@@ -53,6 +57,12 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn issue_code() -> Weight {
+		Weight::zero()
+	}
+	fn initiate_recovery() -> Weight {
+		Weight::zero()
+	}
+	fn claim_recovery() -> Weight {
 		Weight::zero()
 	}
 	fn attest_totp() -> Weight {

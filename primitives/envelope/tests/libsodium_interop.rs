@@ -9,8 +9,11 @@ use virtengine_envelope::{open, seal, Envelope, Limits, RecipientSecret, SenderK
 
 fn python(args: &[&str]) -> String {
 	let interpreter = std::env::var("VIRTENGINE_PYTHON").unwrap_or_else(|_| "python3".into());
-	let script =
-		concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/interop/envelope_libsodium.py");
+	// The directory at run time (cargo sets it for tests), not the one baked in at build time:
+	// a test binary built in another clone sharing the target directory stays valid.
+	let dir =
+		std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+	let script = format!("{dir}/../../scripts/interop/envelope_libsodium.py");
 	let output = Command::new(&interpreter)
 		.arg(script)
 		.args(args)

@@ -17,6 +17,8 @@ pub mod webauthn;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+/// BLAKE2b-256, the hash of every digest here.
+pub use sp_crypto_hashing::blake2_256;
 
 /// An MFA factor, numbered as in the seeds' factor registry.
 #[derive(

@@ -19,7 +19,7 @@ use virtengine_veid_primitives::Tier;
 
 use crate::{
 	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeHoldReason, Veid, MICRO_VE, MINUTES,
+	RuntimeHoldReason, Veid, DAYS, MICRO_VE, MINUTES,
 };
 
 parameter_types! {
@@ -29,6 +29,9 @@ parameter_types! {
 	pub const AuthorizationTtl: BlockNumber = 5 * MINUTES;
 	/// One-time codes and TOTP attestations live at most ten minutes.
 	pub const MaxCodeTtl: BlockNumber = 10 * MINUTES;
+	/// A recovery becomes claimable a day after its factors were proven: time for the owner to
+	/// notice (the `RecoveryInitiated` event) and cancel.
+	pub const RecoveryDelay: BlockNumber = DAYS;
 }
 
 /// How deep wrappers (batches, derivative calls) may nest.
@@ -132,6 +135,7 @@ impl pallet_mfa::Config for Runtime {
 	type MaxKnownRecipients = ConstU32<64>;
 	type AuthorizationTtl = AuthorizationTtl;
 	type MaxCodeTtl = MaxCodeTtl;
+	type RecoveryDelay = RecoveryDelay;
 	type MaxCodeAttempts = frame_support::traits::ConstU8<3>;
 	type WeightInfo = crate::weights::pallet_mfa::WeightInfo<Runtime>;
 }

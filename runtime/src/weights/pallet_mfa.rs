@@ -59,8 +59,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1346`
 		//  Estimated: `5874`
-		// Minimum execution time: 3_864_377_000 picoseconds.
-		Weight::from_parts(4_610_146_000, 0)
+		// Minimum execution time: 4_185_165_000 picoseconds.
+		Weight::from_parts(4_994_756_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1295`
 		//  Estimated: `5874`
-		// Minimum execution time: 2_292_909_000 picoseconds.
-		Weight::from_parts(3_987_985_000, 0)
+		// Minimum execution time: 2_169_588_000 picoseconds.
+		Weight::from_parts(2_503_254_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -111,8 +111,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `759`
 		//  Estimated: `5874`
-		// Minimum execution time: 2_150_435_000 picoseconds.
-		Weight::from_parts(3_808_068_000, 0)
+		// Minimum execution time: 2_076_613_000 picoseconds.
+		Weight::from_parts(2_350_161_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -139,8 +139,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `877`
 		//  Estimated: `5874`
-		// Minimum execution time: 2_258_152_000 picoseconds.
-		Weight::from_parts(2_821_353_000, 0)
+		// Minimum execution time: 2_533_224_000 picoseconds.
+		Weight::from_parts(2_934_806_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -167,8 +167,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `751`
 		//  Estimated: `5874`
-		// Minimum execution time: 2_177_147_000 picoseconds.
-		Weight::from_parts(2_544_823_000, 0)
+		// Minimum execution time: 2_084_602_000 picoseconds.
+		Weight::from_parts(2_443_171_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -193,8 +193,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `752`
 		//  Estimated: `5874`
-		// Minimum execution time: 2_013_215_000 picoseconds.
-		Weight::from_parts(3_642_449_000, 0)
+		// Minimum execution time: 2_059_919_000 picoseconds.
+		Weight::from_parts(2_305_704_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -233,11 +233,79 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2347`
 		//  Estimated: `5874`
-		// Minimum execution time: 4_456_385_000 picoseconds.
-		Weight::from_parts(7_980_370_000, 0)
+		// Minimum execution time: 3_647_516_000 picoseconds.
+		Weight::from_parts(4_247_421_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(14))
 			.saturating_add(T::DbWeight::get().writes(5))
+	}
+	/// Storage: `Mfa::Recoveries` (r:1 w:1)
+	/// Proof: `Mfa::Recoveries` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Policies` (r:1 w:0)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Credentials` (r:1 w:1)
+	/// Proof: `Mfa::Credentials` (`max_values`: None, `max_size`: Some(2409), added: 4884, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Channels` (r:1 w:0)
+	/// Proof: `Mfa::Channels` (`max_values`: None, `max_size`: Some(115), added: 2590, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Totp` (r:1 w:0)
+	/// Proof: `Mfa::Totp` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Devices` (r:1 w:0)
+	/// Proof: `Mfa::Devices` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
+	/// Storage: `Veid::Identities` (r:1 w:0)
+	/// Proof: `Veid::Identities` (`max_values`: None, `max_size`: Some(69), added: 2544, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Nonces` (r:1 w:1)
+	/// Proof: `Mfa::Nonces` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::RelyingParty` (r:1 w:0)
+	/// Proof: `Mfa::RelyingParty` (`max_values`: Some(1), `max_size`: Some(260), added: 755, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Codes` (r:1 w:1)
+	/// Proof: `Mfa::Codes` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn initiate_recovery() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1646`
+		//  Estimated: `5874`
+		// Minimum execution time: 3_886_360_000 picoseconds.
+		Weight::from_parts(4_543_931_000, 0)
+			.saturating_add(Weight::from_parts(0, 5874))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	/// Storage: `Mfa::Recoveries` (r:1 w:1)
+	/// Proof: `Mfa::Recoveries` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Credentials` (r:0 w:1)
+	/// Proof: `Mfa::Credentials` (`max_values`: None, `max_size`: Some(2409), added: 4884, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Sessions` (r:0 w:1)
+	/// Proof: `Mfa::Sessions` (`max_values`: None, `max_size`: Some(133), added: 2608, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Codes` (r:0 w:1)
+	/// Proof: `Mfa::Codes` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Totp` (r:0 w:1)
+	/// Proof: `Mfa::Totp` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Channels` (r:0 w:1)
+	/// Proof: `Mfa::Channels` (`max_values`: None, `max_size`: Some(115), added: 2590, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::KnownRecipients` (r:0 w:1)
+	/// Proof: `Mfa::KnownRecipients` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Devices` (r:0 w:1)
+	/// Proof: `Mfa::Devices` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::TotpAttestations` (r:0 w:1)
+	/// Proof: `Mfa::TotpAttestations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::UserRequirements` (r:0 w:1)
+	/// Proof: `Mfa::UserRequirements` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Pending` (r:0 w:1)
+	/// Proof: `Mfa::Pending` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	fn claim_recovery() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `664`
+		//  Estimated: `6196`
+		// Minimum execution time: 3_393_169_000 picoseconds.
+		Weight::from_parts(3_695_180_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(14))
 	}
 	/// Storage: `Mfa::Attesters` (r:1 w:0)
 	/// Proof: `Mfa::Attesters` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -249,8 +317,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `325`
 		//  Estimated: `3580`
-		// Minimum execution time: 501_718_000 picoseconds.
-		Weight::from_parts(959_874_000, 0)
+		// Minimum execution time: 469_660_000 picoseconds.
+		Weight::from_parts(572_100_000, 0)
 			.saturating_add(Weight::from_parts(0, 3580))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -265,8 +333,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `356`
 		//  Estimated: `3577`
-		// Minimum execution time: 475_941_000 picoseconds.
-		Weight::from_parts(582_238_000, 0)
+		// Minimum execution time: 458_860_000 picoseconds.
+		Weight::from_parts(549_899_000, 0)
 			.saturating_add(Weight::from_parts(0, 3577))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -277,8 +345,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 231_760_000 picoseconds.
-		Weight::from_parts(286_995_000, 0)
+		// Minimum execution time: 230_931_000 picoseconds.
+		Weight::from_parts(348_551_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -308,8 +376,8 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4249`
 		//  Estimated: `5874`
-		// Minimum execution time: 1_628_299_000 picoseconds.
-		Weight::from_parts(2_024_471_000, 0)
+		// Minimum execution time: 1_545_310_000 picoseconds.
+		Weight::from_parts(1_705_494_000, 0)
 			.saturating_add(Weight::from_parts(0, 5874))
 			.saturating_add(T::DbWeight::get().reads(11))
 	}
