@@ -19,6 +19,8 @@
 //! through. Every command runs through the CLI's own code, as a
 //! user types it (the code issuance through the client library, whose values the test needs).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -64,22 +66,25 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(&fresh_id);
 	assert_eq!(client.storage(&account_key).expect("storage"), None, "nothing arrived");
 
+	let fresh_ss58 = fresh_id.to_ss58check();
+	let authorize_transfer = || {
+		cli(&[
+			"mfa",
+			"authorize",
+			"--rpc",
+			&rpc,
+			"--from",
+			"//Bob",
+			"--key-file",
+			key_path,
+			"--transfer-to",
+			&fresh_ss58,
+			"--amount",
+			"10",
+		])
+	};
 	// Authorizing before enrolling: a clear error, nothing submitted.
-	let no_key = cli(&[
-		"mfa",
-		"authorize",
-		"--rpc",
-		&rpc,
-		"--from",
-		"//Bob",
-		"--key-file",
-		key_path,
-		"--transfer-to",
-		&fresh_id.to_ss58check(),
-		"--amount",
-		"10",
-	])
-	.expect_err("no key file yet");
+	let no_key = authorize_transfer().expect_err("no key file yet");
 	assert!(no_key.contains("bob.webauthn.json"), "{no_key}");
 
 	// Enroll (creates the key file; the chain verifies the enrollment assertion).
@@ -92,21 +97,8 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	assert!(node.reserved_balance(&bob.to_account_id()) > 0, "a deposit for the credential");
 
 	// Authorize exactly this transfer with an assertion verified on chain.
-	cli(&[
-		"mfa",
-		"authorize",
-		"--rpc",
-		&rpc,
-		"--from",
-		"//Bob",
-		"--key-file",
-		key_path,
-		"--transfer-to",
-		&fresh_id.to_ss58check(),
-		"--amount",
-		"10",
-	])
-	.unwrap_or_else(|e| panic!("authorize: {e}; node log:\n{}", node.log_tail()));
+	authorize_transfer()
+		.unwrap_or_else(|e| panic!("authorize: {e}; node log:\n{}", node.log_tail()));
 	let status = client.mfa_status(&bob.to_account_id()).expect("status");
 	assert_eq!(status.nonce, 1);
 	assert_eq!(status.credentials[0].counter, 2);

@@ -244,7 +244,9 @@ fn development_preset_sets_up_roles_and_the_seeds_mfa_policies() {
 }
 
 /// What `call` by Alice requires under the development preset: (factors, critical, single action).
-fn requirement(call: &RuntimeCall) -> Result<(pallet_mfa::FactorSet, bool, bool), ()> {
+fn requirement(
+	call: &RuntimeCall,
+) -> Result<(pallet_mfa::FactorSet, bool, bool), pallet_mfa::Unclassifiable> {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	pallet_mfa::Pallet::<Runtime>::requirement_of(&alice, call)
 		.map(|(r, action, _)| (r.factors, r.critical, action.is_some()))
@@ -291,7 +293,11 @@ fn the_runtime_classifies_its_sensitive_calls() {
 			nested = batch(vec![nested]);
 		}
 		assert!(requirement(&nested).is_ok());
-		assert_eq!(requirement(&batch(vec![nested])), Err(()), "five levels deep");
+		assert_eq!(
+			requirement(&batch(vec![nested])),
+			Err(pallet_mfa::Unclassifiable),
+			"five levels deep"
+		);
 		// Key rotation (session keys) and collator candidacy are critical.
 		let set_keys = RuntimeCall::Session(pallet_session::Call::purge_keys {});
 		assert_eq!(requirement(&set_keys), Ok((FactorSet::of(&[Veid, Fido2]), true, true)));

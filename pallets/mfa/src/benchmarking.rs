@@ -96,6 +96,17 @@ fn sign_device(key: &[u8; 32], message: &[u8; 32]) -> Result<[u8; 64], Benchmark
 	Ok(sp_io::crypto::ed25519_sign(BENCH_KEYS, &public, message).ok_or("no device key")?.0)
 }
 
+/// An SMS channel for `who`.
+fn sms_channel<T: Config>(who: &T::AccountId) {
+	Channels::<T>::insert(
+		who,
+		BoundedVec::truncate_from(vec![crate::Channel {
+			kind: ChannelKind::Sms,
+			destination: [1; 32],
+		}]),
+	);
+}
+
 /// Every action with a requirement: the longest list the check reads.
 fn all_requirements<T: Config>(who: &T::AccountId) {
 	let own: Vec<_> = Action::ALL.iter().map(|a| (*a, FactorSet::of(&[Factor::Fido2]))).collect();
@@ -140,13 +151,7 @@ mod benchmarks {
 	#[benchmark]
 	fn set_channel() -> Result<(), BenchmarkError> {
 		let who = funded::<T>("user");
-		Channels::<T>::insert(
-			&who,
-			BoundedVec::truncate_from(vec![crate::Channel {
-				kind: ChannelKind::Sms,
-				destination: [1; 32],
-			}]),
-		);
+		sms_channel::<T>(&who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ChannelKind::Email, [2; 32]);
 		assert_eq!(Channels::<T>::get(&who).len(), 2);
@@ -200,13 +205,7 @@ mod benchmarks {
 			&who,
 			crate::TotpBinding { verifier: verifier.clone(), sealed_seed: [3; 32] },
 		);
-		Channels::<T>::insert(
-			&who,
-			BoundedVec::truncate_from(vec![crate::Channel {
-				kind: ChannelKind::Sms,
-				destination: [1; 32],
-			}]),
-		);
+		sms_channel::<T>(&who);
 		all_requirements::<T>(&who);
 		// Changing a requirement: FIDO2 and TOTP (both enrolled).
 		let call: <T as Config>::RuntimeCall =
@@ -248,13 +247,7 @@ mod benchmarks {
 		let rescuer = funded::<T>("rescuer");
 		let mut auth = credentials::<T>(&lost, T::MaxCredentials::get());
 		let device = devices::<T>(&lost, T::MaxDevices::get());
-		Channels::<T>::insert(
-			&lost,
-			BoundedVec::truncate_from(vec![crate::Channel {
-				kind: ChannelKind::Sms,
-				destination: [1; 32],
-			}]),
-		);
+		sms_channel::<T>(&lost);
 		// VEID is part of the default recovery policy; the benchmark measures the proofs, so the
 		// policy here asks for the factors it can prove without an identity pallet.
 		let mut policy = Rule::AccountRecovery.default_policy();
@@ -313,13 +306,7 @@ mod benchmarks {
 		let issuer = funded::<T>("issuer");
 		Attesters::<T>::insert(&issuer, ());
 		let who: T::AccountId = account("user", 0, 0);
-		Channels::<T>::insert(
-			&who,
-			BoundedVec::truncate_from(vec![crate::Channel {
-				kind: ChannelKind::Sms,
-				destination: [1; 32],
-			}]),
-		);
+		sms_channel::<T>(&who);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(issuer), who.clone(), [7; 32], T::MaxCodeTtl::get());
 		assert!(Codes::<T>::contains_key(&who));

@@ -197,16 +197,21 @@ pub struct Recovery<AccountId, BlockNumber> {
 	pub executable_at: BlockNumber,
 }
 
+/// A call that cannot be classified (wrappers nested too deeply); it is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Unclassifiable;
+
 /// Maps runtime calls to sensitive actions. Implemented by the runtime (it knows the other
 /// pallets' calls); this pallet classifies its own.
 pub trait Classify<AccountId, Balance, Call> {
 	/// Appends the context of every sensitive action `call` performs (several for a batch).
-	/// `Err(())` if the call cannot be classified (nested too deeply), which refuses it.
+	/// `Err(Unclassifiable)` if the call cannot be classified (nested too deeply), which refuses
+	/// it.
 	fn classify(
 		who: &AccountId,
 		call: &Call,
 		out: &mut Vec<Context<AccountId, Balance>>,
-	) -> Result<(), ()>;
+	) -> Result<(), Unclassifiable>;
 }
 
 impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
@@ -214,7 +219,7 @@ impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
 		_: &AccountId,
 		_: &Call,
 		_: &mut Vec<Context<AccountId, Balance>>,
-	) -> Result<(), ()> {
+	) -> Result<(), Unclassifiable> {
 		Ok(())
 	}
 }
@@ -712,16 +717,11 @@ pub mod pallet {
 			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut credentials = Credentials::<T>::get(&who);
-			let before = credentials.len();
-			credentials.retain(|c| c.id != credential_id);
-			ensure!(credentials.len() < before, Error::<T>::UnknownCredential);
-			if credentials.is_empty() {
-				Credentials::<T>::remove(&who);
-			} else {
-				Credentials::<T>::insert(&who, credentials);
-			}
-			Self::update_deposit(&who)?;
+			Self::remove_from::<Credentials<T>, _, _>(
+				&who,
+				|c| c.id == credential_id,
+				Error::<T>::UnknownCredential,
+			)?;
 			Self::deposit_event(Event::CredentialRemoved { who, credential_id });
 			Ok(())
 		}
@@ -753,16 +753,11 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::remove_factor())]
 		pub fn remove_channel(origin: OriginFor<T>, kind: ChannelKind) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut channels = Channels::<T>::get(&who);
-			let before = channels.len();
-			channels.retain(|c| c.kind != kind);
-			ensure!(channels.len() < before, Error::<T>::UnknownChannel);
-			if channels.is_empty() {
-				Channels::<T>::remove(&who);
-			} else {
-				Channels::<T>::insert(&who, channels);
-			}
-			Self::update_deposit(&who)?;
+			Self::remove_from::<Channels<T>, _, _>(
+				&who,
+				|c| c.kind == kind,
+				Error::<T>::UnknownChannel,
+			)?;
 			Self::deposit_event(Event::ChannelRemoved { who, kind });
 			Ok(())
 		}
@@ -796,16 +791,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::remove_factor())]
 		pub fn remove_device(origin: OriginFor<T>, key: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut devices = Devices::<T>::get(&who);
-			let before = devices.len();
-			devices.retain(|k| k != &key);
-			ensure!(devices.len() < before, Error::<T>::UnknownDevice);
-			if devices.is_empty() {
-				Devices::<T>::remove(&who);
-			} else {
-				Devices::<T>::insert(&who, devices);
-			}
-			Self::update_deposit(&who)?;
+			Self::remove_from::<Devices<T>, _, _>(&who, |k| k == &key, Error::<T>::UnknownDevice)?;
 			Self::deposit_event(Event::DeviceRemoved { who, key });
 			Ok(())
 		}
@@ -1344,12 +1330,12 @@ pub mod pallet {
 
 		/// What `call` by `who` requires, the single action it performs (if exactly one; a
 		/// session covers only single-action calls) and the transfer recipients it names.
-		/// `Err(())`: unclassifiable.
+		/// `Err(Unclassifiable)`: refused.
 		#[allow(clippy::type_complexity)]
 		pub fn requirement_of(
 			who: &T::AccountId,
 			call: &<T as Config>::RuntimeCall,
-		) -> Result<(Requirement, Option<Action>, Vec<T::AccountId>), ()> {
+		) -> Result<(Requirement, Option<Action>, Vec<T::AccountId>), Unclassifiable> {
 			let mut contexts = Vec::new();
 			if let Some(own) = call.is_sub_type() {
 				contexts.extend(Self::classify_own(own));
@@ -1435,6 +1421,34 @@ pub mod pallet {
 		pub fn consume(who: &T::AccountId, call_hash: [u8; 32]) {
 			Pending::<T>::remove(who);
 			Self::deposit_event(Event::AuthorizationUsed { who: who.clone(), call_hash });
+		}
+
+		/// Removes the entries of `who`'s list in `Map` that `matches` (an emptied list leaves
+		/// storage) and adjusts the deposit; `missing` if nothing matched.
+		fn remove_from<Map, Item, Bound>(
+			who: &T::AccountId,
+			matches: impl Fn(&Item) -> bool,
+			missing: Error<T>,
+		) -> DispatchResult
+		where
+			Map: frame_support::storage::StorageMap<
+				T::AccountId,
+				BoundedVec<Item, Bound>,
+				Query = BoundedVec<Item, Bound>,
+			>,
+			Item: codec::FullCodec,
+			Bound: Get<u32>,
+		{
+			let mut list = Map::get(who);
+			let before = list.len();
+			list.retain(|item| !matches(item));
+			ensure!(list.len() < before, missing);
+			if list.is_empty() {
+				Map::remove(who);
+			} else {
+				Map::insert(who, list);
+			}
+			Self::update_deposit(who)
 		}
 
 		/// Bytes of factors and settings `who` stores.

@@ -10,7 +10,9 @@ use sp_runtime::BuildStorage;
 use std::{cell::RefCell, collections::BTreeMap};
 use virtengine_veid_primitives::Tier;
 
-use crate::{self as pallet_mfa, Action, Classify, Context, IdentityTier, Thresholds};
+use crate::{
+	self as pallet_mfa, Action, Classify, Context, IdentityTier, Thresholds, Unclassifiable,
+};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -57,7 +59,11 @@ impl IdentityTier<u64> for Tiers {
 /// The mock's classifier.
 pub struct MockClassifier;
 impl Classify<u64, u64, RuntimeCall> for MockClassifier {
-	fn classify(_: &u64, call: &RuntimeCall, out: &mut Vec<Context<u64, u64>>) -> Result<(), ()> {
+	fn classify(
+		_: &u64,
+		call: &RuntimeCall,
+		out: &mut Vec<Context<u64, u64>>,
+	) -> Result<(), Unclassifiable> {
 		match call {
 			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive { dest, value })
 			| RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death { dest, value }) => out
@@ -74,7 +80,9 @@ impl Classify<u64, u64, RuntimeCall> for MockClassifier {
 				}
 			},
 			// A call that cannot be classified.
-			RuntimeCall::System(frame_system::Call::remark_with_event { .. }) => return Err(()),
+			RuntimeCall::System(frame_system::Call::remark_with_event { .. }) => {
+				return Err(Unclassifiable)
+			},
 			_ => {},
 		}
 		Ok(())
@@ -133,13 +141,15 @@ pub const ORIGIN: &str = "https://app.virtengine.test";
 /// 5,000 VE), the relying party, an approved issuer and one known recipient for Alice.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	TIERS.with(|t| t.borrow_mut().clear());
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut storage = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.expect("frame_system genesis");
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(ALICE, 100_000 * VE), (BOB, 100_000 * VE), (KNOWN, VE), (ISSUER, VE)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
-	.unwrap();
+	.expect("genesis");
 	pallet_mfa::GenesisConfig::<Test> {
 		relying_party: Some((RP_ID.into(), ORIGIN.into())),
 		thresholds: Some(Thresholds {
@@ -152,7 +162,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		known_recipients: vec![(ALICE, vec![KNOWN])],
 	}
 	.assimilate_storage(&mut storage)
-	.unwrap();
+	.expect("genesis");
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.register_extension(sp_keystore::KeystoreExt::new(
 		sp_keystore::testing::MemoryKeystore::new(),

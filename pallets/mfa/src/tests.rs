@@ -4,6 +4,8 @@
 //! gating tables through the real extension; one-time codes (attempt limit, expiry, single use);
 //! TOTP attestations; trusted devices; deposits.
 
+#![allow(clippy::unwrap_used)]
+
 use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,

@@ -1,6 +1,6 @@
 //! A test runtime: u64 accounts, root as governance, zero weights.
 
-use frame_support::{derive_impl, weights::Weight};
+use frame_support::derive_impl;
 use frame_system::EnsureRoot;
 use sp_runtime::BuildStorage;
 
@@ -20,27 +20,11 @@ impl frame_system::Config for Test {
 	type Block = Block;
 }
 
-/// Zero weights: the tests are about behaviour.
-pub struct TestWeights;
-impl crate::WeightInfo for TestWeights {
-	fn grant() -> Weight {
-		Weight::zero()
-	}
-	fn revoke() -> Weight {
-		Weight::zero()
-	}
-	fn change_state() -> Weight {
-		Weight::zero()
-	}
-	fn appeal() -> Weight {
-		Weight::zero()
-	}
-}
-
 impl pallet_roles::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type GovernanceOrigin = EnsureRoot<u64>;
-	type WeightInfo = TestWeights;
+	// Zero weights: the tests are about behaviour.
+	type WeightInfo = ();
 }
 
 /// The genesis account.

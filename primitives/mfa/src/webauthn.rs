@@ -320,6 +320,7 @@ pub mod soft {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
 	use super::{soft::SoftAuthenticator, *};
 
@@ -414,9 +415,9 @@ mod tests {
 			alloc::format!("{{\"type\":\"webauthn.get\",\"type\":\"webauthn.get\",\"challenge\":\"{c}\",\"origin\":\"o\"}}"),
 			alloc::format!("{{\"type\":\"webauthn.get\",\"challenge\":\"{c}=\",\"origin\":\"o\"}}"),
 			alloc::format!("{{\"type\":\"webauthn.get\",\"challenge\":\"{c}+\",\"origin\":\"o\"}}"),
-			alloc::format!("{{\"type\":\"webauthn.get\",\"origin\":\"o\"}}"),
+			"{\"type\":\"webauthn.get\",\"origin\":\"o\"}".into(),
 			alloc::format!("{{\"type\":\"webauthn.get\",\"challenge\":\"{c}\",\"origin\":\"o\"}} x"),
-			alloc::format!("[\"webauthn.get\"]"),
+			"[\"webauthn.get\"]".into(),
 		] {
 			assert_eq!(ClientData::parse(bad.as_bytes()), Err(Error::MalformedClientData), "{bad}");
 		}

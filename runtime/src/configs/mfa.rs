@@ -13,7 +13,7 @@
 use alloc::vec::Vec;
 use frame_support::{parameter_types, traits::ConstU32};
 use frame_system::EnsureRoot;
-use pallet_mfa::{Action, Classify, Context, IdentityTier};
+use pallet_mfa::{Action, Classify, Context, IdentityTier, Unclassifiable};
 use sp_runtime::traits::StaticLookup;
 use virtengine_veid_primitives::Tier;
 
@@ -46,9 +46,9 @@ impl SensitiveCalls {
 		call: &RuntimeCall,
 		out: &mut Vec<Context<AccountId, Balance>>,
 		depth: u32,
-	) -> Result<(), ()> {
+	) -> Result<(), Unclassifiable> {
 		if depth > MAX_NESTING {
-			return Err(());
+			return Err(Unclassifiable);
 		}
 		match call {
 			RuntimeCall::Balances(c) => {
@@ -107,7 +107,7 @@ impl Classify<AccountId, Balance, RuntimeCall> for SensitiveCalls {
 		who: &AccountId,
 		call: &RuntimeCall,
 		out: &mut Vec<Context<AccountId, Balance>>,
-	) -> Result<(), ()> {
+	) -> Result<(), Unclassifiable> {
 		Self::walk(who, call, out, 0)
 	}
 }
