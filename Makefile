@@ -26,8 +26,8 @@ test: setup
 	@cargo fmt --all -- --check || { echo "formatting differs from rustfmt.toml: run 'make fmt'"; exit 1; }
 	@$(ENV) && time cargo test $(CARGO_FLAGS) --workspace --no-fail-fast
 	@# Every pallet benchmark, run once as a test against its pallet's mock runtime.
-	@$(ENV) && cargo test $(CARGO_FLAGS) --lib -p pallet-encryption -p pallet-veid -p pallet-roles -p pallet-mfa \
-		--features pallet-encryption/runtime-benchmarks,pallet-veid/runtime-benchmarks,pallet-roles/runtime-benchmarks,pallet-mfa/runtime-benchmarks
+	@$(ENV) && cargo test $(CARGO_FLAGS) --lib -p pallet-encryption -p pallet-veid -p pallet-roles -p pallet-mfa -p pallet-provider \
+		--features pallet-encryption/runtime-benchmarks,pallet-veid/runtime-benchmarks,pallet-roles/runtime-benchmarks,pallet-mfa/runtime-benchmarks,pallet-provider/runtime-benchmarks
 
 check: setup
 	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets

@@ -20,12 +20,16 @@
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod tests;
+pub mod weights;
 
 pub use pallet::*;
+pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
@@ -158,6 +162,13 @@ pub trait ActiveLeases<AccountId> {
 	fn active_leases(provider: &AccountId) -> u32;
 }
 
+/// What the benchmarks need from the runtime: an account with a Standard identity.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Gives `who` a verified identity of tier Standard.
+	fn set_standard_tier(who: &AccountId);
+}
+
 impl<AccountId> ActiveLeases<AccountId> for () {
 	fn active_leases(_: &AccountId) -> u32 {
 		0
@@ -205,6 +216,11 @@ pub mod pallet {
 		type DomainVerifier: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Suspends and reinstates providers.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Weights.
+		type WeightInfo: WeightInfo;
+		/// Benchmark set-up the runtime provides.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Why this pallet holds funds.
@@ -279,7 +295,7 @@ pub mod pallet {
 		/// Claims a domain (replacing an unconfirmed claim). The event carries the token to
 		/// publish as a TXT record.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(3, 3))]
+		#[pallet::weight(T::WeightInfo::claim_domain())]
 		pub fn claim_domain(origin: OriginFor<T>, domain: Domain) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(valid_domain(&domain), Error::<T>::BadDomain);
@@ -303,7 +319,7 @@ pub mod pallet {
 
 		/// A verifier confirms `who`'s domain claim after finding the token in its TXT record.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::confirm_domain())]
 		pub fn confirm_domain(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::DomainVerifier::ensure_origin(origin)?;
 			DomainClaims::<T>::try_mutate(&who, |claim| {
@@ -317,7 +333,7 @@ pub mod pallet {
 
 		/// Registers the caller as a provider.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(4, 2))]
+		#[pallet::weight(T::WeightInfo::register())]
 		pub fn register(
 			origin: OriginFor<T>,
 			attributes: Attributes,
@@ -354,7 +370,7 @@ pub mod pallet {
 		/// Changes the provider's attributes and keys (rotating the daemon key invalidates
 		/// usage not yet reported under the old one).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::update())]
 		pub fn update(
 			origin: OriginFor<T>,
 			attributes: Attributes,
@@ -376,7 +392,7 @@ pub mod pallet {
 
 		/// Pauses (`true`) or resumes (`false`) bidding. A suspended provider cannot resume.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::change_status())]
 		pub fn set_paused(origin: OriginFor<T>, paused: bool) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let (from, to) = if paused {
@@ -389,7 +405,7 @@ pub mod pallet {
 
 		/// Leaves the marketplace: needs no open leases; returns the deposit, frees the domain.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(3, 3))]
+		#[pallet::weight(T::WeightInfo::deregister())]
 		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotProvider)?;
@@ -409,7 +425,7 @@ pub mod pallet {
 
 		/// Governance suspends an active or paused provider.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::change_status())]
 		pub fn suspend(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			let status = Providers::<T>::get(&who).ok_or(Error::<T>::NotProvider)?.status;
@@ -419,7 +435,7 @@ pub mod pallet {
 
 		/// Governance reinstates a suspended provider (as active).
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::DbWeight::get().reads_writes(1, 1))]
+		#[pallet::weight(T::WeightInfo::change_status())]
 		pub fn reinstate(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::transition(&who, Status::Suspended, Status::Active)

@@ -78,6 +78,16 @@ impl pallet_provider::Config for Test {
 	type Leases = Leases;
 	type DomainVerifier = EnsureRoot<u64>;
 	type AdminOrigin = EnsureRoot<u64>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Tiers;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for Tiers {
+	fn set_standard_tier(who: &u64) {
+		set_tier(*who, Some(Tier::Standard));
+	}
 }
 
 /// A provider-to-be.
