@@ -232,15 +232,12 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	assert_eq!(binding.verifier, Sr25519Keyring::Alice.to_account_id());
 	// The seed, as Eve's authenticator app has it (the test opens the sealed copy with the
 	// verifier's key to know it).
-	let key_json: serde_json::Value =
-		serde_json::from_str(&std::fs::read_to_string(alice_key).unwrap()).unwrap();
-	let secret: [u8; 32] =
-		hex::decode(key_json["secret"].as_str().unwrap()).unwrap().try_into().unwrap();
+	let secret = virtengine_cli::envelope::load_secret(std::path::Path::new(alice_key)).unwrap();
 	let envelope = virtengine_envelope::Envelope::from_json(
 		std::fs::read_to_string(sealed).unwrap().trim_end(),
 	)
 	.unwrap();
-	let seed = virtengine_envelope::open(&envelope, &secret).expect("sealed to Alice");
+	let seed = virtengine_envelope::open(&envelope, secret.as_bytes()).expect("sealed to Alice");
 	assert_eq!(seed.len(), 20);
 
 	// Changing Eve's requirements is now a factor change needing TOTP.

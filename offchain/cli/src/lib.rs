@@ -34,6 +34,22 @@ enum Command {
 	Mfa(mfa::Command),
 }
 
+/// `N` random bytes from the operating system.
+pub(crate) fn random<const N: usize>() -> [u8; N] {
+	use rand_core::RngCore;
+	let mut bytes = [0u8; N];
+	rand_core::OsRng.fill_bytes(&mut bytes);
+	bytes
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_millis() as u64)
+		.unwrap_or(0)
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 	match cli.command {

@@ -9,6 +9,8 @@ use sp_core::{crypto::Ss58Codec, Pair};
 use virtengine_client::{mfa::SoftKey, parse_account, Client};
 use virtengine_runtime::RuntimeCall;
 
+use crate::{now_ms, random};
+
 /// What can go wrong, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -271,13 +273,6 @@ fn signer(uri: &str) -> Result<sp_core::sr25519::Pair, Error> {
 		.map_err(|_| Error::BadArgument("--from: not an sr25519 secret URI or seed".into()))
 }
 
-fn random<const N: usize>() -> [u8; N] {
-	use rand_core::RngCore;
-	let mut s = [0u8; N];
-	rand_core::OsRng.fill_bytes(&mut s);
-	s
-}
-
 /// Parses a VE amount ("12", "0.5") into the smallest unit (12 decimals).
 pub fn parse_ve(text: &str) -> Result<u128, Error> {
 	let bad = || Error::BadArgument(format!("--amount `{text}`: expected VE, e.g. 10 or 2.5"));
@@ -493,10 +488,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 			let verifier = parse_account(&verifier).map_err(Error::BadArgument)?;
 			let key = client.active_encryption_key(&verifier)?;
 			let seed: [u8; 20] = random();
-			let now = std::time::SystemTime::now()
-				.duration_since(std::time::UNIX_EPOCH)
-				.map(|d| d.as_millis() as u64)
-				.unwrap_or(0);
+			let now = now_ms();
 			let envelope = virtengine_envelope::seal(
 				&seed,
 				&[key.public],
@@ -529,10 +521,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 			let seed = virtengine_client::mfa::base32_decode(&seed)
 				.filter(|s| !s.is_empty())
 				.ok_or_else(|| Error::BadArgument("--seed: not base32".into()))?;
-			let now = std::time::SystemTime::now()
-				.duration_since(std::time::UNIX_EPOCH)
-				.map(|d| d.as_secs())
-				.unwrap_or(0);
+			let now = now_ms() / 1000;
 			let code = virtengine_mfa_primitives::otp::totp(
 				virtengine_mfa_primitives::otp::Algorithm::Sha1,
 				&seed,
@@ -583,10 +572,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 				.map_err(|e| Error::BadArgument(format!("{}: {e}", envelope.display())))?;
 			let seed = virtengine_envelope::open(&sealed, secret.as_bytes())
 				.map_err(|e| Error::BadArgument(format!("opening the sealed seed: {e}")))?;
-			let now = std::time::SystemTime::now()
-				.duration_since(std::time::UNIX_EPOCH)
-				.map(|d| d.as_secs())
-				.unwrap_or(0);
+			let now = now_ms() / 1000;
 			if !virtengine_client::mfa::totp_matches(&seed, now, code) {
 				return Err(Error::BadArgument("the code does not match: nothing attested".into()));
 			}

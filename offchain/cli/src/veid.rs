@@ -17,6 +17,8 @@ use virtengine_scoring::{
 };
 use virtengine_veid_primitives::ScopeKind;
 
+use crate::{now_ms, random};
+
 /// What can go wrong, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -280,17 +282,6 @@ fn mrz_name(text: &str, what: &str) -> Result<String, Error> {
 	Ok(upper)
 }
 
-fn random32() -> [u8; 32] {
-	use rand_core::RngCore;
-	let mut s = [0u8; 32];
-	rand_core::OsRng.fill_bytes(&mut s);
-	s
-}
-
-fn now_ms() -> u64 {
-	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 fn print_status(
 	client: &virtengine_client::Client,
 	who: &virtengine_client::veid::AccountId,
@@ -380,7 +371,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 			}
 			let committee = client.committee()?;
 			eprintln!("sealing to the identity committee ({} members)", committee.len());
-			let salt = random32();
+			let salt = random::<32>();
 			let name = name_commitment(&salt, &surname, &given_names);
 			let birth = birth_date_commitment(&salt, &birth);
 			let bundle = virtengine_veid_primitives::ScopeBundle {
@@ -516,7 +507,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 					.ok()
 					.and_then(|b| b.try_into().ok())
 					.ok_or(Error::BadSalt)?,
-				None => random32(),
+				None => random::<32>(),
 			};
 			let today = match day {
 				Some(d) => parse_date(&d)?,

@@ -40,11 +40,12 @@ impl SoftKey {
 		let field = |name: &str| {
 			v.get(name).and_then(Value::as_str).ok_or_else(|| bad(format!("no `{name}`")))
 		};
-		let secret: [u8; 32] = hex_decode(field("secret")?)
+		let secret: [u8; 32] = hex::decode(field("secret")?)
+			.ok()
 			.and_then(|b| b.try_into().ok())
 			.ok_or_else(|| bad("`secret` is not 32 hex bytes".into()))?;
 		let credential_id =
-			hex_decode(field("credential_id")?).ok_or_else(|| bad("bad `credential_id`".into()))?;
+			hex::decode(field("credential_id")?).map_err(|_| bad("bad `credential_id`".into()))?;
 		let rp_id = field("rp_id")?.to_string();
 		let counter = v
 			.get("counter")
@@ -62,8 +63,8 @@ impl SoftKey {
 		let a = &self.authenticator;
 		let text = serde_json::to_string_pretty(&json!({
 			"kind": "virtengine software FIDO2 credential (development only)",
-			"secret": hex_encode(&self.secret),
-			"credential_id": hex_encode(&a.credential_id),
+			"secret": hex::encode(self.secret),
+			"credential_id": hex::encode(&a.credential_id),
 			"rp_id": a.rp_id,
 			"counter": a.counter,
 		}))
@@ -85,17 +86,6 @@ impl SoftKey {
 		}
 		std::fs::rename(&tmp, path).map_err(bad)
 	}
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-	if !text.len().is_multiple_of(2) {
-		return None;
-	}
-	(0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn to_assertion(
@@ -163,9 +153,7 @@ impl Client {
 			devices: self
 				.storage_value(&pallet_mfa::Devices::<Runtime>::hashed_key_for(who), "MFA devices")?
 				.unwrap_or_default(),
-			nonce: self
-				.storage_value(&pallet_mfa::Nonces::<Runtime>::hashed_key_for(who), "MFA nonce")?
-				.unwrap_or_default(),
+			nonce: self.mfa_nonce(who)?,
 			pending: self.storage_value(
 				&pallet_mfa::Pending::<Runtime>::hashed_key_for(who),
 				"MFA authorization",
@@ -241,9 +229,7 @@ impl Client {
 		let info = self.chain_info()?;
 		let who = AccountId::from(signer.public());
 		let status = self.mfa_status(&who)?;
-		let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
-		let challenge =
-			webauthn::authorize_challenge(&info.genesis.0, &who.encode(), status.nonce, &call_hash);
+		let challenge = challenge_for(&info, &who, status.nonce, &call);
 		let mut proofs = Vec::new();
 		if let Some(key) = key {
 			let rp = self.require_relying_party(key)?;
@@ -328,13 +314,14 @@ impl Client {
 	) -> Result<Included, Error> {
 		let rp = self.require_relying_party(key)?;
 		let info = self.chain_info()?;
-		let nonce = self.mfa_status(lost)?.nonce;
+		let nonce = self.mfa_nonce(lost)?;
 		let rescuer_id = AccountId::from(rescuer.public());
-		let intent = virtengine_mfa_primitives::call_hash(
-			&(b"virtengine/mfa/recover/v1", &rescuer_id).encode(),
+		let challenge = webauthn::recovery_challenge(
+			&info.genesis.0,
+			&lost.encode(),
+			nonce,
+			&rescuer_id.encode(),
 		);
-		let challenge =
-			webauthn::authorize_challenge(&info.genesis.0, &lost.encode(), nonce, &intent);
 		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
 		let a = key.authenticator.assert(&challenge, &origin);
 		save(key)?;
@@ -372,6 +359,17 @@ pub fn contact_hash(kind: pallet_mfa::ChannelKind, address: &str, salt: &[u8; 32
 	virtengine_mfa_primitives::blake2_256(
 		&(b"virtengine/mfa/contact/v1", kind, salt, address).encode(),
 	)
+}
+
+/// The challenge an authorization of `call` by `who` at MFA nonce `nonce` signs on this chain.
+fn challenge_for(
+	info: &crate::ChainInfo,
+	who: &AccountId,
+	nonce: u64,
+	call: &RuntimeCall,
+) -> [u8; 32] {
+	let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
+	webauthn::authorize_challenge(&info.genesis.0, &who.encode(), nonce, &call_hash)
 }
 
 /// Explains a transaction-pool refusal by this runtime's extensions' codes.
@@ -459,9 +457,14 @@ impl Client {
 	/// The challenge an authorization of `call` by `who` must carry now.
 	pub fn mfa_challenge(&self, who: &AccountId, call: &RuntimeCall) -> Result<[u8; 32], Error> {
 		let info = self.chain_info()?;
-		let nonce = self.mfa_status(who)?.nonce;
-		let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
-		Ok(webauthn::authorize_challenge(&info.genesis.0, &who.encode(), nonce, &call_hash))
+		Ok(challenge_for(&info, who, self.mfa_nonce(who)?, call))
+	}
+
+	/// An account's MFA nonce (authorizations made so far).
+	pub fn mfa_nonce(&self, who: &AccountId) -> Result<u64, Error> {
+		Ok(self
+			.storage_value(&pallet_mfa::Nonces::<Runtime>::hashed_key_for(who), "MFA nonce")?
+			.unwrap_or_default())
 	}
 
 	/// An account's TOTP binding.

@@ -1039,11 +1039,11 @@ pub mod pallet {
 			let rescuer = ensure_signed(origin)?;
 			ensure!(rescuer != lost, Error::<T>::RecoverSelf);
 			ensure!(!Recoveries::<T>::contains_key(&lost), Error::<T>::RecoveryPending);
+			let enrolled = Self::enrolled(&lost);
 			let mut requirement = Requirement::NONE;
-			requirement.add(&Self::policy(Rule::AccountRecovery), Self::enrolled(&lost));
+			requirement.add(&Self::policy(Rule::AccountRecovery), enrolled);
 			ensure!(
-				requirement.factors.intersection(Self::enrolled(&lost)) == requirement.factors
-					&& !requirement.is_empty(),
+				enrolled.contains(requirement.factors) && !requirement.is_empty(),
 				Error::<T>::RecoveryDisabled
 			);
 			let challenge = Self::recovery_challenge(&lost, &rescuer);
@@ -1203,14 +1203,11 @@ pub mod pallet {
 		/// The challenge the lost account's factors sign to hand it to `rescuer`: the authorize
 		/// challenge of the lost account (its nonce included) over the hash of the recovery intent.
 		pub fn recovery_challenge(lost: &T::AccountId, rescuer: &T::AccountId) -> [u8; 32] {
-			let intent = virtengine_mfa_primitives::call_hash(
-				&(b"virtengine/mfa/recover/v1", rescuer).encode(),
-			);
-			webauthn::authorize_challenge(
+			webauthn::recovery_challenge(
 				&Self::genesis(),
 				&lost.encode(),
 				Nonces::<T>::get(lost),
-				&intent,
+				&rescuer.encode(),
 			)
 		}
 
@@ -1346,28 +1343,21 @@ pub mod pallet {
 			if contexts.is_empty() {
 				return Ok((requirement, None, Vec::new()));
 			}
-			let thresholds = ValueThresholds::<T>::get();
+			// Without thresholds set, value conditions never fire; the others do.
+			let thresholds = ValueThresholds::<T>::get().unwrap_or(Thresholds {
+				large_withdrawal: BalanceOf::<T>::max_value(),
+				large_order: BalanceOf::<T>::max_value(),
+				large_transfer: BalanceOf::<T>::max_value(),
+			});
 			let enrolled = Self::enrolled(who);
 			let known = KnownRecipients::<T>::get(who);
 			let own = UserRequirements::<T>::get(who);
 			let mut recipients = Vec::new();
 			for ctx in &contexts {
 				let new_recipient = ctx.recipient.as_ref().is_some_and(|r| !known.contains(r));
-				if let Some(t) = &thresholds {
-					policy::triggered(ctx, t, new_recipient, |rule| {
-						requirement.add(&Self::policy(rule), enrolled)
-					});
-				} else {
-					// Without thresholds, value conditions never fire; the others do.
-					let never = Thresholds {
-						large_withdrawal: BalanceOf::<T>::max_value(),
-						large_order: BalanceOf::<T>::max_value(),
-						large_transfer: BalanceOf::<T>::max_value(),
-					};
-					policy::triggered(ctx, &never, new_recipient, |rule| {
-						requirement.add(&Self::policy(rule), enrolled)
-					});
-				}
+				policy::triggered(ctx, &thresholds, new_recipient, |rule| {
+					requirement.add(&Self::policy(rule), enrolled)
+				});
 				if let Some((_, factors)) = own.iter().find(|(a, _)| *a == ctx.action) {
 					requirement.add_user(*factors);
 				}

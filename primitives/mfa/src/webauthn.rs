@@ -221,6 +221,16 @@ pub fn authorize_challenge(
 	challenge(b"virtengine/mfa/authorize/v1", &[genesis, account, &nonce.to_le_bytes(), call_hash])
 }
 
+/// The challenge the lost account's factors sign to hand it to a rescuer: the lost account's
+/// authorize challenge (its nonce included) over the hash of the recovery intent naming the
+/// rescuer (`rescuer` is the rescuer's encoded account).
+pub fn recovery_challenge(genesis: &[u8; 32], lost: &[u8], nonce: u64, rescuer: &[u8]) -> [u8; 32] {
+	let mut intent = Vec::with_capacity(32 + rescuer.len());
+	intent.extend_from_slice(b"virtengine/mfa/recover/v1");
+	intent.extend_from_slice(rescuer);
+	authorize_challenge(genesis, lost, nonce, &sp_crypto_hashing::blake2_256(&intent))
+}
+
 /// The challenge an assertion enrolling a credential must sign (proof that the enrolling account
 /// holds the private key): bound to the chain, the account, the credential id and the compressed
 /// public key. Not to the MFA nonce: enrolling a further factor is itself authorized first, which
