@@ -18,7 +18,7 @@
 //!   ([`Pallet::withdraw`]).
 //! - **Funds running out**: the escrow tells how long its funds cover the fixed rate
 //!   ([`Pallet::runway_end`]); settlement that finds them exhausted reports it
-//!   ([`Config::OnExhausted`]) and the market closes the lease: nothing runs unpaid.
+//!   ([`Config::Leases`]) and the market closes the lease: nothing runs unpaid.
 //! - **Refunds**: when the lease ends ([`Pallet::finish`]) what is neither owed nor disputed goes
 //!   back to the customer at once; the rest when its disputes and windows are over.
 //!
@@ -200,14 +200,23 @@ pub trait DaemonKey<AccountId> {
 	fn daemon_key(provider: &AccountId) -> Option<[u8; 32]>;
 }
 
-/// Told when an escrow's funds no longer cover its lease (the market closes it).
-pub trait OnExhausted<BlockNumber> {
-	/// The escrow `id` covers its lease until block `until` at most.
+/// What the escrow tells the lease it pays for, and asks it (the market implements it).
+pub trait LeaseHooks<BlockNumber> {
+	/// The escrow `id` covers its lease until block `until` at most: close it.
 	fn on_exhausted(id: EscrowId, until: BlockNumber);
+	/// Usage of lease `id` was recorded at block `at` (a sign of life).
+	fn on_usage(id: EscrowId, at: BlockNumber);
+	/// The fixed rate of lease `id` may not accrue past this block (its last sign of life plus
+	/// the heartbeat timeout), if the lease says so.
+	fn accrual_limit(id: EscrowId) -> Option<BlockNumber>;
 }
 
-impl<BlockNumber> OnExhausted<BlockNumber> for () {
+impl<BlockNumber> LeaseHooks<BlockNumber> for () {
 	fn on_exhausted(_: EscrowId, _: BlockNumber) {}
+	fn on_usage(_: EscrowId, _: BlockNumber) {}
+	fn accrual_limit(_: EscrowId) -> Option<BlockNumber> {
+		None
+	}
 }
 
 /// What the benchmarks need from the runtime.
@@ -313,8 +322,8 @@ pub mod pallet {
 		type MaxPending: Get<u32>;
 		/// The keys provider daemons sign usage with.
 		type DaemonKeys: DaemonKey<Self::AccountId>;
-		/// Told when an escrow's funds run out.
-		type OnExhausted: OnExhausted<BlockNumberFor<Self>>;
+		/// The leases escrows pay for (told when funds run out and when usage arrives).
+		type Leases: LeaseHooks<BlockNumberFor<Self>>;
 		/// Resolves disputes.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Weights.
@@ -475,6 +484,7 @@ pub mod pallet {
 				Self::deposit_event(Event::UsageRecorded { id, seq: record.seq, amount });
 				Ok::<_, DispatchError>(e.accrue_until.is_none() && e.held <= e.pending_total())
 			})?;
+			T::Leases::on_usage(id, now);
 			if exhausted {
 				Self::exhausted(id, now);
 			}
@@ -684,6 +694,7 @@ pub mod pallet {
 				Some(from) => {
 					let until = e.accrue_until.map_or(now, |u| u.min(now));
 					let until = end.map_or(until, |end| end.min(until));
+					let until = T::Leases::accrual_limit(id).map_or(until, |l| l.min(until));
 					let blocks: u128 = until.saturating_sub(from).unique_saturated_into();
 					let total = fixed_charge(
 						e.rate.per_hour.unique_saturated_into(),
@@ -819,7 +830,7 @@ pub mod pallet {
 
 		fn exhausted(id: EscrowId, until: BlockNumberFor<T>) {
 			Self::deposit_event(Event::Exhausted { id, until });
-			T::OnExhausted::on_exhausted(id, until);
+			T::Leases::on_exhausted(id, until);
 		}
 
 		/// A finished escrow gives back what no pending record may still claim; removed when none

@@ -7,7 +7,7 @@ use sp_core::{ed25519, Pair};
 use sp_runtime::{BuildStorage, Perbill};
 use std::{cell::RefCell, collections::BTreeMap};
 
-use crate::{self as pallet_escrow, usage_message, DaemonKey, EscrowId, OnExhausted, UsageRecord};
+use crate::{self as pallet_escrow, usage_message, DaemonKey, EscrowId, LeaseHooks, UsageRecord};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -68,10 +68,14 @@ impl DaemonKey<u64> for Keys {
 
 /// Records exhaustion notices and stops accrual, as the market does.
 pub struct Notices;
-impl OnExhausted<u64> for Notices {
+impl LeaseHooks<u64> for Notices {
 	fn on_exhausted(id: EscrowId, until: u64) {
 		EXHAUSTED.with(|e| e.borrow_mut().push((id, until)));
 		let _ = Escrow::stop(id, until);
+	}
+	fn on_usage(_: EscrowId, _: u64) {}
+	fn accrual_limit(_: EscrowId) -> Option<u64> {
+		None
 	}
 }
 
@@ -93,7 +97,7 @@ impl pallet_escrow::Config for Test {
 	type DisputeWindow = DisputeWindow;
 	type MaxPending = MaxPending;
 	type DaemonKeys = Keys;
-	type OnExhausted = Notices;
+	type Leases = Notices;
 	type AdminOrigin = EnsureRoot<u64>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
