@@ -526,3 +526,19 @@ fn randomized_operations_keep_the_invariant() {
 		assert!(done.iter().all(|n| *n > 200), "operations that succeeded: {done:?}");
 	}
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn benchmark_signature_is_the_daemons() {
+	use crate::benchmarking::*;
+	use sp_core::Pair;
+	let pair = sp_core::ed25519::Pair::from_seed(&BENCH_DAEMON_SEED);
+	let sig = pair.sign(&crate::usage_message(&BENCH_GENESIS, &bench_record()));
+	assert_eq!(hex(&pair.public().0), hex(&BENCH_DAEMON_PUBLIC), "public key");
+	assert_eq!(hex(&sig.0), hex(&BENCH_SIGNATURE), "signature");
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+fn hex(b: &[u8]) -> String {
+	b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -30,7 +30,7 @@
 extern crate alloc;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -281,6 +281,10 @@ pub struct Review<Balance> {
 	pub deposit: Balance,
 }
 
+/// The X25519 secret of the benchmark provider's encryption key (`src/bench_envelope.scale` is
+/// sealed to it).
+pub const BENCH_ENC_SECRET: [u8; 32] = [0x33; 32];
+
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
@@ -296,10 +300,7 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::{
-			fungible::MutateHold,
-			tokens::Precision,
-		},
+		traits::{fungible::MutateHold, tokens::Precision},
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_mfa::IdentityTier;
@@ -999,7 +1000,7 @@ pub mod pallet {
 		}
 
 		/// An envelope, well formed, signed by its sender and sealed to `key` (among others).
-		fn check_sealed(sealed: &[u8], key: &[u8; 32]) -> DispatchResult {
+		pub(crate) fn check_sealed(sealed: &[u8], key: &[u8; 32]) -> DispatchResult {
 			use virtengine_envelope::{Envelope, Limits};
 			let envelope =
 				Envelope::decode(&mut &sealed[..]).map_err(|_| Error::<T>::BadEnvelope)?;
@@ -1141,10 +1142,7 @@ pub mod pallet {
 				scanned = scanned.saturating_add(1);
 			}
 			DeadlineCursor::<T>::put(cursor);
-			w.saturating_add(
-				<T as Config>::WeightInfo::on_initialize_scan().saturating_mul(scanned.into()),
-			)
-			.saturating_add(
+			w.saturating_add(<T as Config>::WeightInfo::on_initialize_scan(scanned)).saturating_add(
 				<T as Config>::WeightInfo::process_deadline().saturating_mul(processed.into()),
 			)
 		}

@@ -217,7 +217,10 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("genesis");
 	pallet_balances::GenesisConfig::<Test> {
-		balances: [ALICE, BOB, EVE, PROV, PROV2, 12, 13, 14, 99].iter().map(|a| (*a, START)).collect(),
+		balances: [ALICE, BOB, EVE, PROV, PROV2, 12, 13, 14, 99]
+			.iter()
+			.map(|a| (*a, START))
+			.collect(),
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)

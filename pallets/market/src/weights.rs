@@ -33,8 +33,8 @@ pub trait WeightInfo {
 	fn set_blocked() -> Weight;
 	/// `on_initialize` with no deadline due.
 	fn on_initialize_base() -> Weight;
-	/// One more block scanned for deadlines.
-	fn on_initialize_scan() -> Weight;
+	/// `n` blocks scanned for deadlines (none due).
+	fn on_initialize_scan(n: u32) -> Weight;
 	/// One deadline processed, in its heaviest case (closing: final settlement, refund).
 	fn process_deadline() -> Weight;
 }
@@ -82,7 +82,7 @@ impl WeightInfo for () {
 	fn on_initialize_base() -> Weight {
 		Weight::zero()
 	}
-	fn on_initialize_scan() -> Weight {
+	fn on_initialize_scan(_: u32) -> Weight {
 		Weight::zero()
 	}
 	fn process_deadline() -> Weight {
