@@ -11,4 +11,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_veid, Veid]
 	[pallet_roles, Roles]
 	[pallet_mfa, Mfa]
+	[pallet_provider, Provider]
+	[pallet_escrow, Escrow]
+	[pallet_market, Market]
 );

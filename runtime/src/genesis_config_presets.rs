@@ -62,7 +62,13 @@ fn testnet_genesis(
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.iter().cloned().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+			// The platform fee account holds a VE so that any fee, however small, can land.
+			balances: endowed
+				.iter()
+				.cloned()
+				.map(|a| (a, DEV_ENDOWMENT))
+				.chain([(crate::configs::market::fee_account(), VE)])
+				.collect::<Vec<_>>(),
 		},
 		parachain_info: ParachainInfoConfig { parachain_id: id },
 		collator_selection: CollatorSelectionConfig {

@@ -228,6 +228,12 @@ mod runtime {
 	pub type Roles = pallet_roles;
 	#[runtime::pallet_index(43)]
 	pub type Mfa = pallet_mfa;
+	#[runtime::pallet_index(44)]
+	pub type Provider = pallet_provider;
+	#[runtime::pallet_index(45)]
+	pub type Escrow = pallet_escrow;
+	#[runtime::pallet_index(46)]
+	pub type Market = pallet_market;
 }
 
 cumulus_pallet_parachain_system::register_validate_block! {

@@ -77,6 +77,39 @@ impl SensitiveCalls {
 				out.push(Context { value: Balance::MAX, ..Context::of(Action::Withdrawal) })
 			},
 			RuntimeCall::Mfa(c) => out.extend(pallet_mfa::Pallet::<Runtime>::classify_own(c)),
+			RuntimeCall::Provider(pallet_provider::Call::register { .. }) => {
+				out.push(Context::of(Action::ProviderRegistration))
+			},
+			RuntimeCall::Market(c) => {
+				use pallet_market::Call as M;
+				type Market = pallet_market::Pallet<Runtime>;
+				match c {
+					M::create_offering { .. } => out.push(Context {
+						first: Market::first(who, false),
+						..Context::of(Action::OfferingCreate)
+					}),
+					M::update_offering { .. } | M::remove_offering { .. } => {
+						out.push(Context::of(Action::OfferingUpdate))
+					},
+					M::create_order { funds, .. } => out.push(Context {
+						value: *funds,
+						first: Market::first(who, true),
+						..Context::of(Action::OrderCreate)
+					}),
+					M::close_lease { .. } => out.push(Context::of(Action::LeaseClose)),
+					_ => {},
+				}
+			},
+			RuntimeCall::Escrow(c) => match c {
+				// Adding funds commits value like an order does.
+				pallet_escrow::Call::top_up { amount, .. } => out
+					.push(Context { value: *amount, ..Context::of(Action::OrderCreate) }),
+				pallet_escrow::Call::withdraw {} => out.push(Context {
+					value: pallet_escrow::Payouts::<Runtime>::get(who),
+					..Context::of(Action::Withdrawal)
+				}),
+				_ => {},
+			},
 			RuntimeCall::Utility(c) => {
 				use pallet_utility::Call as U;
 				match c {

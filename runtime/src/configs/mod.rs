@@ -3,6 +3,7 @@
 mod collation;
 mod cumulus;
 mod encryption;
+pub mod market;
 mod mfa;
 mod monetary;
 mod roles;

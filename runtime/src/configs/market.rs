@@ -1,0 +1,182 @@
+//! The marketplace: providers (`pallet_provider`), escrow (`pallet_escrow`) and the market
+//! (`pallet_market`), with the seeds' SLA timeouts.
+
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
+use frame_system::EnsureRoot;
+use sp_runtime::{traits::AccountIdConversion, Perbill};
+
+use super::mfa::VeidTiers;
+use crate::{
+	AccountId, Balance, BlockNumber, Market, Runtime, RuntimeEvent, RuntimeHoldReason, DAYS,
+	HOURS, MICRO_VE, MINUTES,
+};
+
+parameter_types! {
+	/// Stored marketplace records cost ten micro-VE per byte, like MFA factors (an order with
+	/// its lease and escrow records: about 60 milli-VE, returned when they go).
+	pub const MarketDepositPerByte: Balance = 10 * MICRO_VE;
+	/// The platform's share of every payment.
+	pub const PlatformFee: Perbill = Perbill::from_percent(1);
+	/// The account the platform fee is paid to (endowed at genesis so that any fee can land).
+	pub FeeAccount: AccountId = FEE_PALLET_ID.into_account_truncating();
+	/// The fixed rate is priced per hour and accrues per block.
+	pub const BlocksPerHour: u32 = HOURS;
+	/// The customer may dispute a usage record for two minutes.
+	pub const DisputeWindow: BlockNumber = 2 * MINUTES;
+	/// Seeds: ORDER_MATCHED must be provisioned within 5 minutes, or it is cancelled and refunded.
+	pub const ProvisionTimeout: BlockNumber = 5 * MINUTES;
+	/// Seeds: heartbeat every 60 s, usage reports at most 5 minutes apart.
+	pub const HeartbeatTimeout: BlockNumber = 5 * MINUTES;
+	/// Seeds: LEASE_CLOSING is force-terminated after 2 minutes (final usage until then).
+	pub const ClosingTimeout: BlockNumber = 2 * MINUTES;
+	/// Reviews are open for a week after a lease closes.
+	pub const ReviewWindow: BlockNumber = 7 * DAYS;
+}
+
+/// Derives the platform fee account.
+pub const FEE_PALLET_ID: PalletId = PalletId(*b"ve/mktfe");
+
+/// The platform fee account.
+pub fn fee_account() -> AccountId {
+	FEE_PALLET_ID.into_account_truncating()
+}
+
+impl pallet_provider::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = crate::Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositPerByte = MarketDepositPerByte;
+	type Identity = VeidTiers;
+	type Leases = Market;
+	// Root (sudo on development chains) until on-chain governance exists.
+	type DomainVerifier = EnsureRoot<AccountId>;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmarks::Helper;
+}
+
+impl pallet_escrow::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = crate::Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type FeeRate = PlatformFee;
+	type FeeDestination = FeeAccount;
+	type BlocksPerHour = BlocksPerHour;
+	type DisputeWindow = DisputeWindow;
+	type MaxPending = ConstU32<16>;
+	type DaemonKeys = Market;
+	type Leases = Market;
+	type AdminOrigin = EnsureRoot<AccountId>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmarks::Helper;
+}
+
+impl pallet_market::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = crate::Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositPerByte = MarketDepositPerByte;
+	type Identity = VeidTiers;
+	type MaxBids = ConstU32<16>;
+	type MaxDeadlinesPerBlock = ConstU32<32>;
+	type ProvisionTimeout = ProvisionTimeout;
+	type HeartbeatTimeout = HeartbeatTimeout;
+	type ClosingTimeout = ClosingTimeout;
+	type ReviewWindow = ReviewWindow;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmarks::Helper;
+}
+
+/// Benchmark set-up: identities written straight into `pallet_veid`'s storage, providers
+/// registered through the provider pallet's own calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarks {
+	use frame_support::BoundedVec;
+	use virtengine_veid_primitives::Tier;
+
+	use crate::{AccountId, Runtime, RuntimeOrigin};
+
+	/// The runtime's benchmark helper for the marketplace pallets.
+	pub struct Helper;
+
+	fn set_tier(who: &AccountId, tier: Tier) {
+		pallet_veid::Identities::<Runtime>::insert(
+			who,
+			pallet_veid::Identity::<Runtime> {
+				status: pallet_veid::Status::Verified,
+				request: None,
+				last_upload: 0,
+				reject_reason: None,
+				expires_at: None,
+			},
+		);
+		pallet_veid::Results::<Runtime>::insert(
+			who,
+			pallet_veid::IdentityResult {
+				score: 90,
+				tier,
+				reasons: 0,
+				digest: [0; 32],
+				model_set: [0; 32],
+				request: 0,
+			},
+		);
+	}
+
+	impl pallet_provider::BenchmarkHelper<AccountId> for Helper {
+		fn set_standard_tier(who: &AccountId) {
+			set_tier(who, Tier::Standard);
+		}
+	}
+
+	impl pallet_escrow::BenchmarkHelper<AccountId> for Helper {
+		fn set_daemon_key(provider: &AccountId, key: [u8; 32]) {
+			pallet_provider::Providers::<Runtime>::mutate(provider, |p| match p {
+				Some(p) => p.daemon_key = key,
+				None => register(provider, [1; 32], key),
+			});
+		}
+	}
+
+	impl pallet_market::BenchmarkHelper<AccountId> for Helper {
+		fn make_provider(who: &AccountId, encryption_key: [u8; 32], daemon: [u8; 32]) {
+			register(who, encryption_key, daemon);
+		}
+		fn set_premium_tier(who: &AccountId) {
+			set_tier(who, Tier::Premium);
+		}
+	}
+
+	fn register(who: &AccountId, encryption_key: [u8; 32], daemon: [u8; 32]) {
+		set_tier(who, Tier::Standard);
+		let domain = BoundedVec::truncate_from(
+			alloc::format!("p{}.bench.example", hex_prefix(who)).into_bytes(),
+		);
+		let origin = RuntimeOrigin::signed(who.clone());
+		let _ = pallet_provider::Pallet::<Runtime>::claim_domain(origin.clone(), domain);
+		let _ = pallet_provider::Pallet::<Runtime>::confirm_domain(
+			RuntimeOrigin::root(),
+			who.clone(),
+		);
+		let attributes = pallet_provider::Attributes {
+			region: Default::default(),
+			cpu_models: Default::default(),
+			gpu_models: Default::default(),
+			capabilities: pallet_provider::capability::ALL,
+		};
+		let _ = pallet_provider::Pallet::<Runtime>::register(
+			origin,
+			attributes,
+			encryption_key,
+			daemon,
+		);
+	}
+
+	fn hex_prefix(who: &AccountId) -> alloc::string::String {
+		let bytes: &[u8] = who.as_ref();
+		bytes.iter().take(8).map(|b| alloc::format!("{b:02x}")).collect()
+	}
+}
