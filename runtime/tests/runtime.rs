@@ -322,3 +322,60 @@ fn the_runtime_classifies_its_sensitive_calls() {
 		assert_eq!(requirement(&batch(vec![remove])), Ok((FactorSet::of(&[Fido2]), true, true)));
 	});
 }
+
+#[test]
+fn the_runtime_classifies_marketplace_calls() {
+	use pallet_mfa::{Factor::*, FactorSet};
+	preset_state("development").execute_with(|| {
+		let rate = pallet_escrow::Rate { per_hour: VE, per_unit: Default::default() };
+		let order = |funds| {
+			RuntimeCall::Market(pallet_market::Call::create_order {
+				target: pallet_market::Target::Requirements {
+					category: pallet_market::Category::Compute,
+					region: Default::default(),
+					capabilities: 0,
+				},
+				config: None,
+				max_price: rate.clone(),
+				funds,
+			})
+		};
+		// A first order needs VEID; above 1,000 VE, VEID + FIDO2.
+		assert_eq!(requirement(&order(10 * VE)), Ok((FactorSet::of(&[Veid]), false, true)));
+		assert_eq!(
+			requirement(&order(1_001 * VE)),
+			Ok((FactorSet::of(&[Veid, Fido2]), false, true))
+		);
+		// Not the first any more: a small order needs nothing.
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		pallet_market::Counts::<Runtime>::insert(&alice, (1, 0));
+		assert_eq!(requirement(&order(10 * VE)), Ok((FactorSet::EMPTY, false, true)));
+		// Provider registration is critical: VEID + FIDO2.
+		let register = RuntimeCall::Provider(pallet_provider::Call::register {
+			attributes: pallet_provider::Attributes {
+				region: Default::default(),
+				cpu_models: Default::default(),
+				gpu_models: Default::default(),
+				capabilities: 0,
+			},
+			encryption_key: [1; 32],
+			daemon_key: [2; 32],
+		});
+		assert_eq!(requirement(&register), Ok((FactorSet::of(&[Veid, Fido2]), true, true)));
+		// A provider's first offering: VEID + FIDO2.
+		let offering = RuntimeCall::Market(pallet_market::Call::create_offering {
+			category: pallet_market::Category::Gpu,
+			plans: Default::default(),
+			required_tier: None,
+			details: Default::default(),
+		});
+		assert_eq!(requirement(&offering), Ok((FactorSet::of(&[Veid, Fido2]), false, true)));
+		// Withdrawing payouts above 10,000 VE is critical.
+		pallet_escrow::Payouts::<Runtime>::insert(&alice, 10_001 * VE);
+		let withdraw = RuntimeCall::Escrow(pallet_escrow::Call::withdraw {});
+		assert_eq!(requirement(&withdraw), Ok((FactorSet::of(&[Veid, Fido2]), true, true)));
+		// The platform fee account exists from genesis.
+		let fee = virtengine_runtime::configs::market::fee_account();
+		assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(&fee), VE);
+	});
+}

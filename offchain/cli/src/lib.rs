@@ -6,8 +6,10 @@
 //! `virtengine mfa enroll|authorize|status|set-channel|issue-code|recover|claim-recovery|cancel-recovery`
 //! registers a FIDO2 credential (a software authenticator, for development), authorizes sensitive
 //! calls with it, and recovers accounts.
+//! `virtengine market provider|offering|order|bid|lease|settle|withdraw` runs the marketplace.
 
 pub mod envelope;
+pub mod market;
 pub mod mfa;
 pub mod veid;
 
@@ -32,6 +34,9 @@ enum Command {
 	/// Multi-factor authentication: enroll a FIDO2 credential, authorize a sensitive call.
 	#[command(subcommand)]
 	Mfa(mfa::Command),
+	/// The marketplace: providers, offerings, orders, bids, leases, usage and settlement.
+	#[command(subcommand)]
+	Market(market::Command),
 }
 
 /// `N` random bytes from the operating system.
@@ -56,6 +61,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 		Command::Envelope(command) => envelope::run(command)?,
 		Command::Veid(command) => veid::run(command)?,
 		Command::Mfa(command) => mfa::run(command)?,
+		Command::Market(command) => market::run(command)?,
 	}
 	Ok(())
 }

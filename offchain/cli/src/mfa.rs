@@ -268,7 +268,7 @@ fn decode_call(hex_call: &str) -> Result<RuntimeCall, Error> {
 	Ok(call)
 }
 
-fn signer(uri: &str) -> Result<sp_core::sr25519::Pair, Error> {
+pub(crate) fn signer(uri: &str) -> Result<sp_core::sr25519::Pair, Error> {
 	sp_core::sr25519::Pair::from_string(uri, None)
 		.map_err(|_| Error::BadArgument("--from: not an sr25519 secret URI or seed".into()))
 }

@@ -8,6 +8,7 @@
 //! with.
 
 pub mod encryption;
+pub mod market;
 pub mod mfa;
 pub mod rpc;
 pub mod veid;

@@ -7,8 +7,8 @@ use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use super::mfa::VeidTiers;
 use crate::{
-	AccountId, Balance, BlockNumber, Market, Runtime, RuntimeEvent, RuntimeHoldReason, DAYS,
-	HOURS, MICRO_VE, MINUTES,
+	AccountId, Balance, BlockNumber, Market, Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, HOURS,
+	MICRO_VE, MINUTES,
 };
 
 parameter_types! {
@@ -51,7 +51,7 @@ impl pallet_provider::Config for Runtime {
 	// Root (sudo on development chains) until on-chain governance exists.
 	type DomainVerifier = EnsureRoot<AccountId>;
 	type AdminOrigin = EnsureRoot<AccountId>;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_provider::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmarks::Helper;
 }
@@ -68,7 +68,7 @@ impl pallet_escrow::Config for Runtime {
 	type DaemonKeys = Market;
 	type Leases = Market;
 	type AdminOrigin = EnsureRoot<AccountId>;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_escrow::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmarks::Helper;
 }
@@ -85,7 +85,7 @@ impl pallet_market::Config for Runtime {
 	type HeartbeatTimeout = HeartbeatTimeout;
 	type ClosingTimeout = ClosingTimeout;
 	type ReviewWindow = ReviewWindow;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_market::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmarks::Helper;
 }
@@ -134,9 +134,13 @@ pub mod benchmarks {
 
 	impl pallet_escrow::BenchmarkHelper<AccountId> for Helper {
 		fn set_daemon_key(provider: &AccountId, key: [u8; 32]) {
-			pallet_provider::Providers::<Runtime>::mutate(provider, |p| match p {
-				Some(p) => p.daemon_key = key,
-				None => register(provider, [1; 32], key),
+			if !pallet_provider::Providers::<Runtime>::contains_key(provider) {
+				register(provider, [1; 32], key);
+			}
+			pallet_provider::Providers::<Runtime>::mutate(provider, |p| {
+				if let Some(p) = p {
+					p.daemon_key = key;
+				}
 			});
 		}
 	}
@@ -157,10 +161,8 @@ pub mod benchmarks {
 		);
 		let origin = RuntimeOrigin::signed(who.clone());
 		let _ = pallet_provider::Pallet::<Runtime>::claim_domain(origin.clone(), domain);
-		let _ = pallet_provider::Pallet::<Runtime>::confirm_domain(
-			RuntimeOrigin::root(),
-			who.clone(),
-		);
+		let _ =
+			pallet_provider::Pallet::<Runtime>::confirm_domain(RuntimeOrigin::root(), who.clone());
 		let attributes = pallet_provider::Attributes {
 			region: Default::default(),
 			cpu_models: Default::default(),

@@ -102,8 +102,9 @@ impl SensitiveCalls {
 			},
 			RuntimeCall::Escrow(c) => match c {
 				// Adding funds commits value like an order does.
-				pallet_escrow::Call::top_up { amount, .. } => out
-					.push(Context { value: *amount, ..Context::of(Action::OrderCreate) }),
+				pallet_escrow::Call::top_up { amount, .. } => {
+					out.push(Context { value: *amount, ..Context::of(Action::OrderCreate) })
+				},
 				pallet_escrow::Call::withdraw {} => out.push(Context {
 					value: pallet_escrow::Payouts::<Runtime>::get(who),
 					..Context::of(Action::Withdrawal)

@@ -2,6 +2,9 @@
 //! `virtengine-node benchmark pallet` (see docs/benchmarking.md).
 
 pub mod pallet_encryption;
+pub mod pallet_escrow;
+pub mod pallet_market;
 pub mod pallet_mfa;
+pub mod pallet_provider;
 pub mod pallet_roles;
 pub mod pallet_veid;
