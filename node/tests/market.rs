@@ -22,7 +22,7 @@ use virtengine_client::{
 	market::{pallet_market::LeaseState, Unit},
 	Client,
 };
-use virtengine_runtime::{AccountId, Balance, Runtime, RuntimeEvent, VE};
+use virtengine_runtime::{AccountId, Balance, RuntimeEvent, VE};
 use virtengine_scoring::models::{default_dir, read_verified, Manifest};
 
 fn cli(args: &[&str]) -> Result<(), String> {
@@ -46,7 +46,7 @@ fn total(node: &Node, who: &AccountId) -> Balance {
 
 /// Transaction fees `who` paid in blocks `from..=to`, from the blocks' events.
 fn fees(client: &Client, who: &AccountId, from: u32, to: u32) -> Balance {
-	let key = frame_system::Events::<Runtime>::hashed_key();
+	let key = frame_support::storage::storage_prefix(b"System", b"Events");
 	let mut sum = 0;
 	for n in from..=to {
 		let hash = client.call("chain_getBlockHash", serde_json::json!([n])).expect("hash");
