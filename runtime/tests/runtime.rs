@@ -59,7 +59,8 @@ fn development_preset_has_one_collator_and_funded_dev_accounts() {
 		for account in Sr25519Keyring::well_known() {
 			assert_eq!(Balances::balance(&account.to_account_id()), presets::DEV_ENDOWMENT);
 		}
-		assert_eq!(Balances::total_issuance(), presets::DEV_ENDOWMENT * 12);
+		// Twelve dev accounts and the platform fee account's one VE.
+		assert_eq!(Balances::total_issuance(), presets::DEV_ENDOWMENT * 12 + VE);
 	});
 }
 
