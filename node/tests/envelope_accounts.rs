@@ -7,14 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{free_port, Node};
+use common::{cli, free_port, Node};
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
-
-fn cli(args: &[&str]) -> Result<(), String> {
-	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
-		.map_err(|e| e.to_string())
-}
 
 fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
 	node.reserved_balance(&who.to_account_id())

@@ -15,7 +15,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use codec::Decode;
-use common::Node;
+use common::{cli, fixture, Node};
 use sp_core::{crypto::Ss58Codec, H256};
 use sp_keyring::Sr25519Keyring;
 use virtengine_client::{
@@ -23,21 +23,6 @@ use virtengine_client::{
 	Client,
 };
 use virtengine_runtime::{AccountId, Balance, RuntimeEvent, VE};
-use virtengine_scoring::models::{default_dir, read_verified, Manifest};
-
-fn cli(args: &[&str]) -> Result<(), String> {
-	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
-		.map_err(|e| e.to_string())
-}
-
-fn fixture(dir: &std::path::Path, id: &str) -> String {
-	let manifest = Manifest::pinned().expect("manifest");
-	let bytes = read_verified(&default_dir(), manifest.fixture(id).expect("fixture"))
-		.expect("fixture file");
-	let path = dir.join(format!("{id}.jpg"));
-	std::fs::write(&path, bytes).expect("write");
-	path.to_string_lossy().into_owned()
-}
 
 /// Free plus held.
 fn total(node: &Node, who: &AccountId) -> Balance {

@@ -25,17 +25,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::Node;
+use common::{cli, Node};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::MultiAddress;
 use virtengine_client::mfa::pallet_mfa;
 use virtengine_runtime::{RuntimeCall, RuntimeEvent, VE};
-
-fn cli(args: &[&str]) -> Result<(), String> {
-	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
-		.map_err(|e| e.to_string())
-}
 
 #[test]
 fn sensitive_transfer_needs_a_webauthn_authorization() {

@@ -12,6 +12,23 @@ use std::{
 use virtengine_client::Client;
 use virtengine_runtime::{AccountId, Balance, Nonce, Runtime};
 
+/// Runs the `virtengine` CLI in-process, as a user types it; the error as text.
+pub fn cli(args: &[&str]) -> Result<(), String> {
+	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
+		.map_err(|e| e.to_string())
+}
+
+/// Writes the pinned test photo `id` (checked against its sha256) into `dir`; its path.
+pub fn fixture(dir: &std::path::Path, id: &str) -> String {
+	use virtengine_scoring::models::{default_dir, read_verified, Manifest};
+	let manifest = Manifest::pinned().expect("manifest");
+	let bytes = read_verified(&default_dir(), manifest.fixture(id).expect("fixture"))
+		.expect("fixture file");
+	let path = dir.join(format!("{id}.jpg"));
+	std::fs::write(&path, bytes).expect("write");
+	path.to_string_lossy().into_owned()
+}
+
 /// A running node, killed when dropped, whatever the test's outcome.
 pub struct Node {
 	child: Child,

@@ -48,6 +48,14 @@ impl From<crate::mfa::Error> for Error {
 	}
 }
 
+/// Where (for reads).
+#[derive(clap::Args, Clone)]
+pub struct Rpc {
+	/// The node's RPC address.
+	#[arg(long, default_value = "http://127.0.0.1:9944")]
+	rpc: String,
+}
+
 /// Where and as whom.
 #[derive(clap::Args, Clone)]
 pub struct Conn {
@@ -169,9 +177,8 @@ pub enum ProviderCommand {
 	},
 	/// Show a provider.
 	Show {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		rpc: Rpc,
 		/// The provider's account.
 		#[arg(long)]
 		who: String,
@@ -202,9 +209,8 @@ pub enum OfferingCommand {
 	},
 	/// List offerings.
 	List {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		rpc: Rpc,
 	},
 }
 
@@ -241,9 +247,8 @@ pub enum OrderCommand {
 	},
 	/// Show an order, its bids' providers and its lease and escrow.
 	Show {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		rpc: Rpc,
 		/// The order.
 		#[arg(long)]
 		id: u64,
@@ -310,9 +315,8 @@ pub enum LeaseCommand {
 	},
 	/// Show a lease and its escrow.
 	Show {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
+		#[command(flatten)]
+		rpc: Rpc,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
@@ -532,7 +536,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 			}
 		},
 		Command::Offering(OfferingCommand::List { rpc }) => {
-			let client = Client::new(&rpc)?;
+			let client = Client::new(&rpc.rpc)?;
 			let n = client.offering_count()?;
 			let first = n.saturating_sub(100);
 			eprintln!("offerings {first}..{n} (the newest 100)");
@@ -589,7 +593,7 @@ pub fn run(command: Command) -> Result<(), Error> {
 			send(&conn, RuntimeCall::Market(M::cancel_order { id }))?;
 		},
 		Command::Order(OrderCommand::Show { rpc, id }) => {
-			let client = Client::new(&rpc)?;
+			let client = Client::new(&rpc.rpc)?;
 			match client.order(id)? {
 				Some(o) => println!(
 					"order {id}: {:?}, customer {}, {:?}, max {}, {} bid(s)",
@@ -718,7 +722,7 @@ fn provider(c: ProviderCommand) -> Result<(), Error> {
 			)?;
 		},
 		ProviderCommand::Show { rpc, who } => {
-			let client = Client::new(&rpc)?;
+			let client = Client::new(&rpc.rpc)?;
 			let who = account(&who, "--who")?;
 			match client.provider(&who)? {
 				Some(p) => println!(
@@ -788,7 +792,7 @@ fn lease(c: LeaseCommand) -> Result<(), Error> {
 				RuntimeCall::Escrow(pallet_escrow::Call::submit_usage { record, signature }),
 			)?;
 		},
-		LeaseCommand::Show { rpc, id } => show_lease(&Client::new(&rpc)?, id)?,
+		LeaseCommand::Show { rpc, id } => show_lease(&Client::new(&rpc.rpc)?, id)?,
 	}
 	Ok(())
 }

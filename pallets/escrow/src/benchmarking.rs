@@ -50,21 +50,14 @@ const fn nibble(c: u8) -> u8 {
 	}
 }
 
-const UNITS: [Unit; 6] = [
-	Unit::CpuCoreSecond,
-	Unit::GpuSecond,
-	Unit::MemoryGbHour,
-	Unit::StorageGbHour,
-	Unit::EgressGb,
-	Unit::Job,
-];
-
 /// The record the benchmark submits: every unit, number 1,000, for escrow 0.
 pub fn bench_record() -> UsageRecord {
 	UsageRecord {
 		lease: 0,
 		seq: 1_000,
-		quantities: BoundedVec::truncate_from(UNITS.iter().map(|u| (*u, 3)).collect::<Vec<_>>()),
+		quantities: BoundedVec::truncate_from(
+			Unit::ALL.iter().map(|u| (*u, 3)).collect::<Vec<_>>(),
+		),
 	}
 }
 
@@ -88,7 +81,7 @@ where
 	Pallet::<T>::open(0, &payer, amount)?;
 	let rate = Rate {
 		per_hour: ed,
-		per_unit: BoundedVec::truncate_from(UNITS.iter().map(|u| (*u, ed)).collect::<Vec<_>>()),
+		per_unit: BoundedVec::truncate_from(Unit::ALL.iter().map(|u| (*u, ed)).collect::<Vec<_>>()),
 	};
 	Pallet::<T>::assign(0, &payee, rate)?;
 	Pallet::<T>::start(0, One::one())?;

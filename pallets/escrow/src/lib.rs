@@ -79,6 +79,18 @@ pub enum Unit {
 	Job,
 }
 
+impl Unit {
+	/// Every unit.
+	pub const ALL: [Unit; 6] = [
+		Unit::CpuCoreSecond,
+		Unit::GpuSecond,
+		Unit::MemoryGbHour,
+		Unit::StorageGbHour,
+		Unit::EgressGb,
+		Unit::Job,
+	];
+}
+
 /// Most unit prices in a rate, most quantities in a usage record.
 pub type MaxUnits = ConstU32<8>;
 

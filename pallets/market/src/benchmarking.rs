@@ -26,20 +26,11 @@ fn envelope() -> Sealed {
 	BoundedVec::truncate_from(include_bytes!("bench_envelope.scale").to_vec())
 }
 
-const UNITS: [Unit; 6] = [
-	Unit::CpuCoreSecond,
-	Unit::GpuSecond,
-	Unit::MemoryGbHour,
-	Unit::StorageGbHour,
-	Unit::EgressGb,
-	Unit::Job,
-];
-
 fn rate<T: Config>() -> RateOf<T> {
 	let p = pallet_escrow::BalanceOf::<T>::from(1_000u32);
 	Rate {
 		per_hour: p,
-		per_unit: BoundedVec::truncate_from(UNITS.iter().map(|u| (*u, p)).collect::<Vec<_>>()),
+		per_unit: BoundedVec::truncate_from(Unit::ALL.iter().map(|u| (*u, p)).collect::<Vec<_>>()),
 	}
 }
 
