@@ -165,7 +165,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
 	fs::read(path).map_err(io)
 }
 
-fn write(path: Option<&Path>, bytes: &[u8], private: bool) -> Result<(), Error> {
+pub(crate) fn write(path: Option<&Path>, bytes: &[u8], private: bool) -> Result<(), Error> {
 	let Some(path) = path else {
 		return std::io::stdout()
 			.write_all(bytes)

@@ -15,10 +15,12 @@ use sp_core::{crypto::Ss58Codec, ed25519, Pair};
 use virtengine_client::{
 	market::{pallet_escrow, pallet_market, pallet_provider, sign_usage, Rate, Unit, UsageRecord},
 	mfa::SoftKey,
-	parse_account, Client,
+	parse_account,
+	veid::format_ve,
+	Client,
 };
 use virtengine_envelope::{Limits, SenderKey};
-use virtengine_runtime::{Balance, RuntimeCall, VE};
+use virtengine_runtime::{Balance, RuntimeCall};
 
 use crate::{
 	mfa::{parse_ve, signer},
@@ -425,19 +427,9 @@ fn send(conn: &Conn, call: RuntimeCall) -> Result<Option<virtengine_client::Incl
 	Ok(Some(client.submit(&pair, call, |step| eprintln!("{step}"))?))
 }
 
-fn ve(amount: Balance) -> String {
-	let whole = amount / VE;
-	let frac = amount % VE;
-	if frac == 0 {
-		format!("{whole} VE")
-	} else {
-		format!("{whole}.{} VE", format!("{frac:012}").trim_end_matches('0'))
-	}
-}
-
 fn show_rate(r: &Rate<Balance>) -> String {
-	let mut parts = vec![format!("{}/hour", ve(r.per_hour))];
-	parts.extend(r.per_unit.iter().map(|(u, p)| format!("{}/{u:?}", ve(*p))));
+	let mut parts = vec![format!("{}/hour", format_ve(r.per_hour))];
+	parts.extend(r.per_unit.iter().map(|(u, p)| format!("{}/{u:?}", format_ve(*p))));
 	parts.join(", ")
 }
 
@@ -638,9 +630,9 @@ fn show_lease(client: &Client, id: u64) -> Result<(), Error> {
 	if let Some(e) = client.escrow(id)? {
 		println!(
 			"escrow {id}: {} held, {} paid ({} fee), {} usage record(s) pending",
-			ve(e.held),
-			ve(e.paid),
-			ve(e.fee),
+			format_ve(e.held),
+			format_ve(e.paid),
+			format_ve(e.fee),
 			e.pending.len()
 		);
 	}
@@ -663,7 +655,8 @@ fn provider(c: ProviderCommand) -> Result<(), Error> {
 				"secret": hex::encode(seed),
 				"public": hex::encode(pair.public().0),
 			});
-			write_private(&out, json.to_string().as_bytes())?;
+			crate::envelope::write(Some(&out), json.to_string().as_bytes(), true)
+				.map_err(|e| Error::BadArgument(e.to_string()))?;
 			println!("{}", hex::encode(pair.public().0));
 		},
 		ProviderCommand::ClaimDomain { conn, domain } => {
@@ -732,7 +725,7 @@ fn provider(c: ProviderCommand) -> Result<(), Error> {
 					String::from_utf8_lossy(&p.domain),
 					String::from_utf8_lossy(&p.attributes.region),
 					p.attributes.capabilities,
-					ve(client.payouts(&who)?)
+					format_ve(client.payouts(&who)?)
 				),
 				None => println!("{}: not a provider", who.to_ss58check()),
 			}
@@ -795,15 +788,4 @@ fn lease(c: LeaseCommand) -> Result<(), Error> {
 		LeaseCommand::Show { rpc, id } => show_lease(&Client::new(&rpc.rpc)?, id)?,
 	}
 	Ok(())
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-	use std::{io::Write, os::unix::fs::OpenOptionsExt};
-	let mut f = std::fs::OpenOptions::new()
-		.write(true)
-		.create_new(true)
-		.mode(0o600)
-		.open(path)
-		.map_err(|source| Error::File { path: path.into(), source })?;
-	f.write_all(bytes).map_err(|source| Error::File { path: path.into(), source })
 }

@@ -636,12 +636,9 @@ pub mod pallet {
 
 		/// The fixed rate stops accruing at block `at`, or earlier where the funds end.
 		pub fn stop(id: EscrowId, at: BlockNumberFor<T>) -> DispatchResult {
-			let end = Self::runway_end(id);
 			Escrows::<T>::try_mutate(id, |e| {
 				let e = e.as_mut().ok_or(Error::<T>::NoEscrow)?;
-				if e.accrue_until.is_none() {
-					e.accrue_until = Some(end.map_or(at, |end| at.min(end)));
-				}
+				Self::stop_record(e, at);
 				Ok(())
 			})
 		}
@@ -650,122 +647,34 @@ pub mod pallet {
 		/// escrow once no usage record waits.
 		pub fn finish(id: EscrowId) -> DispatchResult {
 			let now = frame_system::Pallet::<T>::block_number();
-			Self::stop(id, now)?;
-			Self::settle_at(id, now)?;
-			Escrows::<T>::try_mutate(id, |e| {
-				let e = e.as_mut().ok_or(Error::<T>::NoEscrow)?;
-				e.finished = true;
-				Ok::<_, DispatchError>(())
-			})?;
-			Self::refund_free(id)
+			let mut e = Escrows::<T>::get(id).ok_or(Error::<T>::NoEscrow)?;
+			Self::stop_record(&mut e, now);
+			Self::settle_record(id, &mut e, now)?;
+			e.finished = true;
+			Self::refund_free(id, e)
 		}
 
 		/// The last block the escrow's funds cover at the fixed rate, while it accrues; `None` if
 		/// it does not accrue or the rate has no fixed part.
 		pub fn runway_end(id: EscrowId) -> Option<BlockNumberFor<T>> {
-			let e = Escrows::<T>::get(id)?;
-			let from = e.accrue_from?;
-			if e.accrue_until.is_some() {
-				return None;
-			}
-			let affordable =
-				e.held.saturating_sub(e.pending_total()).saturating_add(e.fixed_settled);
-			let blocks = covered_blocks(
-				e.rate.per_hour.unique_saturated_into(),
-				T::BlocksPerHour::get().into(),
-				affordable.unique_saturated_into(),
-			)?;
-			Some(from.saturating_add(blocks.saturated_into()))
+			Escrows::<T>::get(id).and_then(|e| Self::runway_of(&e))
 		}
 
-		/// Settles `id` now, telling [`Config::OnExhausted`] if its funds ran out.
+		/// Settles `id` now, telling [`Config::Leases`] if its funds ran out.
 		pub fn settle_now(id: EscrowId) -> DispatchResult {
 			let now = frame_system::Pallet::<T>::block_number();
-			let s = Self::settle_at(id, now)?;
+			let mut e = Escrows::<T>::get(id).ok_or(Error::<T>::NoEscrow)?;
+			let s = Self::settle_record(id, &mut e, now)?;
+			if e.finished {
+				Self::refund_free(id, e)?;
+			} else {
+				Escrows::<T>::insert(id, e);
+			}
+			// After the write: the lease closing reads the escrow again.
 			if let Some(until) = s.exhausted {
 				Self::exhausted(id, until);
 			}
-			if Escrows::<T>::get(id).is_some_and(|e| e.finished) {
-				Self::refund_free(id)?;
-			}
 			Ok(())
-		}
-
-		/// Settles `id` as of block `now` and says whether its funds are exhausted.
-		pub fn settle_at(
-			id: EscrowId,
-			now: BlockNumberFor<T>,
-		) -> Result<Settlement<BalanceOf<T>, BlockNumberFor<T>>, DispatchError> {
-			let mut e = Escrows::<T>::get(id).ok_or(Error::<T>::NoEscrow)?;
-			let Some(payee) = e.payee.clone() else { return Ok(Settlement::default()) };
-			// The last block the funds cover, while accruing: the fixed rate never accrues past
-			// it.
-			let end = Self::runway_end(id);
-			// The fixed rate accrued and not settled.
-			let fixed_due: BalanceOf<T> = match e.accrue_from {
-				Some(from) => {
-					let until = e.accrue_until.map_or(now, |u| u.min(now));
-					let until = end.map_or(until, |end| end.min(until));
-					let until = T::Leases::accrual_limit(id).map_or(until, |l| l.min(until));
-					let blocks: u128 = until.saturating_sub(from).unique_saturated_into();
-					let total = fixed_charge(
-						e.rate.per_hour.unique_saturated_into(),
-						blocks,
-						T::BlocksPerHour::get().into(),
-					);
-					total.saturated_into::<BalanceOf<T>>().saturating_sub(e.fixed_settled)
-				},
-				None => Zero::zero(),
-			};
-			// Usage whose window has passed, undisputed.
-			let window = T::DisputeWindow::get();
-			let mut usage_due: BalanceOf<T> = Zero::zero();
-			e.pending.retain(|p| {
-				let due = match p.status {
-					UsageStatus::InWindow => p.at.saturating_add(window) <= now,
-					UsageStatus::Disputed => false,
-					UsageStatus::Approved => true,
-				};
-				if due {
-					usage_due = usage_due.saturating_add(p.amount);
-				}
-				!due
-			});
-			let due = fixed_due.saturating_add(usage_due);
-			let charge = due.min(e.held);
-			let shortfall = due.saturating_sub(charge);
-			// The fee is a share of everything paid so far: rounding is done once, not per
-			// settlement.
-			let paid = e.paid.saturating_add(charge);
-			let fee_total = T::FeeRate::get().mul_floor(paid);
-			let fee = fee_total.saturating_sub(e.fee).min(charge);
-			let to_payee = charge.saturating_sub(fee);
-			Self::pay(&e.payer, &payee, to_payee)?;
-			Self::pay(&e.payer, &T::FeeDestination::get(), fee)?;
-			e.held = e.held.saturating_sub(charge);
-			e.paid = paid;
-			e.fee = e.fee.saturating_add(fee);
-			e.fixed_settled = e.fixed_settled.saturating_add(fixed_due);
-			let accruing = e.accrue_from.is_some() && e.accrue_until.is_none();
-			Escrows::<T>::insert(id, &e);
-			let exhausted = if !accruing {
-				None
-			} else if let Some(end) = end.filter(|end| *end <= now) {
-				Some(end)
-			} else if e.held <= e.pending_total() {
-				Some(now)
-			} else {
-				None
-			};
-			if !charge.is_zero() || !shortfall.is_zero() {
-				Self::deposit_event(Event::Settled { id, to_payee, fee, shortfall });
-			}
-			Ok(Settlement { to_payee, fee, shortfall, exhausted })
-		}
-
-		/// The funds of `id` held and not owed to anyone.
-		pub fn free_funds(id: EscrowId) -> Option<BalanceOf<T>> {
-			Escrows::<T>::get(id).map(|e| e.held.saturating_sub(e.pending_total()))
 		}
 
 		/// The chain's genesis hash, as usage records are bound to it.
@@ -845,10 +754,105 @@ pub mod pallet {
 			T::Leases::on_exhausted(id, until);
 		}
 
-		/// A finished escrow gives back what no pending record may still claim; removed when none
-		/// waits.
-		fn refund_free(id: EscrowId) -> DispatchResult {
-			let Some(mut e) = Escrows::<T>::get(id) else { return Ok(()) };
+		/// [`Pallet::runway_end`] of a loaded record.
+		fn runway_of(e: &EscrowOf<T>) -> Option<BlockNumberFor<T>> {
+			let from = e.accrue_from?;
+			if e.accrue_until.is_some() {
+				return None;
+			}
+			let affordable =
+				e.held.saturating_sub(e.pending_total()).saturating_add(e.fixed_settled);
+			let blocks = covered_blocks(
+				e.rate.per_hour.unique_saturated_into(),
+				T::BlocksPerHour::get().into(),
+				affordable.unique_saturated_into(),
+			)?;
+			Some(from.saturating_add(blocks.saturated_into()))
+		}
+
+		/// [`Pallet::stop`] on a loaded record.
+		fn stop_record(e: &mut EscrowOf<T>, at: BlockNumberFor<T>) {
+			if e.accrue_until.is_none() {
+				let end = Self::runway_of(e);
+				e.accrue_until = Some(end.map_or(at, |end| at.min(end)));
+			}
+		}
+
+		/// Settles the loaded record `e` of escrow `id` as of block `now`: moves the payments
+		/// and updates `e`; the caller writes it back.
+		fn settle_record(
+			id: EscrowId,
+			e: &mut EscrowOf<T>,
+			now: BlockNumberFor<T>,
+		) -> Result<Settlement<BalanceOf<T>, BlockNumberFor<T>>, DispatchError> {
+			let Some(payee) = e.payee.clone() else { return Ok(Settlement::default()) };
+			// The last block the funds cover, while accruing: the fixed rate never accrues past
+			// it.
+			let end = Self::runway_of(e);
+			// The fixed rate accrued and not settled.
+			let fixed_due: BalanceOf<T> = match e.accrue_from {
+				Some(from) => {
+					let until = e.accrue_until.map_or(now, |u| u.min(now));
+					let until = end.map_or(until, |end| end.min(until));
+					let until = T::Leases::accrual_limit(id).map_or(until, |l| l.min(until));
+					let blocks: u128 = until.saturating_sub(from).unique_saturated_into();
+					let total = fixed_charge(
+						e.rate.per_hour.unique_saturated_into(),
+						blocks,
+						T::BlocksPerHour::get().into(),
+					);
+					total.saturated_into::<BalanceOf<T>>().saturating_sub(e.fixed_settled)
+				},
+				None => Zero::zero(),
+			};
+			// Usage whose window has passed, undisputed.
+			let window = T::DisputeWindow::get();
+			let mut usage_due: BalanceOf<T> = Zero::zero();
+			e.pending.retain(|p| {
+				let due = match p.status {
+					UsageStatus::InWindow => p.at.saturating_add(window) <= now,
+					UsageStatus::Disputed => false,
+					UsageStatus::Approved => true,
+				};
+				if due {
+					usage_due = usage_due.saturating_add(p.amount);
+				}
+				!due
+			});
+			let due = fixed_due.saturating_add(usage_due);
+			let charge = due.min(e.held);
+			let shortfall = due.saturating_sub(charge);
+			// The fee is a share of everything paid so far: rounding is done once, not per
+			// settlement.
+			let paid = e.paid.saturating_add(charge);
+			let fee_total = T::FeeRate::get().mul_floor(paid);
+			let fee = fee_total.saturating_sub(e.fee).min(charge);
+			let to_payee = charge.saturating_sub(fee);
+			Self::pay(&e.payer, &payee, to_payee)?;
+			Self::pay(&e.payer, &T::FeeDestination::get(), fee)?;
+			e.held = e.held.saturating_sub(charge);
+			e.paid = paid;
+			e.fee = e.fee.saturating_add(fee);
+			e.fixed_settled = e.fixed_settled.saturating_add(fixed_due);
+			let accruing = e.accrue_from.is_some() && e.accrue_until.is_none();
+			let exhausted = if !accruing {
+				None
+			} else if let Some(end) = end.filter(|end| *end <= now) {
+				Some(end)
+			} else if e.held <= e.pending_total() {
+				Some(now)
+			} else {
+				None
+			};
+			if !charge.is_zero() || !shortfall.is_zero() {
+				Self::deposit_event(Event::Settled { id, to_payee, fee, shortfall });
+			}
+			Ok(Settlement { to_payee, fee, shortfall, exhausted })
+		}
+
+		/// A finished escrow (the loaded record `e`) gives back what no pending record may still
+		/// claim; it is removed when none waits, written back otherwise.
+		fn refund_free(id: EscrowId, mut e: EscrowOf<T>) -> DispatchResult {
 			let refund = e.held.saturating_sub(e.pending_total());
 			if !refund.is_zero() {
 				T::Currency::release(

@@ -1167,9 +1167,12 @@ pub mod pallet {
 					if now >= lapse {
 						return Self::begin_closing(id, CloseReason::NoHeartbeat, lapse);
 					}
-					let settlement = pallet_escrow::Pallet::<T>::settle_at(id, now)?;
-					if let Some(until) = settlement.exhausted {
-						return Self::begin_closing(id, CloseReason::FundsExhausted, until);
+					// Funds over: no settlement here (it is lazy, paid for by whoever wants it);
+					// only whether the lease may go on.
+					if let Some(end) =
+						pallet_escrow::Pallet::<T>::runway_end(id).filter(|end| *end <= now)
+					{
+						return Self::begin_closing(id, CloseReason::FundsExhausted, end);
 					}
 					Self::active_deadline(id, &lease, now)
 				},
