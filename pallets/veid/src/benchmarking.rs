@@ -274,11 +274,17 @@ mod benchmarks {
 		for (account, _) in members.iter().take(quorum as usize - 1) {
 			Reveals::<T>::insert(0, account, vote(90));
 		}
+		// The uploader verified before with other photos: its old index entry is replaced.
+		let uploader =
+			Requests::<T>::get(0).map(|r| r.account).ok_or(BenchmarkError::Weightless)?;
+		IdentityDigests::<T>::insert([0xee; 32], &uploader);
+		IdentityDigestOf::<T>::insert(&uploader, ([0xee; 32], BalanceOf::<T>::default()));
 		let last = (quorum - 1) as usize;
 		let (account, _) = members[last].clone();
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, 0, account, vote(90), salt(last as u32), unsigned());
 		assert!(Requests::<T>::get(0).is_none(), "decided");
+		assert_eq!(IdentityDigests::<T>::get([0xd1; 32]), Some(uploader));
 		Ok(())
 	}
 

@@ -89,7 +89,7 @@ pub mod pallet {
 	use virtengine_envelope::Envelope;
 	use virtengine_veid_primitives::{
 		commit_payload, key_payload, reveal_payload, upload_digest, vote_commitment, MemberId,
-		MemberSignature, ScopeKind, Vote,
+		MemberSignature, ScopeKind, Vote, UNREADABLE_FOR_MEMBER,
 	};
 
 	use super::{ClientId, WeightInfo};
@@ -126,6 +126,7 @@ pub mod pallet {
 			if let Some(old) = session.checked_sub(1) {
 				// At most one key per member of that session was stored.
 				let _ = CommitteeKeys::<T>::clear_prefix(old, T::MaxCommittee::get(), None);
+				let _ = CommitteeKeyOwners::<T>::clear_prefix(old, T::MaxCommittee::get(), None);
 			}
 			Self::rebuild_committee();
 		}
@@ -246,6 +247,9 @@ pub mod pallet {
 	pub enum RejectReason {
 		/// No quorum before the deadline.
 		Timeout,
+		/// The quorum's feature digest already verified another account: one identity verifies
+		/// one account.
+		DuplicateIdentity,
 	}
 
 	/// An open request: what the committee scores.
@@ -373,6 +377,11 @@ pub mod pallet {
 		/// member has committed or this phase is over.
 		#[pallet::constant]
 		type CommitBlocks: Get<BlockNumberFor<Self>>;
+		/// Fewest members with a committee key an upload may be sealed to; a session with
+		/// fewer validators needs every one of them. Below it uploads are refused
+		/// (`CommitteeTooSmall`), so no member ever decides alone for a larger session.
+		#[pallet::constant]
+		type MinCommittee: Get<u32>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
 		/// Accounts and signatures for the benchmarks.
@@ -385,6 +394,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// The deposit of an open upload.
 		UploadDeposit,
+		/// The deposit of a verified identity's entry in the uniqueness index.
+		IdentityIndex,
 	}
 
 	#[pallet::pallet]
@@ -447,6 +458,26 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CommitteeKeys<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, [u8; 32]>;
+
+	/// Who published each committee key: (session, X25519 key) → validator, so that no key is
+	/// published twice in a session. Cleared with [`CommitteeKeys`]. The key is chosen by the
+	/// member, hence the cryptographic hasher.
+	#[pallet::storage]
+	pub type CommitteeKeyOwners<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, [u8; 32], T::AccountId>;
+
+	/// The uniqueness index: a verified identity's feature digest → the account it verified.
+	/// One identity verifies one account; a later request of another account whose quorum agrees
+	/// on the same digest is rejected with `DuplicateIdentity`. The digest comes from the
+	/// committee's quorum, hence the cryptographic hasher.
+	#[pallet::storage]
+	pub type IdentityDigests<T: Config> = StorageMap<_, Blake2_128Concat, [u8; 32], T::AccountId>;
+
+	/// The reverse of [`IdentityDigests`]: an account's indexed digest and the deposit held for
+	/// both entries (released when the account verifies again with another digest).
+	#[pallet::storage]
+	pub type IdentityDigestOf<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ([u8; 32], BalanceOf<T>)>;
 
 	/// The identity committee now: members with a committee key for the current session, in
 	/// validator order. Uploads are sealed to exactly these keys.
@@ -631,6 +662,13 @@ pub mod pallet {
 		KeyPublished,
 		/// The key is a small-order point.
 		WeakKey,
+		/// The commit phase is over (reveals may be visible): no more commits.
+		CommitPhaseOver,
+		/// Fewer members published a committee key than `MinCommittee` (or than the whole
+		/// session, if it is smaller): no upload until more do.
+		CommitteeTooSmall,
+		/// Another member already published this committee key for the session.
+		KeyInUse,
 	}
 
 	#[pallet::hooks]
@@ -744,6 +782,12 @@ pub mod pallet {
 				.map_err(|_| Error::<T>::MalformedEnvelope)?;
 			let committee = Committee::<T>::get();
 			ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
+			// The session's size bounds the minimum: a dev chain with one collator works.
+			let session_size = Members::<T>::decode_len().unwrap_or(0) as u32;
+			ensure!(
+				committee.len() as u32 >= T::MinCommittee::get().min(session_size),
+				Error::<T>::CommitteeTooSmall
+			);
 			let sealed_to_committee = decoded.recipients.len() == committee.len()
 				&& committee.iter().all(|m| {
 					let id = virtengine_envelope::key_id(&m.key);
@@ -773,8 +817,10 @@ pub mod pallet {
 				deadline,
 				today,
 			};
-			let bytes =
-				(request.encoded_size() as u32).saturating_add(envelope.encoded_size() as u32);
+			// The request, its envelope, and the uniqueness index entries a verification keeps.
+			let bytes = (request.encoded_size() as u32)
+				.saturating_add(envelope.encoded_size() as u32)
+				.saturating_add(Self::index_bytes(&who));
 			let deposit = T::DepositPerByte::get().saturating_mul(bytes.into());
 			T::Currency::hold(&HoldReason::UploadDeposit.into(), &who, deposit)?;
 			request.deposit = deposit;
@@ -829,7 +875,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
 			let _ = signature;
-			Self::check_commit(request, &member)?;
+			let _ = Self::check_commit(request, &member)?;
 			Commits::<T>::insert(request, &member, commitment);
 			Self::deposit_event(Event::VoteCommitted { request, member });
 			Ok(())
@@ -887,6 +933,7 @@ pub mod pallet {
 			let _ = signature;
 			Self::check_key(session, &member, &key)?;
 			CommitteeKeys::<T>::insert(session, &member, key);
+			CommitteeKeyOwners::<T>::insert(session, key, &member);
 			if session == Session::<T>::get() {
 				Self::rebuild_committee();
 			}
@@ -928,16 +975,26 @@ pub mod pallet {
 			InvalidTransaction::Custom(index).into()
 		}
 
-		/// The member of an open request's committee, if `member` is one and has not committed.
-		fn check_commit(request: u64, member: &T::AccountId) -> Result<MemberId, Error<T>> {
-			ensure!(Requests::<T>::contains_key(request), Error::<T>::RequestNotOpen);
+		/// The member of an open request's committee and the end of its commit phase, if
+		/// `member` is one, has not committed, and the commit phase is not over. Once it is,
+		/// reveals may be in blocks, and a late commit could copy them.
+		fn check_commit(
+			request: u64,
+			member: &T::AccountId,
+		) -> Result<(MemberId, BlockNumberFor<T>), Error<T>> {
+			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
 			let id = RequestCommittee::<T>::get(request)
 				.into_iter()
 				.find(|m| m.account == *member)
 				.map(|m| m.id)
 				.ok_or(Error::<T>::NotCommitteeMember)?;
 			ensure!(!Commits::<T>::contains_key(request, member), Error::<T>::AlreadyCommitted);
-			Ok(id)
+			let phase_end = open.submitted_at.saturating_add(T::CommitBlocks::get());
+			ensure!(
+				frame_system::Pallet::<T>::block_number() < phase_end,
+				Error::<T>::CommitPhaseOver
+			);
+			Ok((id, phase_end))
 		}
 
 		/// The request and its committee, if `member` may reveal `vote` now.
@@ -988,6 +1045,9 @@ pub mod pallet {
 				.map(|(_, id)| id)
 				.ok_or(Error::<T>::NotSessionMember)?;
 			ensure!(!CommitteeKeys::<T>::contains_key(session, member), Error::<T>::KeyPublished);
+			// Two members with one key make every upload unsealable (an envelope names each
+			// recipient key once): a copied key is refused.
+			ensure!(!CommitteeKeyOwners::<T>::contains_key(session, key), Error::<T>::KeyInUse);
 			ensure!(!virtengine_envelope::is_small_order(key), Error::<T>::WeakKey);
 			Ok(id)
 		}
@@ -1000,13 +1060,13 @@ pub mod pallet {
 			commitment: &[u8; 32],
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
-			let id = Self::check_commit(*request, member).map_err(Self::reject)?;
+			let (id, phase_end) = Self::check_commit(*request, member).map_err(Self::reject)?;
 			let payload = commit_payload(&Self::genesis(), *request, member, commitment);
 			if !id.verify(&payload, signature) {
 				return Err(InvalidTransaction::BadProof.into());
 			}
-			let deadline = Requests::<T>::get(request).map(|r| r.deadline).unwrap_or_default();
-			Self::valid("VeidCommit", (request, member), Self::blocks_until(deadline))
+			// Useless once the commit phase is over.
+			Self::valid("VeidCommit", (request, member), Self::blocks_until(phase_end))
 		}
 
 		/// Authorizes [`Pallet::reveal`].
@@ -1095,18 +1155,34 @@ pub mod pallet {
 
 	impl<T: Config> Pallet<T> {
 		/// Records the agreed result, counts evidence against members who disagreed or did not
-		/// reveal, drops the envelope and the votes, and returns the deposit.
+		/// reveal, drops the envelope and the votes, and returns the deposit (but for the
+		/// uniqueness index entry a verification keeps). A verification whose feature digest
+		/// already verified another account is rejected with `DuplicateIdentity` instead.
 		fn decide(request_id: u64, request: Request<T>, vote: Vote) {
 			let Vote { score, reasons, digest, model_set } = vote;
 			let tier = super::Tier::of(score).unwrap_or(super::Tier::Rejected);
-			Self::close(request_id, &request, Some(vote));
+			let verified = tier != super::Tier::Rejected;
+			if verified {
+				if let Some(owner) = IdentityDigests::<T>::get(digest) {
+					if owner != request.account {
+						Self::close(request_id, &request, Some(vote), Zero::zero());
+						Self::reject_request(
+							request_id,
+							request.account,
+							RejectReason::DuplicateIdentity,
+						);
+						return;
+					}
+				}
+			}
+			let kept = if verified { Self::index_identity(&request, digest) } else { Zero::zero() };
+			Self::close(request_id, &request, Some(vote), kept);
 			let result =
 				IdentityResult { score, tier, reasons, digest, model_set, request: request_id };
 			Results::<T>::insert(&request.account, result);
 			let now = frame_system::Pallet::<T>::block_number();
 			Identities::<T>::mutate(&request.account, |identity| {
 				if let Some(identity) = identity {
-					let verified = tier != super::Tier::Rejected;
 					identity.status = if verified { Status::Verified } else { Status::Rejected };
 					identity.request = None;
 					identity.reject_reason = None;
@@ -1121,14 +1197,62 @@ pub mod pallet {
 			});
 		}
 
+		/// Bytes the uniqueness index keeps for `who`: both entries, keys and values.
+		fn index_bytes(who: &T::AccountId) -> u32 {
+			let digest = 32u32;
+			let account = who.encoded_size() as u32;
+			let balance = BalanceOf::<T>::max_encoded_len() as u32;
+			// IdentityDigests: digest → account; IdentityDigestOf: account → (digest, deposit).
+			digest
+				.saturating_add(account)
+				.saturating_mul(2)
+				.saturating_add(digest)
+				.saturating_add(balance)
+		}
+
+		/// Indexes `digest` as the request's account's identity, replacing the account's earlier
+		/// entry (whose deposit is released), and moves the index's share of the request's
+		/// deposit to the `IdentityIndex` hold. Returns that share.
+		fn index_identity(request: &Request<T>, digest: [u8; 32]) -> BalanceOf<T> {
+			let who = &request.account;
+			if let Some((old, held)) = IdentityDigestOf::<T>::take(who) {
+				IdentityDigests::<T>::remove(old);
+				let _ = T::Currency::release(
+					&HoldReason::IdentityIndex.into(),
+					who,
+					held,
+					Precision::BestEffort,
+				);
+			}
+			let share = T::DepositPerByte::get()
+				.saturating_mul(Self::index_bytes(who).into())
+				.min(request.deposit);
+			// The share is already held (as part of the upload deposit): move it between reasons.
+			let moved = T::Currency::release(
+				&HoldReason::UploadDeposit.into(),
+				who,
+				share,
+				Precision::Exact,
+			)
+			.and_then(|_| T::Currency::hold(&HoldReason::IdentityIndex.into(), who, share));
+			let share = if moved.is_ok() { share } else { Zero::zero() };
+			IdentityDigests::<T>::insert(digest, who);
+			IdentityDigestOf::<T>::insert(who, (digest, share));
+			share
+		}
+
 		/// Ends a request, decided (`agreed`) or not: drops it, its committee and its votes,
 		/// counts evidence against members who never revealed or revealed something other than
-		/// the agreed vote, and returns the deposit.
-		fn close(request_id: u64, request: &Request<T>, agreed: Option<Vote>) {
+		/// the agreed vote, and returns the deposit but `kept` (already moved to another hold).
+		/// A member that revealed it could not read the envelope is not counted: only the
+		/// uploader can make one member's wrapped key unreadable and not another's.
+		fn close(request_id: u64, request: &Request<T>, agreed: Option<Vote>, kept: BalanceOf<T>) {
 			for Member { account: member, .. } in RequestCommittee::<T>::take(request_id) {
 				match (Reveals::<T>::take(request_id, &member), agreed) {
 					(None, _) => Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1)),
-					(Some(vote), Some(agreed)) if vote != agreed => {
+					(Some(vote), Some(agreed))
+						if vote != agreed && vote.reasons & UNREADABLE_FOR_MEMBER == 0 =>
+					{
 						Evidence::<T>::mutate(&member, |e| e.0 = e.0.saturating_add(1))
 					},
 					_ => {},
@@ -1140,28 +1264,29 @@ pub mod pallet {
 			let _ = T::Currency::release(
 				&HoldReason::UploadDeposit.into(),
 				&request.account,
-				request.deposit,
+				request.deposit.saturating_sub(kept),
 				Precision::BestEffort,
 			);
+		}
+
+		/// Marks the account's request rejected without a score.
+		fn reject_request(request_id: u64, account: T::AccountId, reason: RejectReason) {
+			Identities::<T>::mutate(&account, |identity| {
+				if let Some(identity) = identity {
+					identity.status = Status::Rejected;
+					identity.request = None;
+					identity.reject_reason = Some(reason);
+				}
+			});
+			Self::deposit_event(Event::RequestRejected { request: request_id, account, reason });
 		}
 
 		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
 		/// its deposit.
 		fn time_out(request_id: u64) {
 			let Some(request) = Requests::<T>::get(request_id) else { return };
-			Self::close(request_id, &request, None);
-			Identities::<T>::mutate(&request.account, |identity| {
-				if let Some(identity) = identity {
-					identity.status = Status::Rejected;
-					identity.request = None;
-					identity.reject_reason = Some(RejectReason::Timeout);
-				}
-			});
-			Self::deposit_event(Event::RequestRejected {
-				request: request_id,
-				account: request.account,
-				reason: RejectReason::Timeout,
-			});
+			Self::close(request_id, &request, None, Zero::zero());
+			Self::reject_request(request_id, request.account, RejectReason::Timeout);
 		}
 
 		/// The status of an account's identity (`None`: never uploaded). Expiry is lazy: a

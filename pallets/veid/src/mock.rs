@@ -125,6 +125,7 @@ impl pallet_veid::Config for Test {
 	type MaxCommittee = ConstU32<10>;
 	type VotePriority = ConstU64<{ u64::MAX / 2 }>;
 	type CommitBlocks = ConstU64<2>;
+	type MinCommittee = ConstU32<3>;
 	type WeightInfo = TestWeights;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Sr25519Keystore;

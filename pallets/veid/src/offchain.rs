@@ -136,7 +136,14 @@ impl<T: Config> Pallet<T> {
 		};
 		let (vote, salt) = mine;
 		let genesis = Self::genesis();
+		let Some(open) = Requests::<T>::get(request) else { return };
+		let phase_end = open.submitted_at.saturating_add(T::CommitBlocks::get());
 		match Commits::<T>::get(request, account) {
+			// The chain refuses commits once reveals may be visible; the commit lands in a later
+			// block than this state's, hence the `+ 1`.
+			None if now.saturating_add(1u32.into()) >= phase_end => {
+				log::info!(target: LOG, "request {request}: too late to commit");
+			},
 			None => {
 				let commitment = vote_commitment(request, account, &vote, &salt);
 				let payload = commit_payload(&genesis, request, account, &commitment);
@@ -147,12 +154,10 @@ impl<T: Config> Pallet<T> {
 				);
 			},
 			Some(_) => {
-				let Some(open) = Requests::<T>::get(request) else { return };
 				let committee = RequestCommittee::<T>::get(request);
 				let all = committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
 				// The reveal lands in a later block than this state's, hence the `+ 1`.
-				let phase_over = now.saturating_add(1u32.into())
-					>= open.submitted_at.saturating_add(T::CommitBlocks::get());
+				let phase_over = now.saturating_add(1u32.into()) >= phase_end;
 				if !(all || phase_over) {
 					return;
 				}

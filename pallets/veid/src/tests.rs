@@ -30,6 +30,10 @@ pub fn charlie() -> (AccountId32, sr25519::Pair) {
 
 const CLIENT: [u8; 16] = *b"capture-app-0001";
 
+/// The uniqueness index's bytes for one verified account: (digest 32 + account 32) twice, the
+/// digest again and the deposit (u64).
+const INDEX_BYTES: usize = (32 + 32) * 2 + 32 + 8;
+
 fn client_pair() -> ed25519::Pair {
 	ed25519::Pair::from_seed(&[42; 32])
 }
@@ -157,8 +161,12 @@ fn an_upload_signed_by_an_approved_client_and_the_user_is_pending_with_a_deposit
 		let envelope = crate::Envelopes::<Test>::get(0).expect("stored");
 		assert_eq!((envelope.len(), request.envelope_len as usize), (len, len));
 		assert_eq!(request.deadline, 1 + 5);
-		// The deposit covers every stored byte of the request.
-		assert_eq!(request.deposit, (request.encoded_size() + envelope.encoded_size()) as u64);
+		// The deposit covers every stored byte of the request, and of the uniqueness index
+		// entries a verification keeps (digest → account, account → (digest, deposit)).
+		assert_eq!(
+			request.deposit,
+			(request.encoded_size() + envelope.encoded_size() + INDEX_BYTES) as u64
+		);
 		assert_eq!(Balances::reserved_balance(&a.0), request.deposit);
 		System::assert_last_event(
 			Event::ScopesUploaded { request: 0, account: a.0.clone(), deposit: request.deposit }
@@ -438,7 +446,11 @@ fn two_thirds_of_identical_reveals_decide_and_the_envelope_leaves_state() {
 		);
 		assert!(Requests::<Test>::get(request).is_none());
 		assert!(crate::Envelopes::<Test>::get(request).is_none(), "the ciphertext leaves state");
-		assert_eq!(Balances::reserved_balance(&alice().0), 0, "deposit returned");
+		assert_eq!(
+			Balances::reserved_balance(&alice().0),
+			INDEX_BYTES as u64,
+			"deposit returned but for the uniqueness index entry"
+		);
 		assert!(Commits::<Test>::iter_prefix(request).next().is_none(), "votes cleared");
 		// Member 4 committed but never revealed: evidence.
 		assert_eq!(Evidence::<Test>::get(member(4)), (0, 1));
@@ -634,7 +646,7 @@ fn member_transactions_are_prioritised_deduplicated_and_live_until_the_deadline(
 		let (valid, _) =
 			call.authorize(TransactionSource::External).expect("authorized").expect("valid");
 		assert_eq!(valid.priority, u64::MAX / 2);
-		assert_eq!(valid.longevity, 5, "uploaded at 1 with a 5-block timeout, now 1");
+		assert_eq!(valid.longevity, 2, "uploaded at 1, a 2-block commit phase, now 1");
 		assert!(valid.propagate);
 		// Two submissions of member 1's commit provide the same tag: the pool keeps one.
 		let again = Call::<Test>::commit {
@@ -728,10 +740,10 @@ fn votes_with_another_model_set_are_refused() {
 		open_request();
 		let old = [0xbb; 32];
 		commit(1, 84, DIGEST, old);
+		commit(2, 84, DIGEST, MODELS);
 		run_to(3);
 		assert_noop!(reveal(1, 84, DIGEST, old), Error::<Test>::WrongModelSet);
 		// Governance moves to a new set mid-request: reveals with the old one are refused.
-		commit(2, 84, DIGEST, MODELS);
 		assert_ok!(Veid::set_model_set(RuntimeOrigin::root(), [0xcc; 32]));
 		assert_noop!(reveal(2, 84, DIGEST, MODELS), Error::<Test>::WrongModelSet);
 		assert!(ActiveModelSet::<Test>::get() == Some([0xcc; 32]));
@@ -811,6 +823,186 @@ fn pending_requests_are_listed_a_page_at_a_time() {
 		assert_eq!(Veid::pending_requests(0, 1).len(), 1);
 		run_to(6);
 		assert!(Veid::pending_requests(0, 10).is_empty(), "timed out");
+	});
+}
+
+// --- Attacks from the security review (issue 14) ----------------------------------------------
+
+fn commit_to(request: u64, i: u8, vote: Vote) -> frame_support::dispatch::DispatchResult {
+	let commitment = vote_commitment(request, &member(i), &vote, &salt(i));
+	let payload = commit_payload(&genesis(), request, &member(i), &commitment);
+	authorized(Call::commit {
+		request,
+		member: member(i),
+		commitment,
+		signature: sign(i, &payload),
+	})
+}
+
+fn reveal_to(request: u64, i: u8, vote: Vote) -> frame_support::dispatch::DispatchResult {
+	let payload = reveal_payload(&genesis(), request, &member(i), &vote, &salt(i));
+	authorized(Call::reveal {
+		request,
+		member: member(i),
+		vote,
+		salt: salt(i),
+		signature: sign(i, &payload),
+	})
+}
+
+/// Members 1-4 commit to and reveal `vote` on `request` (three reveals decide).
+fn decide_with(request: u64, vote: Vote) {
+	for i in 1..=4 {
+		assert_ok!(commit_to(request, i, vote));
+	}
+	for i in 1..=3 {
+		assert_ok!(reveal_to(request, i, vote));
+	}
+}
+
+#[test]
+fn replayed_upload_under_another_account_is_refused() {
+	new_test_ext().execute_with(|| {
+		let request = open_request();
+		let victim = signed_upload(&alice(), &by_client);
+		decide_with(request, v(90, DIGEST, MODELS));
+		assert_eq!(Veid::tier(&alice().0), Some(Tier::Premium));
+		// Everything in the victim's upload is public: Bob resubmits its envelope, salt and
+		// commitments under his own account, with his own signature and an approved client's.
+		let b = bob();
+		let mut replay = signed_upload_of(&b, &by_client, victim.envelope.clone());
+		assert_eq!(replay.salt, victim.salt);
+		replay.name = victim.name;
+		replay.birth = victim.birth;
+		let digest = upload_digest(
+			&b.0,
+			&replay.scopes,
+			&replay.salt,
+			&replay.name,
+			&replay.birth,
+			&sp_io::hashing::blake2_256(&replay.envelope),
+		);
+		replay.client_signature = by_client(&digest);
+		replay.user_signature = MultiSignature::Sr25519(b.1.sign(&digest));
+		assert_ok!(submit(&b.0, replay));
+		// The committee sees the victim's photos, so its features are the victim's.
+		decide_with(1, v(90, DIGEST, MODELS));
+		assert_eq!(Veid::tier(&b.0), None, "Bob verified with Alice's identity");
+		let identity = Identities::<Test>::get(&b.0).expect("record");
+		assert_eq!(
+			(identity.status, identity.reject_reason),
+			(Status::Rejected, Some(RejectReason::DuplicateIdentity))
+		);
+		System::assert_has_event(
+			Event::RequestRejected {
+				request: 1,
+				account: b.0.clone(),
+				reason: RejectReason::DuplicateIdentity,
+			}
+			.into(),
+		);
+		assert_eq!(Veid::tier(&alice().0), Some(Tier::Premium), "the victim keeps hers");
+	});
+}
+
+#[test]
+fn a_commit_after_reveals_are_visible_is_refused() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		for i in 1..=3 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		run_to(3); // the commit phase is over: reveals open
+		assert_ok!(reveal(1, 84, DIGEST, MODELS));
+		// Member 4 read member 1's reveal in the block and commits to the same vote.
+		assert_noop!(try_commit(4, v(84, DIGEST, MODELS)), Error::<Test>::CommitPhaseOver);
+	});
+}
+
+#[test]
+fn a_lone_member_cannot_decide_for_a_larger_session() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		assert_ok!(Veid::set_model_set(RuntimeOrigin::root(), MODELS));
+		// A session of four; only member 1 has published its key so far.
+		new_session(&[1, 2, 3, 4]);
+		assert_ok!(publish(1, 1));
+		assert_eq!(Committee::<Test>::get().len(), 1);
+		let a = alice();
+		let u = signed_upload(&a, &by_client);
+		let attempt = submit(&a.0, u);
+		if attempt.is_ok() {
+			// The attack: member 1 alone decides the request.
+			assert_ok!(try_commit(1, v(95, DIGEST, MODELS)));
+			assert_ok!(reveal(1, 95, DIGEST, MODELS));
+			panic!("a committee of 1 in a session of 4 decided alone: {:?}", Veid::tier(&a.0));
+		}
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::CommitteeTooSmall);
+		// Once MinCommittee (3) members published, uploads are accepted.
+		assert_ok!(publish(2, 1));
+		assert_ok!(publish(3, 1));
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+	});
+}
+
+#[test]
+fn a_session_smaller_than_the_minimum_needs_every_member() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		new_session(&[1, 2]);
+		assert_ok!(publish(1, 1));
+		let a = alice();
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::CommitteeTooSmall);
+		assert_ok!(publish(2, 1));
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+	});
+}
+
+#[test]
+fn a_member_cannot_publish_another_members_committee_key() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(publish(1, 1));
+		// Member 2 publishes member 1's key as its own for the next session.
+		let copied = member_key(1, 1);
+		let payload = key_payload(&genesis(), 1, &member(2), &copied);
+		let attempt = authorized(Call::publish_committee_key {
+			session: 1,
+			member: member(2),
+			key: copied,
+			signature: sign(2, &payload),
+		});
+		assert_eq!(attempt, Err(Error::<Test>::KeyInUse.into()));
+		// So the next session's committee stays sealable.
+		new_session(&[1, 2]);
+		assert_ok!(publish(2, 1));
+		register_client();
+		let a = alice();
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+	});
+}
+
+#[test]
+fn a_member_the_uploader_made_unable_to_read_is_not_counted_against() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let readable = v(84, DIGEST, MODELS);
+		// The uploader broke member 4's wrapped key: its node votes "unreadable for me".
+		let cannot_read = Vote {
+			score: 0,
+			reasons: virtengine_veid_primitives::UNREADABLE_FOR_MEMBER,
+			digest: [0xee; 32],
+			model_set: MODELS,
+		};
+		for i in 1..=3 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		assert_ok!(try_commit(4, cannot_read));
+		assert_ok!(reveal_as(4, 4, cannot_read, salt(4)));
+		for i in 1..=3 {
+			assert_ok!(reveal_to(0, i, readable));
+		}
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		assert_eq!(Evidence::<Test>::get(member(4)), (0, 0), "member 4 recorded as dissenting");
 	});
 }
 

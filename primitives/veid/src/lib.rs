@@ -49,7 +49,7 @@ pub const PINNED_MODEL_SET: [u8; 32] = [
 
 /// The reason codes, by bit: bit `i` of a vote's `reasons` is `REASON_CODES[i]`. The scoring
 /// pipeline's `Reason` enum is in this order (a test there checks it).
-pub const REASON_CODES: [&str; 16] = [
+pub const REASON_CODES: [&str; 18] = [
 	"NO_DOCUMENT_FACE",
 	"NO_SELFIE_FACE",
 	"MULTIPLE_SELFIE_FACES",
@@ -69,10 +69,21 @@ pub const REASON_CODES: [&str; 16] = [
 	// bundle or a photo in it is unusable. Every member sees the same bytes, so every member
 	// votes the same rejection.
 	"UNREADABLE_UPLOAD",
+	// Set by the node: the bundle names another account or salt than the request it was
+	// uploaded with (a replayed upload). Every member sees the same bytes and votes the same.
+	"BUNDLE_MISMATCH",
+	// Set by the node: this member's wrapped key (or the data key it unwraps to) does not open
+	// the envelope, which only the uploader can cause for one member and not another. Such a
+	// vote is an abstention: the chain never counts it as evidence against the member.
+	"UNREADABLE_FOR_MEMBER",
 ];
 
 /// The bit of [`REASON_CODES`]'s `UNREADABLE_UPLOAD`.
 pub const UNREADABLE_UPLOAD: u32 = 1 << 15;
+/// The bit of [`REASON_CODES`]'s `BUNDLE_MISMATCH`.
+pub const BUNDLE_MISMATCH: u32 = 1 << 16;
+/// The bit of [`REASON_CODES`]'s `UNREADABLE_FOR_MEMBER`.
+pub const UNREADABLE_FOR_MEMBER: u32 = 1 << 17;
 
 /// The codes set in a reason mask (unknown bits are ignored).
 pub fn reason_codes(mask: u32) -> impl Iterator<Item = &'static str> {

@@ -48,6 +48,9 @@ impl pallet_veid::Config for Runtime {
 	// The envelope format's recipient limit on chain (pallet_encryption's MaxRecipients).
 	type MaxCommittee = ConstU32<32>;
 	type CommitBlocks = CommitBlocks;
+	// Three members at least (quorum 2 of 3), or every validator of a smaller session (a dev
+	// chain's single collator, zombienet's two).
+	type MinCommittee = ConstU32<3>;
 	type VotePriority = VotePriority;
 	type WeightInfo = crate::weights::pallet_veid::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

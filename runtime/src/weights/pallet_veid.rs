@@ -104,6 +104,9 @@ impl<T: frame_system::Config> pallet_veid::WeightInfo for WeightInfo<T> {
 			.saturating_add(Weight::from_parts(4_299, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(8))
+		// Hand-added until the next `benchmark pallet` run (issue 14): `Veid::Members` (r:1) for the minimum committee.
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(Weight::from_parts(0, 3_600))
 	}
 	/// Storage: `Veid::Deadlines` (r:1 w:1)
 	/// Proof: `Veid::Deadlines` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
@@ -211,6 +214,10 @@ impl<T: frame_system::Config> pallet_veid::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes(7))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(c.into())))
 			.saturating_add(Weight::from_parts(0, 2608).saturating_mul(c.into()))
+		// Hand-added until the next `benchmark pallet` run (issue 14): the uniqueness index on a verification: `Veid::IdentityDigests` (r:1 w:2), `Veid::IdentityDigestOf` (r:1 w:1), `Balances::Holds` and the account (r:2 w:3).
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(Weight::from_parts(0, 5_300))
 	}
 	/// Storage: `Veid::Requests` (r:1 w:0)
 	/// Proof: `Veid::Requests` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
@@ -255,6 +262,10 @@ impl<T: frame_system::Config> pallet_veid::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(Weight::from_parts(0, 2567).saturating_mul(c.into()))
+		// Hand-added until the next `benchmark pallet` run (issue 14): `Veid::CommitteeKeyOwners` (r:1 w:1), the duplicate-key check.
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(Weight::from_parts(0, 2_600))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Veid::Session` (r:1 w:0)
 	/// Proof: `Veid::Session` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -272,5 +283,8 @@ impl<T: frame_system::Config> pallet_veid::WeightInfo for WeightInfo<T> {
 		Weight::from_parts(754_163_000, 0)
 			.saturating_add(Weight::from_parts(0, 3557))
 			.saturating_add(T::DbWeight::get().reads(4))
+		// Hand-added until the next `benchmark pallet` run (issue 14): `Veid::CommitteeKeyOwners` (r:1), the duplicate-key check.
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(Weight::from_parts(0, 2_600))
 	}
 }
