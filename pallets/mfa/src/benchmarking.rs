@@ -368,8 +368,9 @@ mod benchmarks {
 		{
 			result = Pallet::<T>::check(&who, &call);
 		}
-		// Covered by the user's own requirement's session (UpdateAccountSettings).
-		assert_eq!(result, Ok(None));
+		// set_channel is a factor change (critical): the pending authorization, looked for
+		// first, is of another call; then refused.
+		assert_eq!(result, Err(crate::MFA_REQUIRED));
 		Ok(())
 	}
 

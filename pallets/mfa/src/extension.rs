@@ -17,7 +17,7 @@ use sp_runtime::{
 	Weight,
 };
 
-use crate::{Config, Pallet, WeightInfo};
+use crate::{BalanceOf, Config, Covered, Pallet};
 
 /// The transaction extension gating sensitive calls.
 #[derive(Encode, Decode, DecodeWithMemTracking, DefaultNoBound, Clone, Eq, PartialEq, TypeInfo)]
@@ -42,12 +42,13 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 {
 	const IDENTIFIER: &'static str = "CheckMfa";
 	type Implicit = ();
-	/// The signer and the call hash of a single-use authorization to use up.
-	type Val = Option<(T::AccountId, [u8; 32])>;
+	/// The signer and how the call was covered: a single-use authorization to use up, or the
+	/// value an unauthorized call moves, to add to the signer's window.
+	type Val = Option<(T::AccountId, Covered<BalanceOf<T>>)>;
 	type Pre = ();
 
-	fn weight(&self, _: &<T as frame_system::Config>::RuntimeCall) -> Weight {
-		T::WeightInfo::check_mfa()
+	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
+		Pallet::<T>::check_weight(IsType::from_ref(call))
 	}
 
 	fn validate(
@@ -65,10 +66,7 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 		};
 		let call: &<T as Config>::RuntimeCall = IsType::from_ref(call);
 		match Pallet::<T>::check(who, call) {
-			Ok(consume) => {
-				let val = consume.map(|hash| (who.clone(), hash));
-				Ok((ValidTransaction::default(), val, origin))
-			},
+			Ok(covered) => Ok((ValidTransaction::default(), Some((who.clone(), covered)), origin)),
 			Err(code) => Err(InvalidTransaction::Custom(code).into()),
 		}
 	}
@@ -81,8 +79,10 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
 		_len: usize,
 	) -> Result<Self::Pre, TransactionValidityError> {
-		if let Some((who, hash)) = val {
-			Pallet::<T>::consume(&who, hash);
+		match val {
+			Some((who, Covered::Authorization(hash))) => Pallet::<T>::consume(&who, hash),
+			Some((who, Covered::NotSensitive(value))) => Pallet::<T>::record_value(&who, value),
+			Some((_, Covered::Session)) | None => {},
 		}
 		Ok(())
 	}

@@ -38,7 +38,7 @@ pub mod weights;
 
 pub use extension::CheckMfa;
 pub use pallet::*;
-pub use policy::{Action, Context, Policy, Requirement, Rule, Thresholds};
+pub use policy::{Action, Context, Policy, Requirement, Rule, Thresholds, ValueClass, ValueTotals};
 pub use virtengine_mfa_primitives::{Factor, FactorSet};
 pub use weights::WeightInfo;
 
@@ -212,6 +212,12 @@ pub trait Classify<AccountId, Balance, Call> {
 		call: &Call,
 		out: &mut Vec<Context<AccountId, Balance>>,
 	) -> Result<(), Unclassifiable>;
+
+	/// How many calls `classify` visits for `call` (a batch: its inner calls too): the check
+	/// is charged per call visited, since a batch's classification grows with its length.
+	fn calls_visited(_call: &Call) -> u32 {
+		1
+	}
 }
 
 impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
@@ -221,6 +227,56 @@ impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
 		_: &mut Vec<Context<AccountId, Balance>>,
 	) -> Result<(), Unclassifiable> {
 		Ok(())
+	}
+}
+
+/// What [`Pallet::requirement_of`] found out about a call.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Classified<AccountId, Balance> {
+	/// What the call requires.
+	pub requirement: Requirement,
+	/// The single action it performs, if exactly one (a session covers only those).
+	pub action: Option<Action>,
+	/// Transfer recipients new to the account.
+	pub recipients: Vec<AccountId>,
+	/// The value it moves, by class, over the whole call tree.
+	pub value: ValueTotals<Balance>,
+}
+
+/// How a call passed [`Pallet::check`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Covered<Balance> {
+	/// Nothing is required; the value it moves counts towards the account's window.
+	NotSensitive(ValueTotals<Balance>),
+	/// An open session for its action covers it.
+	Session,
+	/// The single-use authorization of this call (its hash), to be used up.
+	Authorization([u8; 32]),
+}
+
+/// What an account moved without an authorization in the current and the previous window.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct ValueWindow<Balance> {
+	/// The window `current` belongs to (block number / window length).
+	pub window: u32,
+	/// Value moved in that window, by class.
+	pub current: ValueTotals<Balance>,
+	/// Value moved in the window before it.
+	pub previous: ValueTotals<Balance>,
+}
+
+/// Account standing, from the roles pallet.
+pub trait Standing<AccountId> {
+	/// Whether the account is suspended or terminated: its funds and factors may not be handed
+	/// to anyone by recovery.
+	fn restricted(who: &AccountId) -> bool;
+}
+
+impl<AccountId> Standing<AccountId> for () {
+	fn restricted(_: &AccountId) -> bool {
+		false
 	}
 }
 
@@ -247,7 +303,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::traits::{Bounded, Dispatchable, Saturating, Zero};
+	use sp_runtime::traits::{Bounded, Dispatchable, Saturating, UniqueSaturatedInto, Zero};
 	use virtengine_mfa_primitives::{
 		otp,
 		webauthn::{self, Expected},
@@ -279,6 +335,12 @@ pub mod pallet {
 		type Classifier: Classify<Self::AccountId, BalanceOf<Self>, <Self as Config>::RuntimeCall>;
 		/// Identity tiers for the VEID factor.
 		type Identity: IdentityTier<Self::AccountId>;
+		/// Account standing (the roles pallet): a restricted account cannot be recovered away.
+		type Standing: Standing<Self::AccountId>;
+		/// Length of the value window in blocks: value moved without an authorization is added
+		/// up over at least this many blocks before the thresholds compare it.
+		#[pallet::constant]
+		type ValueWindow: Get<BlockNumberFor<Self>>;
 		/// Sets policies, thresholds, the relying party and the approved issuers/verifiers.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Credentials per account.
@@ -369,7 +431,7 @@ pub mod pallet {
 		_,
 		Blake2_128Concat,
 		T::AccountId,
-		BoundedVec<(Action, FactorSet), ConstU32<14>>,
+		BoundedVec<(Action, FactorSet), ConstU32<{ Action::ALL.len() as u32 }>>,
 		ValueQuery,
 	>;
 
@@ -413,7 +475,7 @@ pub mod pallet {
 		_,
 		Blake2_128Concat,
 		T::AccountId,
-		BoundedVec<SessionGrant<BlockNumberFor<T>>, ConstU32<14>>,
+		BoundedVec<SessionGrant<BlockNumberFor<T>>, ConstU32<{ Action::ALL.len() as u32 }>>,
 		ValueQuery,
 	>;
 
@@ -426,6 +488,16 @@ pub mod pallet {
 		Recovery<T::AccountId, BlockNumberFor<T>>,
 		OptionQuery,
 	>;
+
+	/// Value each account moved without an authorization in the current and the previous
+	/// value window (`ValueWindow` blocks each): the thresholds compare it with every new call,
+	/// so value split over many transactions meets them too. Blake2 keys: accounts are chosen
+	/// by users. One small entry per account that moved value, paid for by its transactions'
+	/// fees and covered by the account's existential deposit (like its nonce); rewritten, never
+	/// grown, by later calls.
+	#[pallet::storage]
+	pub type RecentValue<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ValueWindow<BalanceOf<T>>, OptionQuery>;
 
 	/// The WebAuthn relying party.
 	#[derive(
@@ -642,6 +714,8 @@ pub mod pallet {
 		/// The lost account has none of the factors recovery requires (or governance emptied the
 		/// recovery policy): it cannot be recovered.
 		RecoveryDisabled,
+		/// The account is suspended or terminated: recovery cannot move it out of that state.
+		AccountRestricted,
 	}
 
 	impl<T: Config> From<webauthn::Error> for Error<T> {
@@ -840,7 +914,7 @@ pub mod pallet {
 			let mut own = UserRequirements::<T>::get(&who);
 			own.retain(|(a, _)| *a != action);
 			if !factors.is_empty() {
-				// One entry per action and 14 actions: cannot overflow.
+				// One entry per action, bounded by the number of actions: cannot overflow.
 				own.try_push((action, factors)).map_err(|_| Error::<T>::BadFactorSet)?;
 			}
 			if own.is_empty() {
@@ -860,7 +934,7 @@ pub mod pallet {
 		/// A wrong one-time code does not fail the transaction: the attempt must stay counted,
 		/// so it emits `CodeRejected` and authorizes nothing.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::authorize())]
+		#[pallet::weight(T::WeightInfo::authorize().saturating_add(Pallet::<T>::check_weight(call)))]
 		pub fn authorize(
 			origin: OriginFor<T>,
 			call: alloc::boxed::Box<<T as Config>::RuntimeCall>,
@@ -871,7 +945,7 @@ pub mod pallet {
 				!matches!(call.is_sub_type(), Some(Call::authorize { .. })),
 				Error::<T>::NestedAuthorization
 			);
-			let (requirement, action, recipients) =
+			let Classified { requirement, action, recipients, .. } =
 				Self::requirement_of(&who, &call).map_err(|_| Error::<T>::Unclassifiable)?;
 			ensure!(!requirement.is_empty(), Error::<T>::NotSensitive);
 			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
@@ -888,7 +962,7 @@ pub mod pallet {
 					let expires = now.saturating_add(requirement.session_blocks.into());
 					Sessions::<T>::mutate(&who, |sessions| {
 						sessions.retain(|s| s.action != action && s.expires >= now);
-						// One per action and 14 actions: cannot overflow.
+						// One per action, bounded by the number of actions: cannot overflow.
 						let _ =
 							sessions.try_push(SessionGrant { action, factors: proven, expires });
 					});
@@ -1038,6 +1112,10 @@ pub mod pallet {
 		) -> DispatchResult {
 			let rescuer = ensure_signed(origin)?;
 			ensure!(rescuer != lost, Error::<T>::RecoverSelf);
+			ensure!(
+				!T::Standing::restricted(&lost) && !T::Standing::restricted(&rescuer),
+				Error::<T>::AccountRestricted
+			);
 			ensure!(!Recoveries::<T>::contains_key(&lost), Error::<T>::RecoveryPending);
 			let enrolled = Self::enrolled(&lost);
 			let mut requirement = Requirement::NONE;
@@ -1077,6 +1155,10 @@ pub mod pallet {
 			let recovery = Recoveries::<T>::get(&lost).ok_or(Error::<T>::NoRecovery)?;
 			ensure!(recovery.rescuer == rescuer, Error::<T>::NotRescuer);
 			ensure!(
+				!T::Standing::restricted(&lost) && !T::Standing::restricted(&rescuer),
+				Error::<T>::AccountRestricted
+			);
+			ensure!(
 				frame_system::Pallet::<T>::block_number() >= recovery.executable_at,
 				Error::<T>::TooEarly
 			);
@@ -1103,9 +1185,15 @@ pub mod pallet {
 
 		/// Checks `proofs` over `challenge` against `who`'s factors and `requirement`. On success
 		/// the proofs' effects are written (counters, used code and attestation, the nonce) and the
-		/// proven factors returned (VEID included when the tier is met). `Ok(None)`: a wrong
-		/// one-time code, whose used-up attempt is written and reported (`CodeRejected`) so that
-		/// it stays counted; nothing is authorized.
+		/// proven factors returned (VEID included when the tier is met).
+		///
+		/// A one-time code is checked last, and only when every other proof verified and the
+		/// requirement would be met with the code: so nobody who lacks the other factors (a
+		/// stranger starting a recovery of someone else's account) can use up the owner's code
+		/// attempts. `Ok(None)`: a wrong code; its used-up attempt is written and reported
+		/// (`CodeRejected`) so that it stays counted, and the nonce moves on with the FIDO2
+		/// counters, so that no other proof of this transaction (public once it is on chain) can be
+		/// submitted again with another guess. Nothing is authorized.
 		fn prove(
 			who: &T::AccountId,
 			requirement: &Requirement,
@@ -1115,8 +1203,7 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let mut proven = FactorSet::EMPTY;
 			let mut credentials = Credentials::<T>::get(who);
-			let mut code_used = false;
-			let mut totp_used = false;
+			let mut code = None;
 			for proof in proofs {
 				let factor = match proof {
 					Proof::Fido2(a) => {
@@ -1140,24 +1227,8 @@ pub mod pallet {
 						credential.counter = data.sign_count;
 						Factor::Fido2
 					},
-					Proof::Code { code, salt } => {
-						let issued = Codes::<T>::get(who)
-							.filter(|c| c.expires >= now)
-							.ok_or(Error::<T>::NoCode)?;
-						if otp::code_commitment(salt, &who.encode(), *code) != issued.commitment {
-							let attempts_left = issued.attempts_left.saturating_sub(1);
-							if attempts_left == 0 {
-								Codes::<T>::remove(who);
-							} else {
-								Codes::<T>::insert(who, IssuedCode { attempts_left, ..issued });
-							}
-							Self::deposit_event(Event::CodeRejected {
-								who: who.clone(),
-								attempts_left,
-							});
-							return Ok(None);
-						}
-						code_used = true;
+					Proof::Code { code: value, salt } => {
+						code = Some((*value, *salt));
 						Factor::OneTimeCode
 					},
 					Proof::Totp => {
@@ -1167,7 +1238,6 @@ pub mod pallet {
 							&attested == challenge && expires >= now,
 							Error::<T>::NoTotpAttestation
 						);
-						totp_used = true;
 						Factor::Totp
 					},
 					Proof::Device { key, signature } => {
@@ -1187,17 +1257,41 @@ pub mod pallet {
 			}
 			ensure!(requirement.satisfied_by(proven), Error::<T>::InsufficientFactors);
 
+			if let Some((value, salt)) = code {
+				let issued =
+					Codes::<T>::get(who).filter(|c| c.expires >= now).ok_or(Error::<T>::NoCode)?;
+				if otp::code_commitment(&salt, &who.encode(), value) != issued.commitment {
+					let attempts_left = issued.attempts_left.saturating_sub(1);
+					if attempts_left == 0 {
+						Codes::<T>::remove(who);
+					} else {
+						Codes::<T>::insert(who, IssuedCode { attempts_left, ..issued });
+					}
+					Self::deposit_event(Event::CodeRejected { who: who.clone(), attempts_left });
+					Self::spend_proofs(who, proven, credentials);
+					return Ok(None);
+				}
+				Codes::<T>::remove(who);
+			}
+			Self::spend_proofs(who, proven, credentials);
+			Ok(Some(proven))
+		}
+
+		/// Makes the proofs over the current challenge unusable: the FIDO2 counters they raised
+		/// are written, a TOTP attestation is used up and the nonce (part of every challenge)
+		/// moves on.
+		fn spend_proofs(
+			who: &T::AccountId,
+			proven: FactorSet,
+			credentials: BoundedVec<Credential, T::MaxCredentials>,
+		) {
 			if proven.has(Factor::Fido2) {
 				Credentials::<T>::insert(who, credentials);
 			}
-			if code_used {
-				Codes::<T>::remove(who);
-			}
-			if totp_used {
+			if proven.has(Factor::Totp) {
 				TotpAttestations::<T>::remove(who);
 			}
 			Nonces::<T>::mutate(who, |n| *n = n.saturating_add(1));
-			Ok(Some(proven))
 		}
 
 		/// The challenge the lost account's factors sign to hand it to `rescuer`: the authorize
@@ -1307,8 +1401,9 @@ pub mod pallet {
 		}
 
 		/// This pallet's own sensitive calls (the runtime's classifier calls it for this pallet's
-		/// calls nested in batches).
-		pub fn classify_own(call: &Call<T>) -> Option<Context<T::AccountId, BalanceOf<T>>> {
+		/// calls nested in batches). Every call is named: a new call does not compile until it is
+		/// classified.
+		pub fn classify_own(call: &Call<T>, out: &mut Vec<Context<T::AccountId, BalanceOf<T>>>) {
 			match call {
 				Call::register_credential { .. }
 				| Call::remove_credential { .. }
@@ -1316,32 +1411,67 @@ pub mod pallet {
 				| Call::remove_device { .. }
 				| Call::bind_totp { .. }
 				| Call::unbind_totp { .. }
-				| Call::set_requirement { .. } => Some(Context::of(Action::MfaSettings)),
-				Call::set_channel { .. } | Call::remove_channel { .. } => Some(Context {
-					sensitive_detail: true,
-					..Context::of(Action::UpdateAccountSettings)
-				}),
-				_ => None,
+				| Call::set_requirement { .. } => out.push(Context::of(Action::MfaSettings)),
+				// A code channel is a factor (FactorChange) and a contact detail (ContactChange).
+				Call::set_channel { .. } | Call::remove_channel { .. } => {
+					out.push(Context::of(Action::MfaSettings));
+					out.push(Context {
+						sensitive_detail: true,
+						..Context::of(Action::UpdateAccountSettings)
+					});
+				},
+				// Recovery proves the lost account's factors itself; the owner's cancel only
+				// protects the account.
+				Call::initiate_recovery { .. }
+				| Call::cancel_recovery { .. }
+				| Call::claim_recovery { .. } => {},
+				// Proves factors itself (and cannot authorize another authorization).
+				Call::authorize { .. } => {},
+				// Attesters' and governance's calls act on nobody's funds or factors of their own.
+				Call::issue_code { .. }
+				| Call::attest_totp { .. }
+				| Call::set_policy { .. }
+				| Call::set_thresholds { .. }
+				| Call::set_relying_party { .. }
+				| Call::add_attester { .. }
+				| Call::remove_attester { .. } => {},
+				Call::__Ignore(..) => {},
 			}
 		}
 
 		/// What `call` by `who` requires, the single action it performs (if exactly one; a
-		/// session covers only single-action calls) and the transfer recipients it names.
+		/// session covers only single-action calls), the transfer recipients it names and the
+		/// value it moves by class. The value thresholds compare the whole call tree's total of
+		/// a class, plus, for the windowed classes, what the account moved without an
+		/// authorization in the rolling window ([`Pallet::recent_value`]).
 		/// `Err(Unclassifiable)`: refused.
-		#[allow(clippy::type_complexity)]
 		pub fn requirement_of(
 			who: &T::AccountId,
 			call: &<T as Config>::RuntimeCall,
-		) -> Result<(Requirement, Option<Action>, Vec<T::AccountId>), Unclassifiable> {
+		) -> Result<Classified<T::AccountId, BalanceOf<T>>, Unclassifiable> {
 			let mut contexts = Vec::new();
 			if let Some(own) = call.is_sub_type() {
-				contexts.extend(Self::classify_own(own));
+				Self::classify_own(own, &mut contexts);
 			} else {
 				T::Classifier::classify(who, call, &mut contexts)?;
 			}
-			let mut requirement = Requirement::NONE;
+			let mut classified = Classified {
+				requirement: Requirement::NONE,
+				action: None,
+				recipients: Vec::new(),
+				value: ValueTotals::zero(),
+			};
 			if contexts.is_empty() {
-				return Ok((requirement, None, Vec::new()));
+				return Ok(classified);
+			}
+			for ctx in &contexts {
+				if let Some(class) = ctx.action.value_class() {
+					classified.value.add(class, ctx.value);
+				}
+			}
+			let mut compared = classified.value;
+			if !classified.value.windowed().is_zero() {
+				compared.add_all(&Self::recent_value(who));
 			}
 			// Without thresholds set, value conditions never fire; the others do.
 			let thresholds = ValueThresholds::<T>::get().unwrap_or(Thresholds {
@@ -1352,47 +1482,91 @@ pub mod pallet {
 			let enrolled = Self::enrolled(who);
 			let known = KnownRecipients::<T>::get(who);
 			let own = UserRequirements::<T>::get(who);
-			let mut recipients = Vec::new();
+			let requirement = &mut classified.requirement;
 			for ctx in &contexts {
 				let new_recipient = ctx.recipient.as_ref().is_some_and(|r| !known.contains(r));
-				policy::triggered(ctx, &thresholds, new_recipient, |rule| {
+				let value = ctx.action.value_class().map_or(ctx.value, |c| compared.get(c));
+				let total = Context { value, ..ctx.clone() };
+				policy::triggered(&total, &thresholds, new_recipient, |rule| {
 					requirement.add(&Self::policy(rule), enrolled)
 				});
 				if let Some((_, factors)) = own.iter().find(|(a, _)| *a == ctx.action) {
 					requirement.add_user(*factors);
 				}
 				if let Some(r) = &ctx.recipient {
-					if new_recipient && !recipients.contains(r) {
-						recipients.push(r.clone());
+					if new_recipient {
+						classified.recipients.push(r.clone());
 					}
 				}
 			}
-			let action = match contexts.as_slice() {
+			// Sorted and deduplicated: linearithmic in a batch's length, never quadratic.
+			classified.recipients.sort_unstable();
+			classified.recipients.dedup();
+			classified.action = match contexts.as_slice() {
 				[only] => Some(only.action),
 				_ => None,
 			};
-			Ok((requirement, action, recipients))
+			Ok(classified)
 		}
 
-		/// Whether an authorization covers `call` by `who` now. `Ok(Some(hash))`: the single-use
-		/// authorization of this call, to be consumed; `Ok(None)`: not sensitive, or an open
-		/// session covers it; `Err(code)`: refused with that `InvalidTransaction::Custom` code.
+		/// Value `who` moved without an authorization, by windowed class, over at least the last
+		/// `ValueWindow` blocks (the current window and the one before it).
+		pub fn recent_value(who: &T::AccountId) -> ValueTotals<BalanceOf<T>> {
+			let now = Self::value_window_index();
+			match RecentValue::<T>::get(who) {
+				Some(w) if w.window == now => {
+					let mut total = w.current;
+					total.add_all(&w.previous);
+					total
+				},
+				Some(w) if w.window.saturating_add(1) == now => w.current,
+				_ => ValueTotals::zero(),
+			}
+		}
+
+		/// Adds `value` (its windowed classes) to what `who` moved without an authorization.
+		pub(crate) fn record_value(who: &T::AccountId, value: ValueTotals<BalanceOf<T>>) {
+			let value = value.windowed();
+			if value.is_zero() {
+				return;
+			}
+			let now = Self::value_window_index();
+			let (previous, mut current) = match RecentValue::<T>::get(who) {
+				Some(w) if w.window == now => (w.previous, w.current),
+				Some(w) if w.window.saturating_add(1) == now => (w.current, ValueTotals::zero()),
+				_ => (ValueTotals::zero(), ValueTotals::zero()),
+			};
+			current.add_all(&value);
+			RecentValue::<T>::insert(who, ValueWindow { window: now, current, previous });
+		}
+
+		/// The index of the current value window.
+		fn value_window_index() -> u32 {
+			let now: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
+			let length: u32 = T::ValueWindow::get().unique_saturated_into();
+			now.checked_div(length).unwrap_or(0)
+		}
+
+		/// Whether an authorization covers `call` by `who` now. `Ok(Covered::…)`: not
+		/// sensitive (with the value it moves, to be added to the window), covered by an open
+		/// session, or by the single-use authorization of this call (to be consumed);
+		/// `Err(code)`: refused with that `InvalidTransaction::Custom` code.
 		pub fn check(
 			who: &T::AccountId,
 			call: &<T as Config>::RuntimeCall,
-		) -> Result<Option<[u8; 32]>, u8> {
-			let (requirement, action, _) =
-				Self::requirement_of(who, call).map_err(|_| UNCLASSIFIABLE)?;
+		) -> Result<Covered<BalanceOf<T>>, u8> {
+			let classified = Self::requirement_of(who, call).map_err(|_| UNCLASSIFIABLE)?;
+			let requirement = classified.requirement;
 			if requirement.is_empty() {
-				return Ok(None);
+				return Ok(Covered::NotSensitive(classified.value));
 			}
 			let now = frame_system::Pallet::<T>::block_number();
 			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
 			if Pending::<T>::get(who).is_some_and(|p| p.call_hash == call_hash && p.expires >= now)
 			{
-				return Ok(Some(call_hash));
+				return Ok(Covered::Authorization(call_hash));
 			}
-			if let (Some(action), false) = (action, requirement.critical) {
+			if let (Some(action), false) = (classified.action, requirement.critical) {
 				let covered = Sessions::<T>::get(who).iter().any(|s| {
 					let mut factors = s.factors.without(Factor::Veid);
 					if Self::tier_met(who, requirement.min_tier) {
@@ -1401,10 +1575,23 @@ pub mod pallet {
 					s.action == action && s.expires >= now && requirement.satisfied_by(factors)
 				});
 				if covered {
-					return Ok(None);
+					return Ok(Covered::Session);
 				}
 			}
 			Err(MFA_REQUIRED)
+		}
+
+		/// The weight of checking `call` (classification grows with the calls a batch holds),
+		/// and of reading and writing the account's value window.
+		pub fn check_weight(call: &<T as Config>::RuntimeCall) -> Weight {
+			let visited = if call.is_sub_type().is_some() {
+				1
+			} else {
+				T::Classifier::calls_visited(call).max(1)
+			};
+			T::WeightInfo::check_mfa()
+				.saturating_mul(visited.into())
+				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 		}
 
 		/// Uses up the single-use authorization of `call_hash`.

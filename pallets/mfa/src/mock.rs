@@ -56,6 +56,30 @@ impl IdentityTier<u64> for Tiers {
 	}
 }
 
+thread_local! {
+	static RESTRICTED: RefCell<std::collections::BTreeSet<u64>> =
+		const { RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// Marks an account suspended or terminated (`true`) or in good standing.
+pub fn set_restricted(who: u64, restricted: bool) {
+	RESTRICTED.with(|r| {
+		if restricted {
+			r.borrow_mut().insert(who);
+		} else {
+			r.borrow_mut().remove(&who);
+		}
+	});
+}
+
+/// Account standing as the tests set it.
+pub struct MockStanding;
+impl crate::Standing<u64> for MockStanding {
+	fn restricted(who: &u64) -> bool {
+		RESTRICTED.with(|r| r.borrow().contains(who))
+	}
+}
+
 /// The mock's classifier.
 pub struct MockClassifier;
 impl Classify<u64, u64, RuntimeCall> for MockClassifier {
@@ -109,6 +133,8 @@ impl pallet_mfa::Config for Test {
 	type DepositPerByte = DepositPerByte;
 	type Classifier = MockClassifier;
 	type Identity = Tiers;
+	type Standing = MockStanding;
+	type ValueWindow = ConstU64<100>;
 	type AdminOrigin = EnsureRoot<u64>;
 	type MaxCredentials = ConstU32<4>;
 	type MaxDevices = ConstU32<4>;
@@ -141,6 +167,7 @@ pub const ORIGIN: &str = "https://app.virtengine.test";
 /// 5,000 VE), the relying party, an approved issuer and one known recipient for Alice.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	TIERS.with(|t| t.borrow_mut().clear());
+	RESTRICTED.with(|r| r.borrow_mut().clear());
 	let mut storage = frame_system::GenesisConfig::<Test>::default()
 		.build_storage()
 		.expect("frame_system genesis");

@@ -3,6 +3,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+use sp_runtime::traits::{Saturating, Zero};
 use virtengine_mfa_primitives::{Factor, FactorSet};
 use virtengine_veid_primitives::Tier;
 
@@ -52,11 +53,17 @@ pub enum Action {
 	LeaseClose,
 	/// Changing one's MFA factors or requirements.
 	MfaSettings,
+	/// Committing held funds to a counterparty (accepting a provider's bid, topping up an
+	/// escrow): the point after which the funds may be billed.
+	FundsCommit,
+	/// A staff power over another account (roles: granting and revoking roles, flagging,
+	/// suspending, reinstating, terminating, rejecting appeals) used by a staff member's key.
+	StaffAction,
 }
 
 impl Action {
 	/// Every action.
-	pub const ALL: [Action; 14] = [
+	pub const ALL: [Action; 16] = [
 		Action::AccountRecovery,
 		Action::KeyRotation,
 		Action::ProviderRegistration,
@@ -71,7 +78,121 @@ impl Action {
 		Action::OfferingUpdate,
 		Action::LeaseClose,
 		Action::MfaSettings,
+		Action::FundsCommit,
+		Action::StaffAction,
 	];
+
+	/// The running total the action's value adds to: the value thresholds compare totals, never
+	/// one call's value alone (a batch of small calls is one large call).
+	pub fn value_class(self) -> Option<ValueClass> {
+		match self {
+			Action::TransferTokens => Some(ValueClass::Transfer),
+			Action::OrderCreate => Some(ValueClass::Order),
+			Action::FundsCommit => Some(ValueClass::Commitment),
+			Action::Withdrawal => Some(ValueClass::Withdrawal),
+			Action::AccountRecovery
+			| Action::KeyRotation
+			| Action::ProviderRegistration
+			| Action::ValidatorRegistration
+			| Action::GovernanceProposal
+			| Action::OfferingCreate
+			| Action::UpdateAccountSettings
+			| Action::SupportRequest
+			| Action::OfferingUpdate
+			| Action::LeaseClose
+			| Action::MfaSettings
+			| Action::StaffAction => None,
+		}
+	}
+}
+
+/// A running total of value that the thresholds compare.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ValueClass {
+	/// Tokens transferred (LargeTransfer).
+	Transfer,
+	/// Funds put on hold for new orders (LargeOrder). Added up over the call tree only: held
+	/// funds stay the customer's until committed, and cancelling an order returns them.
+	Order,
+	/// Held funds committed to a counterparty (LargeOrder): accepted bids, escrow top-ups.
+	Commitment,
+	/// Funds leaving the account's control (LargeWithdrawal).
+	Withdrawal,
+}
+
+impl ValueClass {
+	/// The classes whose totals are also kept over the rolling per-account window: value that,
+	/// once moved, is gone. A thief splitting it over many transactions meets the threshold too.
+	pub const WINDOWED: [ValueClass; 3] =
+		[ValueClass::Transfer, ValueClass::Commitment, ValueClass::Withdrawal];
+
+	/// The class's slot in [`ValueTotals`].
+	pub fn index(self) -> usize {
+		match self {
+			ValueClass::Transfer => 0,
+			ValueClass::Commitment => 1,
+			ValueClass::Withdrawal => 2,
+			ValueClass::Order => 3,
+		}
+	}
+
+	/// Whether the rolling window keeps this class.
+	pub fn windowed(self) -> bool {
+		self.index() < Self::WINDOWED.len()
+	}
+}
+
+/// Value totals by [`ValueClass`] (saturating: a total at the maximum is above every threshold).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct ValueTotals<Balance>(pub [Balance; 4]);
+
+impl<Balance: Copy + Saturating + Zero> ValueTotals<Balance> {
+	/// No value.
+	pub fn zero() -> Self {
+		ValueTotals([Balance::zero(); 4])
+	}
+
+	/// The total of `class`.
+	pub fn get(&self, class: ValueClass) -> Balance {
+		self.0[class.index()]
+	}
+
+	/// Adds `value` to the total of `class`.
+	pub fn add(&mut self, class: ValueClass, value: Balance) {
+		let slot = &mut self.0[class.index()];
+		*slot = slot.saturating_add(value);
+	}
+
+	/// Adds every total of `other`.
+	pub fn add_all(&mut self, other: &Self) {
+		for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+			*a = a.saturating_add(*b);
+		}
+	}
+
+	/// Only the windowed classes' totals.
+	pub fn windowed(&self) -> Self {
+		let mut out = *self;
+		out.0[ValueClass::Order.index()] = Balance::zero();
+		out
+	}
+
+	/// Whether every total is zero.
+	pub fn is_zero(&self) -> bool {
+		self.0.iter().all(|v| v.is_zero())
+	}
 }
 
 /// What the runtime knows about one sensitive call.
@@ -148,15 +269,19 @@ pub enum Rule {
 	ContactChange,
 	/// Tier 2: SupportRequest with access to sensitive logs, VEID.
 	SensitiveLogs,
-	/// Ours: changing MFA factors or requirements needs the FIDO2 and TOTP factors already
-	/// enrolled (else a stolen account key could replace the owner's security key); the first
-	/// factor needs none.
+	/// Ours: changing MFA factors, code channels or requirements needs every possession factor
+	/// already enrolled (FIDO2, TOTP, one-time code, trusted device), else a stolen account key
+	/// could replace or remove the owner's factors. VEID never counts: it is a property of the
+	/// account, not a proof that the owner is present. The first factor needs none.
 	FactorChange,
+	/// Ours: a staff member's key using a staff power over another account, VEID + FIDO2: a
+	/// stolen Administrator key alone cannot flag and terminate accounts.
+	StaffAction,
 }
 
 impl Rule {
 	/// Every rule.
-	pub const ALL: [Rule; 14] = [
+	pub const ALL: [Rule; 15] = [
 		Rule::AccountRecovery,
 		Rule::KeyRotation,
 		Rule::ProviderRegistration,
@@ -171,6 +296,7 @@ impl Rule {
 		Rule::ContactChange,
 		Rule::SensitiveLogs,
 		Rule::FactorChange,
+		Rule::StaffAction,
 	];
 
 	/// The seeds' requirement for this rule: the genesis default.
@@ -209,8 +335,9 @@ impl Rule {
 			Rule::FactorChange => Policy {
 				enrolled_only: true,
 				device_reduction: false,
-				..critical(&[Fido2, Totp], Tier::Standard)
+				..critical(&[Fido2, Totp, OneTimeCode, TrustedDevice], Tier::Standard)
 			},
+			Rule::StaffAction => critical(&[Veid, Fido2], Tier::Standard),
 		}
 	}
 }
@@ -324,9 +451,15 @@ pub fn triggered<AccountId, Balance: PartialOrd>(
 				rule(Rule::SensitiveLogs)
 			}
 		},
+		Action::FundsCommit => {
+			if ctx.value > thresholds.large_order {
+				rule(Rule::LargeOrder)
+			}
+		},
 		// Tier 3: nothing by default; users may add requirements.
 		Action::OfferingUpdate | Action::LeaseClose => {},
 		Action::MfaSettings => rule(Rule::FactorChange),
+		Action::StaffAction => rule(Rule::StaffAction),
 	}
 }
 
@@ -403,19 +536,17 @@ impl Requirement {
 	}
 
 	/// Whether `proven` factors (VEID counted only if the tier was met) satisfy the requirement.
-	/// A trusted device stands in for one missing factor other than VEID where allowed.
+	/// A trusted device stands in for one missing factor other than VEID where allowed, unless
+	/// the device is itself required (it cannot be both the required factor and the stand-in).
 	pub fn satisfied_by(&self, proven: FactorSet) -> bool {
-		let missing = FactorSet(self.factors.0 & !proven.0).without(Factor::TrustedDevice);
+		let missing = FactorSet(self.factors.0 & !proven.0);
 		if missing.is_empty() {
 			return true;
 		}
-		if self.device_reduction
+		self.device_reduction
 			&& proven.has(Factor::TrustedDevice)
+			&& !self.factors.has(Factor::TrustedDevice)
 			&& !missing.has(Factor::Veid)
 			&& missing.iter().count() == 1
-		{
-			return true;
-		}
-		false
 	}
 }

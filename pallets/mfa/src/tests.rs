@@ -340,7 +340,7 @@ impl Equipped {
 fn check_row(call: RuntimeCall, factors: &[Factor], min_tier: Tier, critical: bool) {
 	new_test_ext().execute_with(|| {
 		let mut alice = equipped(ALICE);
-		let (req, ..) = Mfa::requirement_of(&ALICE, &call).unwrap();
+		let req = Mfa::requirement_of(&ALICE, &call).unwrap().requirement;
 		assert_eq!(req.factors, FactorSet::of(factors), "factors of {call:?}");
 		assert_eq!(req.critical, critical, "critical of {call:?}");
 		if factors.contains(&Factor::Veid) {
@@ -371,7 +371,7 @@ fn check_row(call: RuntimeCall, factors: &[Factor], min_tier: Tier, critical: bo
 			assert_eq!(submit(ALICE, call.clone()).map(|_| ()), Ok(()));
 			System::set_block_number(1 + crate::policy::DEFAULT_SESSION_BLOCKS as u64 + 1);
 			// (A recipient authorized once is known from then on: no longer a new address.)
-			if !Mfa::requirement_of(&ALICE, &call).unwrap().0.is_empty() {
+			if !Mfa::requirement_of(&ALICE, &call).unwrap().requirement.is_empty() {
 				assert_eq!(submit(ALICE, call.clone()), refused(MFA_REQUIRED));
 			}
 		}
@@ -382,7 +382,7 @@ fn check_row(call: RuntimeCall, factors: &[Factor], min_tier: Tier, critical: bo
 fn check_not_gated(call: RuntimeCall) {
 	new_test_ext().execute_with(|| {
 		let _ = equipped(ALICE);
-		let (req, ..) = Mfa::requirement_of(&ALICE, &call).unwrap();
+		let req = Mfa::requirement_of(&ALICE, &call).unwrap().requirement;
 		assert!(req.is_empty(), "{call:?} requires {req:?}");
 		assert_eq!(submit(ALICE, call).map(|_| ()), Ok(()));
 	});
@@ -498,15 +498,16 @@ fn tier2_transfer_above_5000_ve() {
 
 #[test]
 fn tier2_contact_change_needs_a_code_to_the_current_contact() {
-	// `equipped` enrolled an SMS channel: changing the email now needs a code.
+	// `equipped` enrolled an SMS channel: changing the email now needs a code, and since a
+	// channel is a factor, the enrolled FIDO2 key too (FactorChange, critical).
 	check_row(
 		RuntimeCall::Mfa(crate::Call::set_channel {
 			kind: ChannelKind::Email,
 			destination: [2; 32],
 		}),
-		&[Otp],
+		&[F2, Otp],
 		Tier::Standard,
-		false,
+		true,
 	);
 	// The first contact needs none.
 	new_test_ext().execute_with(|| {
@@ -542,13 +543,13 @@ fn tier3_optional_by_default_and_user_configurable() {
 		check_not_gated(call.clone());
 		new_test_ext().execute_with(|| {
 			let mut alice = equipped(ALICE);
-			// Changing requirements is itself gated by the enrolled FIDO2 credential.
+			// Changing requirements is itself gated by the enrolled factors (FIDO2, the code).
 			let set = RuntimeCall::Mfa(crate::Call::set_requirement {
 				action,
 				factors: FactorSet::of(&[F2]),
 			});
 			assert_eq!(submit(ALICE, set.clone()), refused(MFA_REQUIRED));
-			let p = alice.proofs(ALICE, &set, FactorSet::of(&[F2]));
+			let p = alice.proofs(ALICE, &set, FactorSet::of(&[F2, Otp]));
 			assert_ok!(authorize(ALICE, &set, p));
 			assert_eq!(submit(ALICE, set), Ok(Ok(())));
 			// Now the action needs FIDO2.
@@ -704,18 +705,23 @@ fn trusted_device_stands_in_for_one_factor_but_never_for_critical_or_veid() {
 		let mut alice = equipped(ALICE);
 		let device = ed25519::Pair::from_seed(&[5; 32]);
 		let key = device.public().0;
-		// Trusting a device is a factor change: FIDO2 first.
+		// Trusting a device is a factor change: the enrolled FIDO2 key and code channel first.
 		let sig = device.sign(&Mfa::device_enroll_challenge(&ALICE, &key)).0;
 		let add = RuntimeCall::Mfa(crate::Call::add_device { key, signature: sig });
 		assert_eq!(submit(ALICE, add.clone()), refused(MFA_REQUIRED));
-		let p = alice.proofs(ALICE, &add, FactorSet::of(&[F2]));
+		let p = alice.proofs(ALICE, &add, FactorSet::of(&[F2, Otp]));
 		assert_ok!(authorize(ALICE, &add, p));
 		assert_eq!(submit(ALICE, add.clone()), Ok(Ok(())));
 		// A device cannot be added with another device's signature.
 		let other = ed25519::Pair::from_seed(&[6; 32]);
 		let bad =
 			RuntimeCall::Mfa(crate::Call::add_device { key: other.public().0, signature: sig });
-		let p = alice.proofs(ALICE, &bad, FactorSet::of(&[F2]));
+		// (Now the trusted device is an enrolled factor too.)
+		let mut p = alice.proofs(ALICE, &bad, FactorSet::of(&[F2, Otp]));
+		p.push(Proof::Device {
+			key,
+			signature: device.sign(&Mfa::authorize_challenge(&ALICE, &bad)).0,
+		});
 		assert_ok!(authorize(ALICE, &bad, p));
 		assert_eq!(submit(ALICE, bad), Ok(Err(Error::<Test>::BadDeviceSignature.into())));
 
@@ -950,3 +956,6 @@ fn account_recovery_with_the_lost_accounts_factors_after_a_delay() {
 		assert!(crate::Recoveries::<Test>::get(BOB).is_none());
 	});
 }
+
+/// The attacks a security review found (issue 14), each performed as a test.
+mod attacks;
