@@ -156,6 +156,11 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		"bob.example.com",
 	])
 	.expect("claim domain");
+	// The token the verifier finds in the TXT record the CLI asked Bob to publish.
+	let token = hex::encode(virtengine_client::market::pallet_provider::domain_token(
+		bob.as_ref(),
+		b"bob.example.com",
+	));
 	let bob_ss58 = bob.to_ss58check();
 	cli(&[
 		"market",
@@ -167,6 +172,10 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		"//Alice",
 		"--who",
 		&bob_ss58,
+		"--domain",
+		"bob.example.com",
+		"--token",
+		&token,
 	])
 	.expect("confirm domain");
 	let register = |mfa: bool| {

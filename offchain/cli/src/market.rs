@@ -150,14 +150,21 @@ pub enum ProviderCommand {
 		#[arg(long)]
 		domain: String,
 	},
-	/// As a domain verifier (sudo on development chains): confirm an account's domain after
-	/// finding its TXT record.
+	/// As a domain verifier (sudo on development chains): confirm an account's claim to a domain
+	/// after finding its TXT record. Only that claim is confirmed: if the account claimed
+	/// another domain meanwhile, the chain refuses.
 	ConfirmDomain {
 		#[command(flatten)]
 		conn: Conn,
 		/// The provider's account.
 		#[arg(long)]
 		who: String,
+		/// The domain whose TXT record was checked.
+		#[arg(long)]
+		domain: String,
+		/// The token found in the record (`virtengine-verify=<hex>`).
+		#[arg(long)]
+		token: String,
 	},
 	/// Register as a provider (needs a Standard identity, a confirmed domain and an MFA
 	/// authorization).
@@ -681,9 +688,18 @@ fn provider(c: ProviderCommand) -> Result<(), Error> {
 				}
 			}
 		},
-		ProviderCommand::ConfirmDomain { conn, who } => {
+		ProviderCommand::ConfirmDomain { conn, who, domain, token } => {
 			let who = account(&who, "--who")?;
-			let call = RuntimeCall::Provider(P::confirm_domain { who });
+			let domain = domain
+				.into_bytes()
+				.try_into()
+				.map_err(|_| Error::BadArgument("--domain: at most 253 bytes".into()))?;
+			let token = token.strip_prefix("virtengine-verify=").unwrap_or(&token);
+			let token: [u8; 32] = hex::decode(token)
+				.ok()
+				.and_then(|t| t.try_into().ok())
+				.ok_or_else(|| Error::BadArgument("--token: 32 bytes in hex".into()))?;
+			let call = RuntimeCall::Provider(P::confirm_domain { who, domain, token });
 			send(&conn, virtengine_client::mfa::sudo(call))?;
 		},
 		ProviderCommand::Register {

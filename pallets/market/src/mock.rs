@@ -64,6 +64,7 @@ parameter_types! {
 	pub const BlocksPerHour: u32 = 10;
 	pub const DisputeWindow: u64 = 3;
 	pub const MaxPending: u32 = 8;
+	pub const ClaimDuration: u64 = 1_000;
 }
 
 impl pallet_provider::Config for Test {
@@ -74,6 +75,7 @@ impl pallet_provider::Config for Test {
 	type Identity = Tiers;
 	type Leases = Market;
 	type DomainVerifier = EnsureRoot<u64>;
+	type ClaimDuration = ClaimDuration;
 	type AdminOrigin = EnsureRoot<u64>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -179,9 +181,11 @@ pub fn daemon(who: u64) -> ed25519::Pair {
 /// Registers `who` as an active provider (Standard tier, confirmed domain).
 pub fn register(who: u64, encryption_key: [u8; 32], daemon_key: [u8; 32]) {
 	set_tier(who, Some(Tier::Standard));
-	let domain = BoundedVec::truncate_from(format!("p{who}.example.com").into_bytes());
-	assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(who), domain));
-	assert_ok!(Provider::confirm_domain(RuntimeOrigin::root(), who));
+	let domain: pallet_provider::Domain =
+		BoundedVec::truncate_from(format!("p{who}.example.com").into_bytes());
+	let token = pallet_provider::domain_token(&who.encode(), &domain);
+	assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(who), domain.clone()));
+	assert_ok!(Provider::confirm_domain(RuntimeOrigin::root(), who, domain, token));
 	let attributes = pallet_provider::Attributes {
 		region: BoundedVec::truncate_from(b"eu-central".to_vec()),
 		cpu_models: Default::default(),

@@ -561,10 +561,12 @@ fn full_lease_adds_up_to_the_unit() {
 		assert_eq!(total(ALICE), a0 - 128);
 		assert_eq!(total(PROV), p0 + 127);
 		assert_eq!(total(99), f0 + 1);
-		// PROV's only hold left, once its offering goes, is its registration.
+		// PROV's only holds left, once its offering goes, are its registration and domain claim.
 		assert_ok!(Market::remove_offering(RuntimeOrigin::signed(PROV), 0));
 		assert_eq!(
-			Balances::balance(&PROV) + pallet_provider::Pallet::<Test>::deposit_for(),
+			Balances::balance(&PROV)
+				+ pallet_provider::Pallet::<Test>::deposit_for()
+				+ pallet_provider::Pallet::<Test>::claim_deposit(),
 			p0 + 127
 		);
 		assert_eq!(DeadlineCount::<Test>::get(), 0);

@@ -1,12 +1,13 @@
 //! Benchmarks of every call, each in its worst case: the longest domain, the largest attributes,
-//! a claim replacing another.
+//! a claim taking over another account's lapsed claim, a provider leaving with two deposits.
 
 use alloc::vec;
+use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
 		fungible::{Inspect, Mutate},
-		EnsureOrigin,
+		EnsureOrigin, Get,
 	},
 	BoundedVec,
 };
@@ -71,11 +72,18 @@ mod benchmarks {
 
 	#[benchmark]
 	fn claim_domain() -> Result<(), BenchmarkError> {
+		// Taking over another account's lapsed claim (its deposit released, a new one held).
+		let other: T::AccountId = account("claimant", 0, 0);
+		T::Currency::set_balance(&other, T::Currency::balance(&funded::<T>()));
+		Pallet::<T>::claim_domain(RawOrigin::Signed(other.clone()).into(), long_domain(1))?;
+		let lapsed =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::ClaimDuration::get());
+		frame_system::Pallet::<T>::set_block_number(lapsed);
 		let who = funded::<T>();
-		Pallet::<T>::claim_domain(RawOrigin::Signed(who.clone()).into(), long_domain(1))?;
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), long_domain(2));
+		_(RawOrigin::Signed(who.clone()), long_domain(1));
 		assert!(DomainClaims::<T>::get(&who).is_some());
+		assert!(DomainClaims::<T>::get(&other).is_none());
 		Ok(())
 	}
 
@@ -85,8 +93,9 @@ mod benchmarks {
 		Pallet::<T>::claim_domain(RawOrigin::Signed(who.clone()).into(), long_domain(1))?;
 		let origin = <T::DomainVerifier as EnsureOrigin<T::RuntimeOrigin>>::try_successful_origin()
 			.map_err(|_| BenchmarkError::Weightless)?;
+		let token = crate::domain_token(&who.encode(), &long_domain(1));
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, who.clone());
+		_(origin as T::RuntimeOrigin, who.clone(), long_domain(1), token);
 		assert!(DomainClaims::<T>::get(&who).is_some_and(|c| c.confirmed));
 		Ok(())
 	}

@@ -2,10 +2,13 @@
 //!
 //! The providers of the marketplace (`docs/marketplace.md`, issue "Marketplace and escrow").
 //!
-//! - **Domain**: a provider claims a domain ([`Pallet::claim_domain`]); the chain gives it a
-//!   token ([`domain_token`]) to publish as a DNS TXT record `virtengine-verify=<hex>`; an
-//!   approved verifier that saw the record confirms it ([`Pallet::confirm_domain`]). One
-//!   provider per domain.
+//! - **Domain**: a provider claims a domain ([`Pallet::claim_domain`]), holding a deposit; the
+//!   chain gives it a token ([`domain_token`]) to publish as a DNS TXT record
+//!   `virtengine-verify=<hex>`; an approved verifier that saw the record confirms exactly that
+//!   claim: account, domain and token ([`Pallet::confirm_domain`]), so a claim changed while the
+//!   confirmation was on its way is not confirmed. One provider per domain. A claim lapses after
+//!   [`Config::ClaimDuration`] unless its account registered: then another account may claim the
+//!   domain (the lapsed claim's deposit goes back).
 //! - **Registration** ([`Pallet::register`]): an identity of tier Standard or better (VEID), a
 //!   confirmed domain, attributes (region, CPU and GPU models, capabilities), the X25519 key
 //!   orders are sealed to and the ed25519 key the provider daemon signs usage with; a deposit
@@ -118,11 +121,15 @@ pub struct Provider<Balance, BlockNumber> {
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
-pub struct DomainClaim {
+pub struct DomainClaim<Balance, BlockNumber> {
 	/// The domain.
 	pub domain: Domain,
 	/// Whether a verifier confirmed the TXT record.
 	pub confirmed: bool,
+	/// The claim lapses at this block unless its account registered as a provider before.
+	pub expires: BlockNumber,
+	/// The deposit held for the claim and the domain's owner entry.
+	pub deposit: Balance,
 }
 
 /// The token a provider publishes as `virtengine-verify=<hex>` in a TXT record of its domain:
@@ -197,6 +204,9 @@ pub mod pallet {
 	/// A provider record of this runtime.
 	pub type ProviderOf<T> = Provider<BalanceOf<T>, BlockNumberFor<T>>;
 
+	/// A domain claim of this runtime.
+	pub type DomainClaimOf<T> = DomainClaim<BalanceOf<T>, BlockNumberFor<T>>;
+
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
 		/// The overarching event type.
@@ -214,6 +224,10 @@ pub mod pallet {
 		type Leases: ActiveLeases<Self::AccountId>;
 		/// Confirms domain claims after checking their TXT record.
 		type DomainVerifier: EnsureOrigin<Self::RuntimeOrigin>;
+		/// How long a claim stays valid: it must be confirmed and the account registered within
+		/// this, or another account may claim the domain.
+		#[pallet::constant]
+		type ClaimDuration: Get<BlockNumberFor<Self>>;
 		/// Suspends and reinstates providers.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Weights.
@@ -228,6 +242,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A provider's registration deposit.
 		Registration,
+		/// A domain claim's deposit.
+		DomainClaim,
 	}
 
 	#[pallet::pallet]
@@ -238,10 +254,10 @@ pub mod pallet {
 	pub type Providers<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderOf<T>, OptionQuery>;
 
-	/// Domain claims by account.
+	/// Domain claims by account (a registered provider's stays until it deregisters).
 	#[pallet::storage]
 	pub type DomainClaims<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, DomainClaim, OptionQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, DomainClaimOf<T>, OptionQuery>;
 
 	/// Which account claimed a domain (by BLAKE2b-256 of the name).
 	#[pallet::storage]
@@ -250,10 +266,18 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A domain was claimed; publish `virtengine-verify=<token>` as a TXT record.
-		DomainClaimed { who: T::AccountId, domain: Domain, token: [u8; 32] },
-		/// A verifier confirmed the domain.
-		DomainConfirmed { who: T::AccountId },
+		/// A domain was claimed until block `expires`; publish `virtengine-verify=<token>` as a
+		/// TXT record.
+		DomainClaimed {
+			who: T::AccountId,
+			domain: Domain,
+			token: [u8; 32],
+			expires: BlockNumberFor<T>,
+		},
+		/// A verifier confirmed the claim of `who` to `domain`.
+		DomainConfirmed { who: T::AccountId, domain: Domain },
+		/// A claim went (withdrawn, or lapsed and taken over); its deposit was released.
+		ClaimDropped { who: T::AccountId, domain: Domain },
 		/// A provider registered.
 		Registered { who: T::AccountId, deposit: BalanceOf<T> },
 		/// A provider changed its attributes or keys.
@@ -274,6 +298,12 @@ pub mod pallet {
 		NoDomainClaim,
 		/// The domain is not confirmed yet.
 		DomainNotConfirmed,
+		/// The account's claim is not (or no longer) for this domain.
+		ClaimChanged,
+		/// The token is not this account's token for this domain.
+		BadToken,
+		/// The claim lapsed: claim the domain again.
+		ClaimExpired,
 		/// A registered provider cannot change its domain; deregister first.
 		Registered,
 		/// Not a registered provider.
@@ -292,42 +322,70 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Claims a domain (replacing an unconfirmed claim). The event carries the token to
-		/// publish as a TXT record.
+		/// Claims a domain for [`Config::ClaimDuration`] (replacing the caller's unregistered
+		/// claim), holding a deposit for the claim (kept when a claim replaces another). Another
+		/// account's claim of the domain must have lapsed unregistered: it is dropped and its
+		/// deposit released. Emits `DomainClaimed` with the token to publish as a TXT record.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::claim_domain())]
 		pub fn claim_domain(origin: OriginFor<T>, domain: Domain) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(valid_domain(&domain), Error::<T>::BadDomain);
 			ensure!(!Providers::<T>::contains_key(&who), Error::<T>::Registered);
+			let now = frame_system::Pallet::<T>::block_number();
 			let key = sp_io::hashing::blake2_256(&domain);
-			if let Some(owner) = DomainOwners::<T>::get(key) {
-				ensure!(owner == who, Error::<T>::DomainTaken);
+			if let Some(owner) = DomainOwners::<T>::get(key).filter(|owner| *owner != who) {
+				let lapsed = !Providers::<T>::contains_key(&owner)
+					&& DomainClaims::<T>::get(&owner).is_none_or(|c| c.expires <= now);
+				ensure!(lapsed, Error::<T>::DomainTaken);
+				Self::drop_claim(&owner)?;
 			}
-			if let Some(old) = DomainClaims::<T>::get(&who) {
-				DomainOwners::<T>::remove(sp_io::hashing::blake2_256(&old.domain));
-			}
+			let deposit = match DomainClaims::<T>::get(&who) {
+				Some(old) => {
+					DomainOwners::<T>::remove(sp_io::hashing::blake2_256(&old.domain));
+					old.deposit
+				},
+				None => {
+					let deposit = Self::claim_deposit();
+					T::Currency::hold(&HoldReason::DomainClaim.into(), &who, deposit)?;
+					deposit
+				},
+			};
+			let expires = now.saturating_add(T::ClaimDuration::get());
 			DomainOwners::<T>::insert(key, &who);
 			DomainClaims::<T>::insert(
 				&who,
-				DomainClaim { domain: domain.clone(), confirmed: false },
+				DomainClaim { domain: domain.clone(), confirmed: false, expires, deposit },
 			);
 			let token = domain_token(&who.encode(), &domain);
-			Self::deposit_event(Event::DomainClaimed { who, domain, token });
+			Self::deposit_event(Event::DomainClaimed { who, domain, token, expires });
 			Ok(())
 		}
 
-		/// A verifier confirms `who`'s domain claim after finding the token in its TXT record.
+		/// A verifier confirms the claim of `who` to `domain` after finding `token` in the
+		/// domain's TXT record. Only that claim is confirmed: if `who` claims something else by
+		/// the time this lands, it fails (`ClaimChanged`), as it does for a token that is not
+		/// `who`'s for `domain` (`BadToken`) and for a lapsed claim (`ClaimExpired`). Emits
+		/// `DomainConfirmed`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::confirm_domain())]
-		pub fn confirm_domain(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+		pub fn confirm_domain(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			domain: Domain,
+			token: [u8; 32],
+		) -> DispatchResult {
 			T::DomainVerifier::ensure_origin(origin)?;
+			ensure!(token == domain_token(&who.encode(), &domain), Error::<T>::BadToken);
+			let now = frame_system::Pallet::<T>::block_number();
 			DomainClaims::<T>::try_mutate(&who, |claim| {
 				let claim = claim.as_mut().ok_or(Error::<T>::NoDomainClaim)?;
+				ensure!(claim.domain == domain, Error::<T>::ClaimChanged);
+				ensure!(now < claim.expires, Error::<T>::ClaimExpired);
 				claim.confirmed = true;
 				Ok::<_, Error<T>>(())
 			})?;
-			Self::deposit_event(Event::DomainConfirmed { who });
+			Self::deposit_event(Event::DomainConfirmed { who, domain });
 			Ok(())
 		}
 
@@ -348,6 +406,8 @@ pub mod pallet {
 			);
 			let claim = DomainClaims::<T>::get(&who).ok_or(Error::<T>::NoDomainClaim)?;
 			ensure!(claim.confirmed, Error::<T>::DomainNotConfirmed);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < claim.expires, Error::<T>::ClaimExpired);
 			Self::check(&attributes, &encryption_key, &daemon_key)?;
 			let deposit = Self::deposit_for();
 			T::Currency::hold(&HoldReason::Registration.into(), &who, deposit)?;
@@ -360,7 +420,7 @@ pub mod pallet {
 					daemon_key,
 					status: Status::Active,
 					deposit,
-					since: frame_system::Pallet::<T>::block_number(),
+					since: now,
 				},
 			);
 			Self::deposit_event(Event::Registered { who, deposit });
@@ -403,12 +463,17 @@ pub mod pallet {
 			Self::transition(&who, from, to)
 		}
 
-		/// Leaves the marketplace: needs no open leases; returns the deposit, frees the domain.
+		/// Leaves the marketplace: a provider needs no open leases, and gets its deposits back
+		/// (emits `Deregistered`); an account that claimed a domain but did not register
+		/// withdraws its claim (emits `ClaimDropped`). Either way the domain is free.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::deregister())]
 		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotProvider)?;
+			let Some(provider) = Providers::<T>::get(&who) else {
+				ensure!(DomainClaims::<T>::contains_key(&who), Error::<T>::NotProvider);
+				return Self::drop_claim(&who);
+			};
 			ensure!(T::Leases::active_leases(&who) == 0, Error::<T>::OpenLeases);
 			T::Currency::release(
 				&HoldReason::Registration.into(),
@@ -417,7 +482,9 @@ pub mod pallet {
 				Precision::BestEffort,
 			)?;
 			Providers::<T>::remove(&who);
-			DomainClaims::<T>::remove(&who);
+			if let Some(claim) = DomainClaims::<T>::take(&who) {
+				Self::release_claim(&who, &claim)?;
+			}
 			DomainOwners::<T>::remove(sp_io::hashing::blake2_256(&provider.domain));
 			Self::deposit_event(Event::Deregistered { who });
 			Ok(())
@@ -452,6 +519,36 @@ pub mod pallet {
 		pub fn deposit_for() -> BalanceOf<T> {
 			let bytes = ProviderOf::<T>::max_encoded_len() as u32;
 			T::DepositPerByte::get().saturating_mul(bytes.into())
+		}
+
+		/// The deposit of a domain claim: the claim and the domain's owner entry, with their
+		/// keys.
+		pub fn claim_deposit() -> BalanceOf<T> {
+			let account = T::AccountId::max_encoded_len();
+			let bytes = DomainClaimOf::<T>::max_encoded_len() + 2 * account + 48;
+			T::DepositPerByte::get().saturating_mul((bytes as u32).into())
+		}
+
+		/// Removes `who`'s claim and the domain's owner entry, releasing the claim's deposit.
+		fn drop_claim(who: &T::AccountId) -> DispatchResult {
+			let Some(claim) = DomainClaims::<T>::take(who) else { return Ok(()) };
+			let key = sp_io::hashing::blake2_256(&claim.domain);
+			if DomainOwners::<T>::get(key).as_ref() == Some(who) {
+				DomainOwners::<T>::remove(key);
+			}
+			Self::release_claim(who, &claim)?;
+			Self::deposit_event(Event::ClaimDropped { who: who.clone(), domain: claim.domain });
+			Ok(())
+		}
+
+		fn release_claim(who: &T::AccountId, claim: &DomainClaimOf<T>) -> DispatchResult {
+			T::Currency::release(
+				&HoldReason::DomainClaim.into(),
+				who,
+				claim.deposit,
+				Precision::BestEffort,
+			)?;
+			Ok(())
 		}
 
 		fn check(

@@ -1,5 +1,5 @@
-//! A test runtime: u64 accounts, balances, root as governance and domain verifier, identity
-//! tiers and open leases set by the tests.
+//! A test runtime: u64 accounts, balances, root as governance and domain verifier, claims valid
+//! for 10 blocks, identity tiers and open leases set by the tests.
 
 use frame_support::{derive_impl, parameter_types};
 use frame_system::EnsureRoot;
@@ -67,6 +67,7 @@ impl ActiveLeases<u64> for Leases {
 
 parameter_types! {
 	pub const DepositPerByte: u64 = 2;
+	pub const ClaimDuration: u64 = 10;
 }
 
 impl pallet_provider::Config for Test {
@@ -77,6 +78,7 @@ impl pallet_provider::Config for Test {
 	type Identity = Tiers;
 	type Leases = Leases;
 	type DomainVerifier = EnsureRoot<u64>;
+	type ClaimDuration = ClaimDuration;
 	type AdminOrigin = EnsureRoot<u64>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

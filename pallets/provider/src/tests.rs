@@ -26,11 +26,17 @@ fn attributes() -> Attributes {
 	}
 }
 
+/// The verifier confirms `who`'s claim to `name` (having seen its token).
+fn confirm(who: u64, name: &str) -> frame_support::dispatch::DispatchResult {
+	let token = domain_token(&who.encode(), name.as_bytes());
+	Provider::confirm_domain(RuntimeOrigin::root(), who, domain(name), token)
+}
+
 /// Alice with a Standard identity and a confirmed domain.
 fn ready(who: u64, name: &str) {
 	set_tier(who, Some(Tier::Standard));
 	assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(who), domain(name)));
-	assert_ok!(Provider::confirm_domain(RuntimeOrigin::root(), who));
+	assert_ok!(confirm(who, name));
 }
 
 fn register(who: u64) -> frame_support::dispatch::DispatchResult {
@@ -76,7 +82,8 @@ fn domains_are_claimed_once_and_confirmed_by_the_verifier() {
 			RuntimeEvent::Provider(Event::DomainClaimed {
 				who: ALICE,
 				domain: domain("alice.example"),
-				token
+				token,
+				expires: 11
 			})
 		);
 		// The token differs per account and per domain.
@@ -88,17 +95,19 @@ fn domains_are_claimed_once_and_confirmed_by_the_verifier() {
 			Error::<Test>::DomainTaken
 		);
 		assert_noop!(
-			Provider::confirm_domain(RuntimeOrigin::signed(ALICE), ALICE),
+			Provider::confirm_domain(
+				RuntimeOrigin::signed(ALICE),
+				ALICE,
+				domain("alice.example"),
+				token
+			),
 			DispatchError::BadOrigin
 		);
-		assert_noop!(
-			Provider::confirm_domain(RuntimeOrigin::root(), BOB),
-			Error::<Test>::NoDomainClaim
-		);
+		assert_noop!(confirm(BOB, "bob.example"), Error::<Test>::NoDomainClaim);
 		// Claiming another domain frees the first.
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.other")));
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.example")));
-		assert_ok!(Provider::confirm_domain(RuntimeOrigin::root(), ALICE));
+		assert_ok!(confirm(ALICE, "alice.other"));
 		assert!(crate::DomainClaims::<Test>::get(ALICE).unwrap().confirmed);
 	});
 }
@@ -113,7 +122,7 @@ fn registration_needs_tier_standard_and_a_confirmed_domain_and_holds_a_deposit()
 		assert_noop!(register(ALICE), Error::<Test>::NoDomainClaim);
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.example")));
 		assert_noop!(register(ALICE), Error::<Test>::DomainNotConfirmed);
-		assert_ok!(Provider::confirm_domain(RuntimeOrigin::root(), ALICE));
+		assert_ok!(confirm(ALICE, "alice.example"));
 		let mut bad = attributes();
 		bad.capabilities = 1 << 20;
 		assert_noop!(
@@ -217,9 +226,100 @@ fn updates_and_deregistration() {
 		set_leases(ALICE, 0);
 		let free = Balances::free_balance(ALICE);
 		assert_ok!(Provider::deregister(RuntimeOrigin::signed(ALICE)));
-		assert_eq!(Balances::free_balance(ALICE), free + p.deposit);
+		assert_eq!(Balances::free_balance(ALICE), free + p.deposit + Provider::claim_deposit());
 		assert!(Providers::<Test>::get(ALICE).is_none());
 		// The domain is free for another account.
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.example")));
+	});
+}
+
+/// Issue 14, item 9: the verifier resolved the TXT record of the domain Alice claimed, but before
+/// its confirmation lands Alice claims a domain she does not control. The confirmation names the
+/// claim it checked and is refused: nothing is confirmed.
+#[test]
+fn confirmation_of_a_changed_claim_is_refused() {
+	new_test_ext().execute_with(|| {
+		set_tier(ALICE, Some(Tier::Standard));
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.example")));
+		// The verifier sees `virtengine-verify=<token>` on alice.example and sends its
+		// confirmation; Alice's new claim lands first.
+		let token = domain_token(&ALICE.encode(), b"alice.example");
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("bank.example")));
+		assert_noop!(
+			Provider::confirm_domain(RuntimeOrigin::root(), ALICE, domain("alice.example"), token),
+			Error::<Test>::ClaimChanged
+		);
+		let claim = crate::DomainClaims::<Test>::get(ALICE).unwrap();
+		assert!(
+			!claim.confirmed,
+			"the verifier checked alice.example, yet {} is confirmed",
+			String::from_utf8_lossy(&claim.domain)
+		);
+		assert_noop!(register(ALICE), Error::<Test>::DomainNotConfirmed);
+		// Nor can the confirmation be pointed at the new claim with the old token.
+		assert_noop!(
+			Provider::confirm_domain(RuntimeOrigin::root(), ALICE, domain("bank.example"), token),
+			Error::<Test>::BadToken
+		);
+	});
+}
+
+#[test]
+fn claims_hold_a_deposit_and_lapse() {
+	new_test_ext().execute_with(|| {
+		let held = |who| {
+			Balances::balance_on_hold(&RuntimeHoldReason::Provider(HoldReason::DomainClaim), &who)
+		};
+		let deposit = Provider::claim_deposit();
+		assert!(deposit > 2 * 253);
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.example")));
+		assert_eq!(held(ALICE), deposit);
+		// Replacing one's claim keeps the one deposit.
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.other")));
+		assert_eq!(held(ALICE), deposit);
+		// Until it lapses (claimed at 1, for 10 blocks), nobody else takes the domain.
+		System::set_block_number(10);
+		assert_noop!(
+			Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.other")),
+			Error::<Test>::DomainTaken
+		);
+		System::set_block_number(11);
+		// A lapsed claim is neither confirmed nor registered...
+		assert_noop!(confirm(ALICE, "alice.other"), Error::<Test>::ClaimExpired);
+		// ... and another account may take the domain: the lapsed claim goes, its deposit back.
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.other")));
+		assert_eq!((held(ALICE), held(BOB)), (0, deposit));
+		assert!(crate::DomainClaims::<Test>::get(ALICE).is_none());
+		// A confirmed claim must be used before it lapses.
+		set_tier(BOB, Some(Tier::Standard));
+		assert_ok!(confirm(BOB, "alice.other"));
+		System::set_block_number(21);
+		assert_noop!(register(BOB), Error::<Test>::ClaimExpired);
+		// Claiming again renews it; a registered provider's domain never lapses.
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.other")));
+		assert_ok!(confirm(BOB, "alice.other"));
+		assert_ok!(register(BOB));
+		System::set_block_number(100);
+		assert_noop!(
+			Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.other")),
+			Error::<Test>::DomainTaken
+		);
+		// An unregistered claimant withdraws its claim with `deregister`.
+		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("a.example")));
+		assert_eq!(held(ALICE), deposit);
+		assert_ok!(Provider::deregister(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(held(ALICE), 0);
+		assert_noop!(
+			Provider::deregister(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::NotProvider
+		);
+		// A provider that leaves gets both deposits back.
+		assert_ok!(Provider::deregister(RuntimeOrigin::signed(BOB)));
+		assert_eq!(held(BOB), 0);
+		assert_eq!(
+			Balances::balance_on_hold(&RuntimeHoldReason::Provider(HoldReason::Registration), &BOB),
+			0
+		);
+		assert_eq!(Balances::free_balance(BOB), 1_000_000);
 	});
 }

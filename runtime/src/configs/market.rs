@@ -31,6 +31,9 @@ parameter_types! {
 	pub const ClosingTimeout: BlockNumber = 2 * MINUTES;
 	/// Reviews are open for a week after a lease closes.
 	pub const ReviewWindow: BlockNumber = 7 * DAYS;
+	/// A provider has a week to get its domain claim confirmed and register; then another
+	/// account may claim the domain.
+	pub const DomainClaimDuration: BlockNumber = 7 * DAYS;
 }
 
 /// Derives the platform fee account.
@@ -50,6 +53,7 @@ impl pallet_provider::Config for Runtime {
 	type Leases = Market;
 	// Root (sudo on development chains) until on-chain governance exists.
 	type DomainVerifier = EnsureRoot<AccountId>;
+	type ClaimDuration = DomainClaimDuration;
 	type AdminOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = crate::weights::pallet_provider::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -156,13 +160,18 @@ pub mod benchmarks {
 
 	fn register(who: &AccountId, encryption_key: [u8; 32], daemon: [u8; 32]) {
 		set_tier(who, Tier::Standard);
-		let domain = BoundedVec::truncate_from(
+		let domain: pallet_provider::Domain = BoundedVec::truncate_from(
 			alloc::format!("p{}.bench.example", hex_prefix(who)).into_bytes(),
 		);
+		let token = pallet_provider::domain_token(who.as_ref(), &domain);
 		let origin = RuntimeOrigin::signed(who.clone());
-		let _ = pallet_provider::Pallet::<Runtime>::claim_domain(origin.clone(), domain);
-		let _ =
-			pallet_provider::Pallet::<Runtime>::confirm_domain(RuntimeOrigin::root(), who.clone());
+		let _ = pallet_provider::Pallet::<Runtime>::claim_domain(origin.clone(), domain.clone());
+		let _ = pallet_provider::Pallet::<Runtime>::confirm_domain(
+			RuntimeOrigin::root(),
+			who.clone(),
+			domain,
+			token,
+		);
 		let attributes = pallet_provider::Attributes {
 			region: Default::default(),
 			cpu_models: Default::default(),
