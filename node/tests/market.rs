@@ -286,20 +286,29 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	let err = bid("41").expect_err("above the maximum");
 	assert!(err.contains("PriceTooHigh"), "{err}");
 	bid("36").expect("bid");
-	cli(&[
-		"market",
-		"lease",
-		"accept",
-		"--rpc",
-		r,
-		"--from",
-		"//Charlie",
-		"--order",
-		"0",
-		"--provider",
-		&bob_ss58,
-	])
-	.expect("accept");
+	// Charlie accepts the price he saw: a bid above it (as if raised meanwhile) is refused.
+	let accept = |per_hour: &str| {
+		cli(&[
+			"market",
+			"lease",
+			"accept",
+			"--rpc",
+			r,
+			"--from",
+			"//Charlie",
+			"--order",
+			"0",
+			"--provider",
+			&bob_ss58,
+			"--per-hour",
+			per_hour,
+			"--unit",
+			"job=0.5",
+		])
+	};
+	let err = accept("35").expect_err("the bid is above the accepted price");
+	assert!(err.contains("PriceChanged"), "{err}");
+	accept("36").expect("accept");
 	cli(&["market", "lease", "start", "--rpc", r, "--from", "//Bob", "--id", "0"]).expect("start");
 	let lease = client.lease(0).expect("lease").expect("a lease");
 	assert_eq!(lease.state, LeaseState::Active);

@@ -267,7 +267,9 @@ pub enum OrderCommand {
 /// `virtengine market lease ...`.
 #[derive(Subcommand)]
 pub enum LeaseCommand {
-	/// Accept a provider's bid on your order: the lease starts MATCHED.
+	/// Accept a provider's bid on your order: the lease starts MATCHED. The most you pay is the
+	/// price given with --per-hour/--unit (as `order show` listed the bid), or else the bid as
+	/// read now (printed); the chain refuses the acceptance if the bid was raised above it.
 	Accept {
 		#[command(flatten)]
 		conn: Conn,
@@ -277,6 +279,12 @@ pub enum LeaseCommand {
 		/// The provider whose bid to accept.
 		#[arg(long)]
 		provider: String,
+		/// The bid's price you accept: VE per hour.
+		#[arg(long)]
+		per_hour: Option<String>,
+		/// The bid's price you accept: VE per unit of usage, `unit=VE` (repeatable).
+		#[arg(long = "unit")]
+		units: Vec<String>,
 		/// For a requirements order: the configuration, sealed now to this provider.
 		#[arg(long)]
 		config: Option<PathBuf>,
@@ -753,17 +761,29 @@ fn provider(c: ProviderCommand) -> Result<(), Error> {
 fn lease(c: LeaseCommand) -> Result<(), Error> {
 	use pallet_market::Call as M;
 	match c {
-		LeaseCommand::Accept { conn, order, provider, config } => {
+		LeaseCommand::Accept { conn, order, provider, per_hour, units, config } => {
 			let provider = account(&provider, "--provider")?;
+			let client = Client::new(&conn.rpc)?;
+			let price = if per_hour.is_some() || !units.is_empty() {
+				rate(&PriceArgs { per_hour: per_hour.unwrap_or_else(|| "0".into()), units })?
+			} else {
+				let bid = client.bid(order, &provider)?.ok_or_else(|| {
+					Error::BadArgument(format!(
+						"--provider: no bid from {} on order {order}",
+						provider.to_ss58check()
+					))
+				})?;
+				bid.price
+			};
+			eprintln!("accepting at most {}", show_rate(&price));
 			let config = match config {
 				Some(path) => {
-					let client = Client::new(&conn.rpc)?;
 					let pair = signer(&conn.from)?;
 					Some(seal_to(&client, &pair, &provider, &read(&path)?, b"order-config")?)
 				},
 				None => None,
 			};
-			send(&conn, RuntimeCall::Market(M::accept_bid { order, provider, config }))?;
+			send(&conn, RuntimeCall::Market(M::accept_bid { order, provider, price, config }))?;
 		},
 		LeaseCommand::Start { conn, id } => {
 			send(&conn, RuntimeCall::Market(M::start_lease { id }))?;

@@ -124,7 +124,7 @@ where
 	let id = order::<T>(&c)?;
 	let expires = frame_system::Pallet::<T>::block_number().saturating_add(100u32.into());
 	Pallet::<T>::bid(RawOrigin::Signed(p.clone()).into(), id, rate::<T>(), expires)?;
-	Pallet::<T>::accept_bid(RawOrigin::Signed(c.clone()).into(), id, p.clone(), None)?;
+	Pallet::<T>::accept_bid(RawOrigin::Signed(c.clone()).into(), id, p.clone(), rate::<T>(), None)?;
 	Pallet::<T>::start_lease(RawOrigin::Signed(p.clone()).into(), id)?;
 	Ok((p, c, id))
 }
@@ -213,7 +213,7 @@ mod benchmarks {
 		let id = order_with_bids::<T>(&c, b)?;
 		let p: T::AccountId = account("provider", 1, 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(c), id, p, Some(envelope()));
+		_(RawOrigin::Signed(c), id, p, rate::<T>(), Some(envelope()));
 		assert!(Leases::<T>::contains_key(id));
 		Ok(())
 	}
@@ -224,7 +224,7 @@ mod benchmarks {
 		let id = order::<T>(&c)?;
 		let expires = frame_system::Pallet::<T>::block_number().saturating_add(100u32.into());
 		Pallet::<T>::bid(RawOrigin::Signed(p.clone()).into(), id, rate::<T>(), expires)?;
-		Pallet::<T>::accept_bid(RawOrigin::Signed(c).into(), id, p.clone(), None)?;
+		Pallet::<T>::accept_bid(RawOrigin::Signed(c).into(), id, p.clone(), rate::<T>(), None)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(p), id);
 		assert!(Leases::<T>::get(id).is_some_and(|l| l.state == LeaseState::Active));

@@ -519,6 +519,8 @@ pub mod pallet {
 		NoBid,
 		/// The bid has expired.
 		BidExpired,
+		/// The bid costs more than the price the customer accepted: it was raised.
+		PriceChanged,
 		/// A provider cannot buy from itself.
 		SelfDealing,
 		/// No such lease.
@@ -778,15 +780,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// The customer accepts a bid: the lease is MATCHED and the provider must provision
+		/// The customer accepts `provider`'s bid at `price`, the price it saw: a bid above it in
+		/// any component (raised after the customer looked) is refused with `PriceChanged`; the
+		/// lease takes the bid's price. The lease is MATCHED and the provider must provision
 		/// within the provision timeout. A requirements order gives its configuration, sealed to
-		/// this provider, now.
+		/// this provider, now. Emits `LeaseState`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(<T as Config>::WeightInfo::accept_bid(<T as Config>::MaxBids::get()))]
 		pub fn accept_bid(
 			origin: OriginFor<T>,
 			order: OrderId,
 			provider: T::AccountId,
+			price: RateOf<T>,
 			config: Option<Sealed>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -794,6 +799,7 @@ pub mod pallet {
 			ensure!(o.customer == who, Error::<T>::NotOwner);
 			ensure!(o.state == OrderState::Open, Error::<T>::NotOpen);
 			let bid = Bids::<T>::get(order, &provider).ok_or(Error::<T>::NoBid)?;
+			ensure!(bid.price.within(&price), Error::<T>::PriceChanged);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(bid.expires >= now, Error::<T>::BidExpired);
 			let p = pallet_provider::Pallet::<T>::active(&provider)

@@ -66,7 +66,7 @@ fn open_with_bid(funds: u64) -> OrderId {
 
 fn matched(funds: u64) -> OrderId {
 	let id = open_with_bid(funds);
-	assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, None));
+	assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, price(), None));
 	id
 }
 
@@ -302,12 +302,12 @@ fn requirements_orders_take_bids_from_providers_that_meet_them() {
 		);
 		// Accepting needs the configuration sealed to the chosen provider.
 		assert_noop!(
-			Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, None),
+			Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, price(), None),
 			Error::<Test>::ConfigRequired
 		);
 		let wrong = sealed(ALICE, &[enc_secret(13).public()]);
 		assert_noop!(
-			Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, Some(wrong)),
+			Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, price(), Some(wrong)),
 			Error::<Test>::NotSealedToProvider
 		);
 		let holds: Vec<u64> = [PROV, PROV2, 12, 13]
@@ -315,7 +315,7 @@ fn requirements_orders_take_bids_from_providers_that_meet_them() {
 			.map(|p| Balances::balance_on_hold(&crate::HoldReason::Storage.into(), p))
 			.collect();
 		let right = sealed(ALICE, &[enc_secret(12).public()]);
-		assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, Some(right)));
+		assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), 0, 12, price(), Some(right)));
 		// Every bid's deposit went back.
 		for (p, before) in [PROV, PROV2, 12, 13].iter().zip(holds) {
 			assert!(Balances::balance_on_hold(&crate::HoldReason::Storage.into(), p) < before);
@@ -333,11 +333,11 @@ fn expired_bids_cannot_be_accepted() {
 		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, price(), 3));
 		run_to(4);
 		assert_noop!(
-			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, None),
+			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, price(), None),
 			Error::<Test>::BidExpired
 		);
 		assert_noop!(
-			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV2, None),
+			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV2, price(), None),
 			Error::<Test>::NoBid
 		);
 	});
@@ -393,7 +393,9 @@ fn state_machine_table() {
 				};
 				let result = match a {
 					Cancel => Market::cancel_order(RuntimeOrigin::signed(ALICE), id),
-					Accept => Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, None),
+					Accept => {
+						Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, price(), None)
+					},
 					Start => Market::start_lease(RuntimeOrigin::signed(PROV), id),
 					Heartbeat => Market::heartbeat(RuntimeOrigin::signed(PROV), id),
 					Close => Market::close_lease(RuntimeOrigin::signed(ALICE), id),
@@ -660,7 +662,13 @@ fn deadlines_are_bounded_per_block_and_none_is_lost() {
 			.map(|_| {
 				let id = order(ALICE, o, 100);
 				assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, price(), 100));
-				assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, None));
+				assert_ok!(Market::accept_bid(
+					RuntimeOrigin::signed(ALICE),
+					id,
+					PROV,
+					price(),
+					None
+				));
 				id
 			})
 			.collect();
@@ -720,5 +728,49 @@ fn benchmark_envelope_is_sealed_to_the_benchmark_key() {
 			Market::check_sealed(&bytes, &enc_secret(PROV).public()),
 			Error::<Test>::NotSealedToProvider
 		);
+	});
+}
+
+/// Issue 14: the customer reviews PROV's bid and accepts it; PROV raises its bid (within the
+/// order's maximum) and the raise lands first. The acceptance names the price the customer saw
+/// and is refused; a bid lowered meanwhile is still accepted, at its lower price.
+#[test]
+fn a_bid_raised_before_acceptance_is_refused() {
+	new_test_ext().execute_with(|| {
+		let o = offering(PROV, None);
+		let id = order(ALICE, o, 1_000);
+		let seen = rate(60, &[(Unit::Job, 7)]);
+		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, seen.clone(), 100));
+		// Alice accepts what she saw; PROV's raise to the order's maximum lands first.
+		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, price(), 100));
+		assert_noop!(
+			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, seen.clone(), None),
+			Error::<Test>::PriceChanged
+		);
+		// A new unit priced counts as a raise too.
+		let extra = rate(60, &[(Unit::Job, 7), (Unit::EgressGb, 0)]);
+		let any = Target::Requirements {
+			category: Category::Compute,
+			region: Default::default(),
+			capabilities: 0,
+		};
+		assert_ok!(Market::create_order(
+			RuntimeOrigin::signed(BOB),
+			any,
+			None,
+			rate(100, &[(Unit::Job, 7), (Unit::EgressGb, 1)]),
+			1_000,
+		));
+		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), 1, extra, 100));
+		assert_noop!(
+			Market::accept_bid(RuntimeOrigin::signed(BOB), 1, PROV, seen.clone(), None),
+			Error::<Test>::PriceChanged
+		);
+		// Lowered meanwhile: accepted at the bid's price.
+		let lower = rate(50, &[(Unit::Job, 6)]);
+		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, lower.clone(), 100));
+		assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, seen, None));
+		assert_eq!(Leases::<Test>::get(id).unwrap().price, lower);
+		assert_eq!(pallet_escrow::Escrows::<Test>::get(id).unwrap().rate, lower);
 	});
 }
