@@ -533,6 +533,9 @@ pub mod pallet {
 		CannotReview,
 		/// A rating is 1 to 5.
 		BadRating,
+		/// The lease timed out (not provisioned in time, or its heartbeat lapsed); its deadline,
+		/// due already, closes it.
+		TimedOut,
 		/// Already blocked / not blocked.
 		NoChange,
 	}
@@ -849,6 +852,7 @@ pub mod pallet {
 			ensure!(lease.provider == who, Error::<T>::NotParty);
 			ensure!(lease.state == LeaseState::Matched, Error::<T>::BadState);
 			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(Self::overdue(&lease, now).is_none(), Error::<T>::TimedOut);
 			pallet_escrow::Pallet::<T>::start(id, now)?;
 			lease.state = LeaseState::Active;
 			lease.since = now;
@@ -861,16 +865,20 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// The provider's heartbeat: the workload still runs.
+		/// The provider's heartbeat: the workload still runs. A heartbeat after the lapse is
+		/// refused (`TimedOut`) even if the deadline has not been processed yet: a lapsed lease
+		/// is not revived.
 		#[pallet::call_index(9)]
 		#[pallet::weight(<T as Config>::WeightInfo::heartbeat())]
 		pub fn heartbeat(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
 			Leases::<T>::try_mutate(id, |l| {
 				let l = l.as_mut().ok_or(Error::<T>::NoLease)?;
 				ensure!(l.provider == who, Error::<T>::NotParty);
 				ensure!(l.state == LeaseState::Active, Error::<T>::BadState);
-				l.last_seen = frame_system::Pallet::<T>::block_number();
+				ensure!(Self::overdue(l, now).is_none(), Error::<T>::TimedOut);
+				l.last_seen = now;
 				Ok::<_, Error<T>>(())
 			})?;
 			Ok(())
@@ -878,7 +886,9 @@ pub mod pallet {
 
 		/// Either party closes the lease: a matched lease is cancelled and refunded at once; an
 		/// active one starts LEASE_CLOSING (the rate stops; final usage is accepted until the
-		/// closing timeout).
+		/// closing timeout). A lease whose timeout passed before its deadline was processed
+		/// closes as that timeout would have closed it (a lapsed heartbeat stops the rate at the
+		/// lapse).
 		#[pallet::call_index(10)]
 		#[pallet::weight(<T as Config>::WeightInfo::close_lease())]
 		pub fn close_lease(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
@@ -892,9 +902,10 @@ pub mod pallet {
 				return Err(Error::<T>::NotParty.into());
 			};
 			let now = frame_system::Pallet::<T>::block_number();
+			let (reason, until) = Self::overdue(&lease, now).unwrap_or((reason, now));
 			match lease.state {
 				LeaseState::Matched => Self::close(id, reason),
-				LeaseState::Active => Self::begin_closing(id, reason, now),
+				LeaseState::Active => Self::begin_closing(id, reason, until),
 				_ => Err(Error::<T>::BadState.into()),
 			}
 		}
@@ -1054,8 +1065,29 @@ pub mod pallet {
 			heartbeat.min(runway).max(now.saturating_add(One::one()))
 		}
 
-		/// LEASE_ACTIVE → LEASE_CLOSING: the rate stops at `until`; final usage until the
-		/// closing timeout.
+		/// The timeout lease `lease` has passed at `now`, as `(reason, block)`: matched and not
+		/// provisioned in time, or active with its heartbeat lapsed (the block the rate stops).
+		/// Deadlines run late under load, so every path that acts on a lease asks this rather
+		/// than trusting the stored state: a timed-out lease is never started, revived, or billed
+		/// past its timeout.
+		fn overdue(
+			lease: &LeaseOf<T>,
+			now: BlockNumberFor<T>,
+		) -> Option<(CloseReason, BlockNumberFor<T>)> {
+			let (reason, at) = match lease.state {
+				LeaseState::Matched => (
+					CloseReason::NotProvisioned,
+					lease.since.saturating_add(<T as Config>::ProvisionTimeout::get()),
+				),
+				LeaseState::Active => (CloseReason::NoHeartbeat, Self::lapse(lease)),
+				_ => return None,
+			};
+			(now >= at).then_some((reason, at))
+		}
+
+		/// LEASE_ACTIVE → LEASE_CLOSING: the rate stops at `until`, or at the lapse if the
+		/// heartbeat lapsed before (then the reason is `NoHeartbeat`, whoever closes); final
+		/// usage until the closing timeout.
 		fn begin_closing(
 			id: OrderId,
 			reason: CloseReason,
@@ -1064,6 +1096,10 @@ pub mod pallet {
 			let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
 			ensure!(lease.state == LeaseState::Active, Error::<T>::BadState);
 			let now = frame_system::Pallet::<T>::block_number();
+			let (reason, until) = match Self::overdue(&lease, now) {
+				Some((lapsed, lapse)) if lapse < until => (lapsed, lapse),
+				_ => (reason, until),
+			};
 			pallet_escrow::Pallet::<T>::stop(id, until)?;
 			lease.state = LeaseState::Closing(reason);
 			lease.since = now;
@@ -1159,19 +1195,18 @@ pub mod pallet {
 				DeadlineCount::<T>::mutate(|n| *n = n.saturating_sub(1));
 				return Ok(());
 			};
+			let overdue = Self::overdue(&lease, now);
 			let at = match lease.state {
 				LeaseState::Matched => {
-					let due = lease.since.saturating_add(<T as Config>::ProvisionTimeout::get());
-					if now >= due {
-						return Self::close(id, CloseReason::NotProvisioned);
+					if let Some((reason, _)) = overdue {
+						return Self::close(id, reason);
 					}
-					due
+					lease.since.saturating_add(<T as Config>::ProvisionTimeout::get())
 				},
 				LeaseState::Active => {
 					// No sign of life: the rate stops where the heartbeat lapsed.
-					let lapse = Self::lapse(&lease);
-					if now >= lapse {
-						return Self::begin_closing(id, CloseReason::NoHeartbeat, lapse);
+					if let Some((reason, lapse)) = overdue {
+						return Self::begin_closing(id, reason, lapse);
 					}
 					// Funds over: no settlement here (it is lazy, paid for by whoever wants it);
 					// only whether the lease may go on.
@@ -1214,10 +1249,14 @@ pub mod pallet {
 			}
 		}
 
-		/// Usage of lease `id` was recorded: it counts as a heartbeat.
+		/// Usage of lease `id` was recorded: it counts as a heartbeat, unless the heartbeat
+		/// already lapsed (a lapsed lease is not revived).
 		pub fn usage_seen(id: OrderId, at: BlockNumberFor<T>) {
 			Leases::<T>::mutate(id, |l| {
-				if let Some(l) = l.as_mut().filter(|l| l.state == LeaseState::Active) {
+				if let Some(l) = l
+					.as_mut()
+					.filter(|l| l.state == LeaseState::Active && Self::overdue(l, at).is_none())
+				{
 					l.last_seen = at;
 				}
 			});

@@ -774,3 +774,41 @@ fn a_bid_raised_before_acceptance_is_refused() {
 		assert_eq!(pallet_escrow::Escrows::<Test>::get(id).unwrap().rate, lower);
 	});
 }
+
+/// Issue 14: the heartbeat lapsed at block 7, but the deadline queue is behind (under load
+/// deadlines run late), so at block 10 the lease is still marked active. A late heartbeat or usage
+/// record does not revive it, and whoever closes it, the rate stops at the lapse.
+#[test]
+fn a_lapsed_lease_is_not_billed_past_its_lapse_when_deadlines_lag() {
+	new_test_ext().execute_with(|| {
+		let id = active(100_000); // started at 1; heartbeat timeout 6: lapses at 7
+							// Blocks 2..=10 pass without the deadline being processed.
+		System::set_block_number(10);
+		assert_eq!(state(id), LeaseState::Active);
+		assert_noop!(Market::heartbeat(RuntimeOrigin::signed(PROV), id), Error::<Test>::TimedOut);
+		assert_ok!(usage(id, 1, 1));
+		assert_eq!(Leases::<Test>::get(id).unwrap().last_seen, 1);
+		assert_ok!(Market::close_lease(RuntimeOrigin::signed(ALICE), id));
+		assert_eq!(state(id), LeaseState::Closing(CloseReason::NoHeartbeat));
+		assert_eq!(pallet_escrow::Escrows::<Test>::get(id).unwrap().accrue_until, Some(7));
+		run_to(20);
+		assert!(matches!(state(id), LeaseState::Closed(_)));
+		assert_ok!(Escrow::settle(RuntimeOrigin::signed(EVE), id)); // the job, after its window
+		let paid = Payouts::<Test>::get(PROV) + Payouts::<Test>::get(99);
+		// 6 blocks at 10 and the one job (7).
+		assert_eq!(paid, 67, "billed {} blocks; the lease lapsed after 6", (paid - 7) / 10);
+	});
+}
+
+/// The same lag at the provision timeout: a matched lease past it is not started.
+#[test]
+fn a_lease_past_its_provision_timeout_is_not_started_when_deadlines_lag() {
+	new_test_ext().execute_with(|| {
+		let id = matched(1_000); // matched at 1; provision timeout 5
+		System::set_block_number(6);
+		assert_noop!(Market::start_lease(RuntimeOrigin::signed(PROV), id), Error::<Test>::TimedOut);
+		assert_ok!(Market::close_lease(RuntimeOrigin::signed(PROV), id));
+		assert_eq!(state(id), LeaseState::Closed(CloseReason::NotProvisioned));
+		assert_eq!(Balances::balance_on_hold(&pallet_escrow::HoldReason::Escrow.into(), &ALICE), 0);
+	});
+}
