@@ -1,5 +1,7 @@
 //! Benchmarks of every call in its worst case: the most pending records, a record with every
-//! unit, a settlement that pays every pending record and the fixed rate.
+//! unit, a settlement that pays every pending record and the fixed rate; and of the
+//! funds-exhausted path (the lease closing), which the calls that can take it add to their
+//! weight.
 //!
 //! The usage record's signature is a constant (ed25519 signatures are deterministic; the test
 //! `benchmark_signature_is_the_daemons` recomputes it): the benchmark sets the genesis hash the
@@ -170,6 +172,21 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(payee.clone()));
 		assert!(Payouts::<T>::get(&payee).is_zero());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn exhausted() -> Result<(), BenchmarkError> {
+		// A running lease whose funds ran out: the lease closes (the runtime's market moves it
+		// to closing and stops the escrow's accrual).
+		let (payer, payee) = escrow::<T>(0)?;
+		T::BenchmarkHelper::lease_running(0, &payer, &payee);
+		let until = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::exhausted(0, until);
+		}
+		assert!(Escrows::<T>::get(0).is_some_and(|e| e.accrue_until.is_some()));
 		Ok(())
 	}
 

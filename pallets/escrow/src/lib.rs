@@ -236,6 +236,9 @@ impl<BlockNumber> LeaseHooks<BlockNumber> for () {
 pub trait BenchmarkHelper<AccountId> {
 	/// Makes `key` the daemon key of `provider`.
 	fn set_daemon_key(provider: &AccountId, key: [u8; 32]);
+	/// Makes the lease escrow `id` pays for (from `payer` to `payee`) exist and run, so that
+	/// [`LeaseHooks::on_exhausted`] takes its heaviest path (the lease closing).
+	fn lease_running(_id: EscrowId, _payer: &AccountId, _payee: &AccountId) {}
 }
 
 /// An escrow.
@@ -456,9 +459,10 @@ pub mod pallet {
 		}
 
 		/// Records usage signed by the provider daemon (anyone may submit it). It is paid once
-		/// its dispute window has passed.
+		/// its dispute window has passed. Usage beyond the funds exhausts the escrow (the lease
+		/// closes): weighed with that path.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::submit_usage())]
+		#[pallet::weight(T::WeightInfo::submit_usage().saturating_add(T::WeightInfo::exhausted()))]
 		pub fn submit_usage(
 			origin: OriginFor<T>,
 			record: UsageRecord,
@@ -530,7 +534,7 @@ pub mod pallet {
 		/// Governance resolves a dispute: `pay` makes the record payable at once, otherwise it is
 		/// dropped and its amount stays with the customer.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::resolve())]
+		#[pallet::weight(T::WeightInfo::resolve().saturating_add(T::WeightInfo::exhausted()))]
 		pub fn resolve(origin: OriginFor<T>, id: EscrowId, seq: u32, pay: bool) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Escrows::<T>::try_mutate(id, |e| {
@@ -551,9 +555,10 @@ pub mod pallet {
 
 		/// Settles an escrow: pays the fixed rate accrued so far and the usage records whose
 		/// window has passed. Anyone may call it; payments only ever go to the lease's provider
-		/// and the fee account.
+		/// and the fee account. A settlement that finds the funds exhausted closes the lease:
+		/// weighed with that path.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::settle())]
+		#[pallet::weight(T::WeightInfo::settle().saturating_add(T::WeightInfo::exhausted()))]
 		pub fn settle(origin: OriginFor<T>, id: EscrowId) -> DispatchResult {
 			ensure_signed(origin)?;
 			Self::settle_now(id)
@@ -749,7 +754,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		fn exhausted(id: EscrowId, until: BlockNumberFor<T>) {
+		/// The funds of escrow `id` cover its lease until block `until` at most: tells the lease
+		/// (which closes). Weighed by [`WeightInfo::exhausted`], added to every call that can
+		/// get here.
+		pub(crate) fn exhausted(id: EscrowId, until: BlockNumberFor<T>) {
 			Self::deposit_event(Event::Exhausted { id, until });
 			T::Leases::on_exhausted(id, until);
 		}

@@ -17,6 +17,10 @@ pub trait WeightInfo {
 	fn settle() -> Weight;
 	/// `withdraw`: a release.
 	fn withdraw() -> Weight;
+	/// The funds-exhausted path: the event and the lease told (`LeaseHooks::on_exhausted`,
+	/// which closes it). Added to the calls that can take it: `settle`, `resolve`,
+	/// `submit_usage`.
+	fn exhausted() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -36,6 +40,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn withdraw() -> Weight {
+		Weight::zero()
+	}
+	fn exhausted() -> Weight {
 		Weight::zero()
 	}
 }

@@ -98,7 +98,7 @@ impl pallet_market::Config for Runtime {
 /// registered through the provider pallet's own calls.
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarks {
-	use frame_support::BoundedVec;
+	use frame_support::{traits::Get, BoundedVec};
 	use virtengine_veid_primitives::Tier;
 
 	use crate::{AccountId, Runtime, RuntimeOrigin};
@@ -146,6 +146,30 @@ pub mod benchmarks {
 					p.daemon_key = key;
 				}
 			});
+		}
+
+		fn lease_running(id: u64, payer: &AccountId, payee: &AccountId) {
+			let now = frame_system::Pallet::<Runtime>::block_number();
+			let deadline = now.saturating_add(super::HeartbeatTimeout::get());
+			let price = pallet_escrow::Escrows::<Runtime>::get(id)
+				.map(|e| e.rate)
+				.unwrap_or(pallet_escrow::Rate { per_hour: 0, per_unit: Default::default() });
+			pallet_market::Leases::<Runtime>::insert(
+				id,
+				pallet_market::Lease {
+					customer: payer.clone(),
+					provider: payee.clone(),
+					price,
+					state: pallet_market::LeaseState::Active,
+					since: now,
+					started: Some(now),
+					last_seen: now,
+					deadline,
+				},
+			);
+			pallet_market::Deadlines::<Runtime>::insert(deadline, id, ());
+			pallet_market::DeadlineCount::<Runtime>::mutate(|n| *n = n.saturating_add(1));
+			pallet_market::OpenLeases::<Runtime>::mutate(payee, |n| *n = n.saturating_add(1));
 		}
 	}
 
