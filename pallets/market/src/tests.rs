@@ -812,3 +812,36 @@ fn a_lease_past_its_provision_timeout_is_not_started_when_deadlines_lag() {
 		assert_eq!(Balances::balance_on_hold(&pallet_escrow::HoldReason::Escrow.into(), &ALICE), 0);
 	});
 }
+
+/// Issue 14, item 10 (the market's side): the calls that protect a customer's funds ask nothing
+/// but that it is the lease's or order's customer: not its identity tier, not the provider's
+/// standing. A suspended account is confined by the runtime's `CheckAccountState`, which lets
+/// exactly these through (`close_lease`, `dispute`, `cancel_order`).
+#[test]
+fn a_customer_can_always_close_dispute_and_cancel() {
+	new_test_ext().execute_with(|| {
+		let o = offering(PROV, Some(Tier::Basic));
+		set_tier(ALICE, Some(Tier::Basic));
+		let open = order(ALICE, o, 1_000);
+		let id = order(ALICE, o, 10_000);
+		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, price(), 100));
+		assert_ok!(Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV, price(), None));
+		assert_ok!(Market::start_lease(RuntimeOrigin::signed(PROV), id));
+		run_to(3);
+		assert_ok!(usage(id, 1, 2));
+		// Alice loses her identity tier; the provider is suspended by governance.
+		set_tier(ALICE, None);
+		assert_ok!(Provider::suspend(RuntimeOrigin::root(), PROV));
+		assert_ok!(Escrow::dispute(RuntimeOrigin::signed(ALICE), id, 1));
+		assert_ok!(Market::close_lease(RuntimeOrigin::signed(ALICE), id));
+		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(ALICE), open));
+		assert_eq!(state(id), LeaseState::Closing(CloseReason::ByCustomer));
+		// The rate stopped at 3 (2 blocks); the disputed record waits for governance.
+		run_to(10);
+		assert_eq!(Payouts::<Test>::get(PROV) + Payouts::<Test>::get(99), 20);
+		assert_eq!(
+			Balances::balance_on_hold(&pallet_escrow::HoldReason::Escrow.into(), &ALICE),
+			14
+		);
+	});
+}
