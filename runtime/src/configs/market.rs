@@ -98,7 +98,7 @@ impl pallet_market::Config for Runtime {
 /// registered through the provider pallet's own calls.
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarks {
-	use frame_support::{traits::Get, BoundedVec};
+	use frame_support::BoundedVec;
 	use virtengine_veid_primitives::Tier;
 
 	use crate::{AccountId, Runtime, RuntimeOrigin};
