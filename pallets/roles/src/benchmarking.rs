@@ -47,6 +47,38 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The worst case of `terminate`: an administrator terminates a flagged moderator, which
+	/// suspends it and schedules its termination (two writes).
+	#[benchmark]
+	fn terminate() -> Result<(), BenchmarkError> {
+		let admin = with_roles::<T>("admin", &[Role::Administrator]);
+		let target = with_roles::<T>("target", &[Role::Moderator]);
+		Pallet::<T>::flag(RawOrigin::Signed(admin.clone()).into(), target.clone(), [1; 32])
+			.map_err(|_| BenchmarkError::Stop("flag"))?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), target.clone(), [2; 32]);
+		assert_eq!(Pallet::<T>::state(&target), AccountState::Suspended);
+		assert!(TerminationsDue::<T>::contains_key(&target));
+		Ok(())
+	}
+
+	/// The worst case of `reinstate`: an administrator cancels a scheduled termination (the
+	/// state and the schedule both read and removed).
+	#[benchmark]
+	fn reinstate() -> Result<(), BenchmarkError> {
+		let admin = with_roles::<T>("admin", &[Role::Administrator]);
+		let target = with_roles::<T>("target", &[Role::Moderator]);
+		Pallet::<T>::suspend(RawOrigin::Signed(admin.clone()).into(), target.clone(), [1; 32])
+			.map_err(|_| BenchmarkError::Stop("suspend"))?;
+		Pallet::<T>::terminate(RawOrigin::Signed(admin.clone()).into(), target.clone(), [2; 32])
+			.map_err(|_| BenchmarkError::Stop("terminate"))?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(admin), target.clone());
+		assert_eq!(Pallet::<T>::state(&target), AccountState::Active);
+		assert!(!TerminationsDue::<T>::contains_key(&target));
+		Ok(())
+	}
+
 	#[benchmark]
 	fn appeal() -> Result<(), BenchmarkError> {
 		let admin = with_roles::<T>("admin", &[Role::Administrator]);

@@ -8,12 +8,17 @@
 //! - **Account states** Active (the default, not stored), Suspended, Flagged, Terminated, with the
 //!   seeds' transitions ([`Pallet::suspend`], [`Pallet::flag`], [`Pallet::clear`],
 //!   [`Pallet::reinstate`], [`Pallet::terminate`]), an appeal per suspension
-//!   ([`Pallet::appeal`], [`Pallet::reject_appeal`]); Terminated is final. Staff act only on
-//!   accounts they outrank.
+//!   ([`Pallet::appeal`], [`Pallet::reject_appeal`]). Staff act only on accounts they outrank.
+//!   A termination by staff is two-step: the account is suspended for
+//!   [`Config::TerminationDelay`] (its appeal window, during which staff may reinstate it) and
+//!   terminated after. Only governance terminates at once, and only governance reverses a
+//!   termination ([`Pallet::reinstate`] from Terminated): no single staff key is irreversible.
 //! - **Origins** for other pallets: [`EnsureRole`] (a signed account holding a role, or one that
 //!   outranks it).
-//! - **[`CheckAccountState`]**, a transaction extension: a suspended account can dispatch nothing
-//!   but an appeal, a terminated one nothing at all.
+//! - **[`CheckAccountState`]**, a transaction extension: a suspended account can dispatch only an
+//!   appeal and the calls the runtime lists as protecting its funds ([`CallScope`]), a terminated
+//!   one nothing at all. It looks through the runtime's wrappers (batches, derivative accounts,
+//!   dispatches as another origin) and checks every inner call against the account it acts as.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -28,7 +33,7 @@ mod mock;
 mod tests;
 pub mod weights;
 
-pub use extension::{CheckAccountState, SUSPENDED, TERMINATED};
+pub use extension::{ActsAs, CallScope, CheckAccountState, SUSPENDED, TERMINATED, TOO_DEEP};
 pub use pallet::*;
 pub use weights::WeightInfo;
 
@@ -174,10 +179,31 @@ pub enum AccountState {
 	Active,
 	/// Under review for a violation; it may still act.
 	Flagged,
-	/// May dispatch nothing but an appeal.
+	/// May dispatch only an appeal and the calls that protect its funds.
 	Suspended,
-	/// Final: may dispatch nothing.
+	/// May dispatch nothing; only governance reverses it.
 	Terminated,
+}
+
+impl AccountState {
+	/// How restricted the state is: the more restricted of two states wins where an account acts
+	/// for another (a derivative account for its parent).
+	fn severity(self) -> u8 {
+		match self {
+			AccountState::Active | AccountState::Flagged => 0,
+			AccountState::Suspended => 1,
+			AccountState::Terminated => 2,
+		}
+	}
+
+	/// The more restricted of `self` and `other`.
+	pub fn worse(self, other: AccountState) -> AccountState {
+		if other.severity() > self.severity() {
+			other
+		} else {
+			self
+		}
+	}
 }
 
 #[frame_support::pallet]
@@ -185,8 +211,9 @@ pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
+	use sp_runtime::{traits::CheckedAdd, ArithmeticError};
 
-	use super::{AccountState, Role, RoleSet, WeightInfo};
+	use super::{AccountState, CallScope, Role, RoleSet, WeightInfo};
 
 	/// A stored state other than Active, with why and since when.
 	#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
@@ -209,8 +236,20 @@ pub mod pallet {
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-		/// Governance: may grant or revoke any role and act on any account.
+		/// Governance: may grant or revoke any role and act on any account, terminates at once and
+		/// alone reverses a termination.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// How long a termination by staff waits, in blocks: the account is suspended meanwhile
+		/// (it may appeal, close its leases and dispute usage) and staff may still reinstate it.
+		#[pallet::constant]
+		type TerminationDelay: Get<BlockNumberFor<Self>>;
+		/// The runtime's wrapper calls and the calls that protect a suspended account's funds,
+		/// for [`crate::CheckAccountState`].
+		type CallScope: CallScope<Self::AccountId, <Self as frame_system::Config>::RuntimeCall>;
+		/// How many wrappers deep [`crate::CheckAccountState`] looks; a call nested deeper is
+		/// refused ([`crate::TOO_DEEP`]).
+		#[pallet::constant]
+		type MaxCallNesting: Get<u32>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
 	}
@@ -222,9 +261,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Roles<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RoleSet, ValueQuery>;
 
-	/// Accounts that are not Active.
+	/// Accounts that are not Active. (A suspended account whose termination is due reads as
+	/// Terminated: [`Pallet::state`].)
+	///
+	/// Blake2 because account ids are chosen by their owners (as for [`Roles`]).
 	#[pallet::storage]
 	pub type States<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, StateRecord<T>>;
+
+	/// Terminations by staff waiting out their appeal window: the block from which the
+	/// (suspended) account is terminated. Written only by staff, removed on reinstatement.
+	///
+	/// Blake2 because account ids are chosen by their owners.
+	#[pallet::storage]
+	pub type TerminationsDue<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -291,6 +341,16 @@ pub mod pallet {
 			/// Whose.
 			who: T::AccountId,
 		},
+		/// Staff terminated a (now suspended) account: it is terminated from block `due` unless
+		/// reinstated before.
+		TerminationScheduled {
+			/// Whose.
+			who: T::AccountId,
+			/// From which block the account is terminated.
+			due: BlockNumberFor<T>,
+			/// By whom.
+			by: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
@@ -317,6 +377,8 @@ pub mod pallet {
 		NoAppeal,
 		/// A caller in a state other than Active or Flagged may not act on others.
 		CallerNotActive,
+		/// The account's termination is scheduled already.
+		TerminationPending,
 	}
 
 	/// Who acts: governance, or a signed account with its roles.
@@ -346,9 +408,19 @@ pub mod pallet {
 			}
 		}
 
-		/// An account's state (Active when nothing is stored).
+		/// An account's state (Active when nothing is stored). A suspended account whose
+		/// termination by staff is due is Terminated.
 		pub fn state(who: &T::AccountId) -> AccountState {
-			States::<T>::get(who).map(|r| r.state).unwrap_or(AccountState::Active)
+			match States::<T>::get(who).map(|r| r.state) {
+				None => AccountState::Active,
+				Some(AccountState::Suspended) => match TerminationsDue::<T>::get(who) {
+					Some(due) if frame_system::Pallet::<T>::block_number() >= due => {
+						AccountState::Terminated
+					},
+					_ => AccountState::Suspended,
+				},
+				Some(state) => state,
+			}
 		}
 
 		/// Whether `who` holds `role` (every account is a Customer).
@@ -410,7 +482,10 @@ pub mod pallet {
 					},
 				);
 			}
-			Self::deposit_event(Event::StateChanged { who: target, from, to, by });
+			// A suspended account whose termination was scheduled only has its record renewed.
+			if from != to {
+				Self::deposit_event(Event::StateChanged { who: target, from, to, by });
+			}
 		}
 	}
 
@@ -499,25 +574,59 @@ pub mod pallet {
 			Self::transition(origin, who, MODERATOR, &[Active, Flagged], Suspended, reason)
 		}
 
-		/// Reinstates a suspended account (the appeal's resolution): Suspended → Active.
-		/// Administrator or higher.
+		/// Reinstates a suspended account (the appeal's resolution), cancelling a termination
+		/// still in its appeal window: Suspended → Active. Administrator or higher. Governance
+		/// also reinstates a terminated account: Terminated → Active, the one way back.
+		///
+		/// Emits [`Event::StateChanged`].
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::change_state())]
+		#[pallet::weight(T::WeightInfo::reinstate())]
 		pub fn reinstate(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			use AccountState::*;
-			Self::transition(origin, who, ADMINISTRATOR, &[Suspended], Active, [0; 32])
+			let actor = Self::actor(origin)?;
+			let from = match actor {
+				Actor::Governance => Self::state(&who),
+				Actor::Account(..) => Self::may_act(&actor, &who, ADMINISTRATOR)?,
+			};
+			ensure!(matches!(from, Suspended | Terminated), Error::<T>::BadTransition);
+			TerminationsDue::<T>::remove(&who);
+			Self::set_state(&actor, who, from, Active, [0; 32]);
+			Ok(())
 		}
 
-		/// Terminates a flagged or suspended account, for good. Administrator or higher.
+		/// Terminates a flagged or suspended account. Administrator or higher.
+		///
+		/// Staff (any signed account, whatever its role) only schedule it: the account is
+		/// suspended now and terminated [`Config::TerminationDelay`] blocks later, unless
+		/// reinstated before; emits [`Event::TerminationScheduled`] (and
+		/// [`Event::StateChanged`] if it was flagged). Governance terminates at once; emits
+		/// [`Event::StateChanged`].
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::change_state())]
+		#[pallet::weight(T::WeightInfo::terminate())]
 		pub fn terminate(
 			origin: OriginFor<T>,
 			who: T::AccountId,
 			reason: [u8; 32],
 		) -> DispatchResult {
 			use AccountState::*;
-			Self::transition(origin, who, ADMINISTRATOR, &[Flagged, Suspended], Terminated, reason)
+			let actor = Self::actor(origin)?;
+			let from = Self::may_act(&actor, &who, ADMINISTRATOR)?;
+			ensure!(matches!(from, Flagged | Suspended), Error::<T>::BadTransition);
+			let Actor::Account(by, _) = &actor else {
+				TerminationsDue::<T>::remove(&who);
+				Self::set_state(&actor, who, from, Terminated, reason);
+				return Ok(());
+			};
+			ensure!(!TerminationsDue::<T>::contains_key(&who), Error::<T>::TerminationPending);
+			let due = frame_system::Pallet::<T>::block_number()
+				.checked_add(&T::TerminationDelay::get())
+				.ok_or(ArithmeticError::Overflow)?;
+			let by = by.clone();
+			// A fresh record: the reason is the termination's, and the account may appeal it.
+			Self::set_state(&actor, who.clone(), from, Suspended, reason);
+			TerminationsDue::<T>::insert(&who, due);
+			Self::deposit_event(Event::TerminationScheduled { who, due, by });
+			Ok(())
 		}
 
 		/// Appeals the caller's suspension (once per suspension), with the hash of a statement
@@ -526,6 +635,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::appeal())]
 		pub fn appeal(origin: OriginFor<T>, statement: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			// Not once a termination is due (the record still says Suspended).
+			ensure!(Self::state(&who) == AccountState::Suspended, Error::<T>::CannotAppeal);
 			States::<T>::try_mutate(&who, |record| -> DispatchResult {
 				let record = record.as_mut().ok_or(Error::<T>::CannotAppeal)?;
 				ensure!(

@@ -3,6 +3,8 @@
 
 #![allow(clippy::panic)]
 
+mod attacks;
+
 use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::DispatchInfo,
@@ -147,8 +149,9 @@ fn the_account_state_table() {
 		(Reinstate, Suspended, Some(Active)),
 		(Reinstate, Active, None),
 		(Reinstate, Flagged, None),
-		(Terminate, Flagged, Some(Terminated)),
-		(Terminate, Suspended, Some(Terminated)),
+		// By staff: suspended now, terminated after the appeal window (`tests::attacks`).
+		(Terminate, Flagged, Some(Suspended)),
+		(Terminate, Suspended, Some(Suspended)),
 		(Terminate, Active, None),
 		(Flag, Terminated, None),
 	];

@@ -9,8 +9,12 @@ pub trait WeightInfo {
 	fn grant() -> Weight;
 	/// `revoke` and `renounce`.
 	fn revoke() -> Weight;
-	/// A state change (`flag`, `clear`, `suspend`, `reinstate`, `terminate`, `reject_appeal`).
+	/// A state change (`flag`, `clear`, `suspend`, `reject_appeal`).
 	fn change_state() -> Weight;
+	/// `terminate` (by staff: suspends and schedules the termination).
+	fn terminate() -> Weight;
+	/// `reinstate` (also cancels a scheduled termination).
+	fn reinstate() -> Weight;
 	/// `appeal`.
 	fn appeal() -> Weight;
 }
@@ -24,6 +28,12 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn change_state() -> Weight {
+		Weight::zero()
+	}
+	fn terminate() -> Weight {
+		Weight::zero()
+	}
+	fn reinstate() -> Weight {
 		Weight::zero()
 	}
 	fn appeal() -> Weight {

@@ -77,6 +77,27 @@ impl<T: frame_system::Config> pallet_roles::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// NOT MEASURED: `terminate` got its own weight (it now also writes `Roles::TerminationsDue`)
+	/// after this file was generated, and the benchmark machine was not available. Upper bound
+	/// until regenerated: the measured `change_state` (the same reads and state write) plus the
+	/// `TerminationsDue` read and write and their proof (2 x 2527 bytes).
+	/// Storage: `Roles::States` (r:2 w:1), `Roles::Roles` (r:2 w:0), `Roles::TerminationsDue` (r:2 w:1)
+	fn terminate() -> Weight {
+		Weight::from_parts(1_078_299_000, 0)
+			.saturating_add(Weight::from_parts(0, 6242 + 2 * 2527))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
+	/// NOT MEASURED: `reinstate` got its own weight (it now also removes
+	/// `Roles::TerminationsDue`) after this file was generated. Upper bound until regenerated:
+	/// the measured `change_state` plus the `TerminationsDue` reads and removal and their proof.
+	/// Storage: `Roles::States` (r:2 w:1), `Roles::Roles` (r:2 w:0), `Roles::TerminationsDue` (r:2 w:1)
+	fn reinstate() -> Weight {
+		Weight::from_parts(1_078_299_000, 0)
+			.saturating_add(Weight::from_parts(0, 6242 + 2 * 2527))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
 	/// Storage: `Roles::States` (r:1 w:1)
 	/// Proof: `Roles::States` (`max_values`: None, `max_size`: Some(151), added: 2626, mode: `MaxEncodedLen`)
 	fn appeal() -> Weight {
