@@ -714,8 +714,12 @@ pub mod pallet {
 		/// The lost account has none of the factors recovery requires (or governance emptied the
 		/// recovery policy): it cannot be recovered.
 		RecoveryDisabled,
-		/// The account is suspended or terminated: recovery cannot move it out of that state.
+		/// The account is suspended or terminated: recovery cannot move it out of that state, and
+		/// it cannot act through XCM either.
 		AccountRestricted,
+		/// The call is sensitive and no authorization covers it (a call arriving by XCM, which
+		/// passes no transaction extension: authorize it first).
+		MfaRequired,
 	}
 
 	impl<T: Config> From<webauthn::Error> for Error<T> {
@@ -1525,7 +1529,7 @@ pub mod pallet {
 		}
 
 		/// Adds `value` (its windowed classes) to what `who` moved without an authorization.
-		pub(crate) fn record_value(who: &T::AccountId, value: ValueTotals<BalanceOf<T>>) {
+		pub fn record_value(who: &T::AccountId, value: ValueTotals<BalanceOf<T>>) {
 			let value = value.windowed();
 			if value.is_zero() {
 				return;

@@ -119,13 +119,51 @@ impl xcm_executor::Config for XcmConfig {
 	type FeeManager = ();
 	type MessageExporter = ();
 	type UniversalAliases = Nothing;
-	type CallDispatcher = RuntimeCall;
+	// `Transact` dispatches as an account (a sibling's or the relay chain's sovereign account, or
+	// an account derived from a remote location) without a transaction, so without the
+	// transaction extensions: the same account-state and MFA checks run here.
+	type CallDispatcher = GatedDispatch;
 	type SafeCallFilter = Everything;
 	type TransactionalProcessor = FrameTransactionalProcessor;
 	type HrmpNewChannelOpenRequestHandler = ();
 	type HrmpChannelAcceptedHandler = ();
 	type HrmpChannelClosingHandler = ();
 	type XcmRecorder = PolkadotXcm;
+}
+
+/// Dispatches an XCM `Transact` call after the checks a signed transaction passes: the account's
+/// state (`pallet_roles::CheckAccountState`: a suspended account may only appeal and protect its
+/// funds, a terminated one nothing, through wrappers and derivative accounts too) and MFA
+/// (`pallet_mfa::CheckMfa`: a sensitive call needs its authorization, and value moved without
+/// one counts against the account's window). Calls from other origins dispatch unchanged.
+pub struct GatedDispatch;
+impl xcm_executor::traits::CallDispatcher<RuntimeCall> for GatedDispatch {
+	fn dispatch(
+		call: RuntimeCall,
+		origin: RuntimeOrigin,
+	) -> Result<
+		frame_support::dispatch::PostDispatchInfo,
+		sp_runtime::DispatchErrorWithPostInfo<frame_support::dispatch::PostDispatchInfo>,
+	> {
+		use frame_support::traits::OriginTrait;
+		use pallet_mfa::{Covered, Error as MfaError};
+		use sp_runtime::traits::Dispatchable;
+		type Mfa = pallet_mfa::Pallet<Runtime>;
+		if let Some(who) = origin.as_signer().cloned() {
+			pallet_roles::CheckAccountState::<Runtime>::check_call(&who, &call)
+				.map_err(|_| MfaError::<Runtime>::AccountRestricted)?;
+			match Mfa::check(&who, &call) {
+				Ok(Covered::Authorization(hash)) => Mfa::consume(&who, hash),
+				Ok(Covered::NotSensitive(value)) => Mfa::record_value(&who, value),
+				Ok(Covered::Session) => {},
+				Err(code) if code == pallet_mfa::UNCLASSIFIABLE => {
+					return Err(MfaError::<Runtime>::Unclassifiable.into())
+				},
+				Err(_) => return Err(MfaError::<Runtime>::MfaRequired.into()),
+			}
+		}
+		call.dispatch(origin)
+	}
 }
 
 /// A signed local origin becomes an `AccountId32` location.
