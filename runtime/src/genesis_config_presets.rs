@@ -62,7 +62,8 @@ fn testnet_genesis(
 		.collect::<Vec<_>>();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			// The platform fee account holds a VE so that any fee, however small, can land.
+			// The platform fee account (the marketplace treasury: keyless, spent by governance with
+			// `escrow.spend_fees`) holds a VE so that any fee, however small, can land.
 			balances: endowed
 				.iter()
 				.cloned()

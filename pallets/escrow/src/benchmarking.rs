@@ -12,7 +12,7 @@ use codec::Decode;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
-		fungible::{Inspect, Mutate},
+		fungible::{Inspect, Mutate, MutateHold},
 		EnsureOrigin, Get,
 	},
 	BoundedVec,
@@ -172,6 +172,23 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(payee.clone()));
 		assert!(Payouts::<T>::get(&payee).is_zero());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn spend_fees() -> Result<(), BenchmarkError> {
+		escrow::<T>(0)?;
+		let treasury = T::FeeDestination::get();
+		let amount = T::Currency::minimum_balance().saturating_mul(10u32.into());
+		T::Currency::hold(&HoldReason::Escrow.into(), &treasury, amount)?;
+		Payouts::<T>::insert(&treasury, amount);
+		let origin =
+			T::TreasuryOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		// To an account that does not exist yet.
+		let dest: T::AccountId = account("dest", 0, 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, dest.clone(), amount);
+		assert_eq!(T::Currency::balance(&dest), amount);
 		Ok(())
 	}
 

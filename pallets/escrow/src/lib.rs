@@ -15,7 +15,9 @@
 //!   accrued so far and every undisputed usage record whose window has passed. A **platform fee**
 //!   ([`Config::FeeRate`]) is taken from the cumulative amount paid, so rounding never drifts.
 //!   Payments move onto the provider's (and the fee account's) **payouts**, held until withdrawn
-//!   ([`Pallet::withdraw`]).
+//!   ([`Pallet::withdraw`]). The fee account is a treasury: no one holds its key (a pallet
+//!   account in the runtime); governance ([`Config::TreasuryOrigin`]) spends its payouts
+//!   ([`Pallet::spend_fees`]).
 //! - **Funds running out**: the escrow tells how long its funds cover the fixed rate
 //!   ([`Pallet::runway_end`]); settlement that finds them exhausted reports it
 //!   ([`Config::Leases`]) and the market closes the lease: nothing runs unpaid.
@@ -293,7 +295,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_core::ed25519;
 	use sp_runtime::{
-		traits::{SaturatedConversion, UniqueSaturatedInto},
+		traits::{CheckedSub, SaturatedConversion, UniqueSaturatedInto},
 		Perbill,
 	};
 
@@ -324,8 +326,11 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 		/// The platform's share of every payment.
 		type FeeRate: Get<Perbill>;
-		/// The account the fee is paid to (it must exist: endow it at genesis).
+		/// The account the fee is paid to (it must exist: endow it at genesis). Meant to be an
+		/// account no one holds a key for: [`Config::TreasuryOrigin`] spends what it collects.
 		type FeeDestination: Get<Self::AccountId>;
+		/// Spends the fees collected on [`Config::FeeDestination`] (governance).
+		type TreasuryOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Blocks per hour: the fixed rate accrues `per_hour / BlocksPerHour` a block.
 		#[pallet::constant]
 		type BlocksPerHour: Get<u32>;
@@ -388,6 +393,8 @@ pub mod pallet {
 		Closed { id: EscrowId },
 		/// A payee withdrew its payouts.
 		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// Governance paid `amount` of the collected platform fees to `dest`.
+		FeesSpent { dest: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -428,6 +435,8 @@ pub mod pallet {
 		ZeroAmount,
 		/// The rate names a unit twice.
 		BadRate,
+		/// The fee account has collected less than this (unwithdrawn payouts).
+		InsufficientFees,
 	}
 
 	#[pallet::hooks]
@@ -573,6 +582,39 @@ pub mod pallet {
 			ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
 			T::Currency::release(&HoldReason::Escrow.into(), &who, amount, Precision::Exact)?;
 			Self::deposit_event(Event::Withdrawn { who, amount });
+			Ok(())
+		}
+
+		/// Governance ([`Config::TreasuryOrigin`]) pays `amount` of the platform fees collected
+		/// on the fee account (its payouts) to `dest`'s free balance. Emits `FeesSpent`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::spend_fees())]
+		pub fn spend_fees(
+			origin: OriginFor<T>,
+			dest: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			T::TreasuryOrigin::ensure_origin(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let treasury = T::FeeDestination::get();
+			let left = Payouts::<T>::get(&treasury)
+				.checked_sub(&amount)
+				.ok_or(Error::<T>::InsufficientFees)?;
+			T::Currency::transfer_on_hold(
+				&HoldReason::Escrow.into(),
+				&treasury,
+				&dest,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)?;
+			if left.is_zero() {
+				Payouts::<T>::remove(&treasury);
+			} else {
+				Payouts::<T>::insert(&treasury, left);
+			}
+			Self::deposit_event(Event::FeesSpent { dest, amount });
 			Ok(())
 		}
 	}

@@ -98,6 +98,7 @@ impl pallet_escrow::Config for Test {
 	type MaxPending = MaxPending;
 	type DaemonKeys = Keys;
 	type Leases = Notices;
+	type TreasuryOrigin = EnsureRoot<u64>;
 	type AdminOrigin = EnsureRoot<u64>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -501,7 +501,15 @@ fn randomized_operations_keep_the_invariant() {
 								block += 1 + rng.below(20);
 								run_to(block);
 							}
-							Escrow::withdraw(RuntimeOrigin::signed(who)).is_ok()
+							if who == 99 {
+								// The fee account has no key: governance spends its fees.
+								let fees = Payouts::<Test>::get(99);
+								let amount = 1 + rng.below(fees.max(1) + 1);
+								let to = pick(&mut rng, &accounts);
+								Escrow::spend_fees(RuntimeOrigin::root(), to, amount).is_ok()
+							} else {
+								Escrow::withdraw(RuntimeOrigin::signed(who)).is_ok()
+							}
 						},
 						_ => false,
 					};
@@ -541,4 +549,41 @@ fn benchmark_signature_is_the_daemons() {
 #[cfg(feature = "runtime-benchmarks")]
 fn hex(b: &[u8]) -> String {
 	b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Issue 14: the platform fee is paid to an account nobody holds a key for (a pallet account in
+/// the runtime), so without a spending path the fees are stuck for ever. Governance spends them;
+/// nobody else can.
+#[test]
+fn platform_fees_can_be_spent_by_governance_only() {
+	new_test_ext().execute_with(|| {
+		lease(1, 10_000, rate(1_000, &[])); // 100 a block
+		run_to(11);
+		settle(1); // 1,000 paid, 1 % fee
+		assert_eq!((Payouts::<Test>::get(99), held(99)), (10, 10));
+		for who in [EVE, PROVIDER, CUSTOMER] {
+			assert_noop!(
+				Escrow::spend_fees(RuntimeOrigin::signed(who), who, 5),
+				DispatchError::BadOrigin
+			);
+		}
+		assert_noop!(
+			Escrow::spend_fees(RuntimeOrigin::root(), EVE, 11),
+			Error::<Test>::InsufficientFees
+		);
+		assert_noop!(Escrow::spend_fees(RuntimeOrigin::root(), EVE, 0), Error::<Test>::ZeroAmount);
+		let before = free(EVE);
+		assert_ok!(Escrow::spend_fees(RuntimeOrigin::root(), EVE, 6));
+		assert_eq!(free(EVE), before + 6);
+		assert_eq!((Payouts::<Test>::get(99), held(99)), (4, 4));
+		assert_eq!(
+			System::events().last().unwrap().event,
+			RuntimeEvent::Escrow(Event::FeesSpent { dest: EVE, amount: 6 })
+		);
+		// To an account that did not exist.
+		assert_ok!(Escrow::spend_fees(RuntimeOrigin::root(), 500, 4));
+		assert_eq!((free(500), Payouts::<Test>::get(99), held(99)), (4, 0, 0));
+		assert!(!Payouts::<Test>::contains_key(99));
+		invariant();
+	});
 }

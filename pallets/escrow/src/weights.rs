@@ -17,6 +17,8 @@ pub trait WeightInfo {
 	fn settle() -> Weight;
 	/// `withdraw`: a release.
 	fn withdraw() -> Weight;
+	/// `spend_fees`: a transfer on hold to an account that may be new.
+	fn spend_fees() -> Weight;
 	/// The funds-exhausted path: the event and the lease told (`LeaseHooks::on_exhausted`,
 	/// which closes it). Added to the calls that can take it: `settle`, `resolve`,
 	/// `submit_usage`.
@@ -40,6 +42,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn withdraw() -> Weight {
+		Weight::zero()
+	}
+	fn spend_fees() -> Weight {
 		Weight::zero()
 	}
 	fn exhausted() -> Weight {

@@ -93,6 +93,7 @@ impl pallet_escrow::Config for Test {
 	type MaxPending = MaxPending;
 	type DaemonKeys = Market;
 	type Leases = Market;
+	type TreasuryOrigin = EnsureRoot<u64>;
 	type AdminOrigin = EnsureRoot<u64>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

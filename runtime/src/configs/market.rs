@@ -17,7 +17,9 @@ parameter_types! {
 	pub const MarketDepositPerByte: Balance = 10 * MICRO_VE;
 	/// The platform's share of every payment.
 	pub const PlatformFee: Perbill = Perbill::from_percent(1);
-	/// The account the platform fee is paid to (endowed at genesis so that any fee can land).
+	/// The platform's treasury: the platform fee is paid to this account, which no one holds a
+	/// key for; governance (root until it exists) spends it with `escrow.spend_fees`. Endowed at
+	/// genesis so that any fee can land.
 	pub FeeAccount: AccountId = FEE_PALLET_ID.into_account_truncating();
 	/// The fixed rate is priced per hour and accrues per block.
 	pub const BlocksPerHour: u32 = HOURS;
@@ -36,10 +38,10 @@ parameter_types! {
 	pub const DomainClaimDuration: BlockNumber = 7 * DAYS;
 }
 
-/// Derives the platform fee account.
+/// Derives the platform fee account (the marketplace's treasury).
 pub const FEE_PALLET_ID: PalletId = PalletId(*b"ve/mktfe");
 
-/// The platform fee account.
+/// The platform fee account: keyless, spent by governance (`escrow.spend_fees`).
 pub fn fee_account() -> AccountId {
 	FEE_PALLET_ID.into_account_truncating()
 }
@@ -72,6 +74,8 @@ impl pallet_escrow::Config for Runtime {
 	type DaemonKeys = Market;
 	type Leases = Market;
 	type AdminOrigin = EnsureRoot<AccountId>;
+	// Root (sudo on development chains) until on-chain governance exists.
+	type TreasuryOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = crate::weights::pallet_escrow::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmarks::Helper;
