@@ -268,7 +268,7 @@ pub enum OrderCommand {
 #[derive(Subcommand)]
 pub enum LeaseCommand {
 	/// Accept a provider's bid on your order: the lease starts MATCHED. The most you pay is the
-	/// price given with --per-hour/--unit (as `order show` listed the bid), or else the bid as
+	/// price given with --per-hour/--unit (the bid as you reviewed it), or else the bid as
 	/// read now (printed); the chain refuses the acceptance if the bid was raised above it.
 	Accept {
 		#[command(flatten)]
