@@ -365,8 +365,8 @@ impl SensitiveCalls {
 					// Usage carries the provider daemon's signature; settling may be done by
 					// anyone; disputing protects the payer.
 					E::submit_usage { .. } | E::settle { .. } | E::dispute { .. } => {},
-					// Governance.
-					E::resolve { .. } => {},
+					// Governance: resolving disputes, spending the collected platform fees.
+					E::resolve { .. } | E::spend_fees { .. } => {},
 					E::__Ignore(..) => {},
 				}
 			},
