@@ -70,6 +70,22 @@ fn seal_to_an_account_through_its_registered_key() {
 		.expect_err("not a recipient");
 	assert!(err.contains("is not a recipient"), "{err}");
 
+	// A key file without a seed (made before proofs of possession) cannot prove possession: the
+	// client says so and sends nothing. Nor can Carol register Bob's key as hers: the key file
+	// proves possession for the account that signs, so only a copy of Bob's seed could, and the
+	// runtime refuses a proof made for another account (tested in pallets/encryption).
+	let old = file("old.key");
+	let carol_json: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(&carol_key).expect("read")).expect("json");
+	std::fs::write(&old, serde_json::json!({ "secret": carol_json["secret"] }).to_string())
+		.expect("write");
+	let err = cli(&["envelope", "register", "--key", &old, "--from", "//Charlie", "--rpc", &rpc])
+		.expect_err("no seed");
+	assert!(err.contains("predates proofs of possession"), "{err}");
+	// The old file is still a key file (it opens its own envelopes; this one is Bob's).
+	let err = cli(&["envelope", "open", "--key", &old, "--in", &sealed]).expect_err("not Bob's");
+	assert!(err.contains("is not a recipient"), "{err}");
+
 	// The same key twice is refused by the runtime, by name.
 	let err = cli(&["envelope", "register", "--key", &key1, "--from", "//Bob", "--rpc", &rpc])
 		.expect_err("already registered");

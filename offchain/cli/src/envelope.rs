@@ -9,6 +9,7 @@ use std::{
 
 use clap::{Subcommand, ValueEnum};
 use sp_core::{crypto::Ss58Codec, Pair};
+use virtengine_client::encryption::EnvelopeKey;
 use virtengine_envelope::{open, seal, Envelope, Limits, RecipientSecret, SenderKey};
 
 /// What can go wrong, in words a user can act on.
@@ -22,6 +23,13 @@ pub enum Error {
 		/// Why.
 		source: std::io::Error,
 	},
+	/// A key file made before proofs of possession: it has no seed to prove it with.
+	#[error(
+		"{0}: this key file has no \"seed\" (it predates proofs of possession), so the chain \
+		 cannot be shown that you hold it; make a new key with `virtengine envelope keygen` and \
+		 register it (or `--rotate` to it); the old file still opens old envelopes"
+	)]
+	NoSeed(PathBuf),
 	/// A key file is not one `virtengine envelope keygen` wrote.
 	#[error(
 		"{0}: not a VirtEngine envelope key file (expected JSON with a 32-byte hex \"secret\")"
@@ -192,13 +200,34 @@ pub fn load_secret(path: &Path) -> Result<RecipientSecret, Error> {
 }
 
 fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
+	Ok(load_key_file(path)?.0)
+}
+
+/// A key file's X25519 secret, and its key with the seed if the file has one (files made before
+/// proofs of possession hold only the secret). A seed that does not expand to the file's secret
+/// is a damaged file.
+fn load_key_file(path: &Path) -> Result<(RecipientSecret, Option<EnvelopeKey>), Error> {
 	let bad = || Error::BadKeyFile(path.to_path_buf());
 	let text = read(path)?;
 	let json: serde_json::Value = serde_json::from_slice(&text).map_err(|_| bad())?;
-	let secret = json.get("secret").and_then(|s| s.as_str()).ok_or_else(bad)?;
-	let bytes: [u8; 32] =
-		hex::decode(secret).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
-	Ok(RecipientSecret::from_bytes(bytes))
+	let bytes = |field: &str| -> Result<Option<[u8; 32]>, Error> {
+		let Some(value) = json.get(field) else { return Ok(None) };
+		let hex_text = value.as_str().ok_or_else(bad)?;
+		hex::decode(hex_text).ok().and_then(|b| b.try_into().ok()).map(Some).ok_or_else(bad)
+	};
+	let secret = bytes("secret")?.ok_or_else(bad)?;
+	let secret = RecipientSecret::from_bytes(secret);
+	let key = match bytes("seed")? {
+		Some(seed) => {
+			let key = EnvelopeKey::from_seed(&seed);
+			if key.public() != secret.public() {
+				return Err(bad());
+			}
+			Some(key)
+		},
+		None => None,
+	};
+	Ok((secret, key))
 }
 
 fn recipient_public(spec: &str) -> Result<[u8; 32], Error> {
@@ -217,8 +246,13 @@ fn recipient_public(spec: &str) -> Result<[u8; 32], Error> {
 pub fn run(command: Command) -> Result<(), Error> {
 	match command {
 		Command::Keygen { out } => {
-			let key = RecipientSecret::generate();
+			// An ed25519 seed, so that the key can prove its possession when registered.
+			let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+			rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
+			let envelope_key = EnvelopeKey::from_seed(&seed);
+			let key = envelope_key.secret();
 			let json = serde_json::json!({
+				"seed": hex::encode(&seed[..]),
 				"secret": hex::encode(key.as_bytes()),
 				"public": hex::encode(key.public()),
 				"key_id": hex::encode(key.key_id()),
@@ -231,15 +265,17 @@ pub fn run(command: Command) -> Result<(), Error> {
 			);
 			Ok(())
 		},
-		Command::Register { key, from, rpc, rotate } => {
-			let key = load_key(&key)?;
+		Command::Register { key: path, from, rpc, rotate } => {
+			let (key, proving) = load_key_file(&path)?;
+			let proving = proving.ok_or_else(|| Error::NoSeed(path.clone()))?;
 			let signer = sp_core::sr25519::Pair::from_string(&from, None)
 				.map_err(|_| Error::BadSender(Scheme::Sr25519))?;
+			let proof = proving.proof(&signer.public().into());
 			let client = virtengine_client::Client::new(&rpc)?;
 			let call = if rotate {
-				virtengine_client::encryption::rotate_key(key.public())
+				virtengine_client::encryption::rotate_key(key.public(), proof)
 			} else {
-				virtengine_client::encryption::register_key(key.public())
+				virtengine_client::encryption::register_key(key.public(), proof)
 			};
 			let included = client.submit(&signer, call, |step| eprintln!("{step}"))?;
 			println!(

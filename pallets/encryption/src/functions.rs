@@ -57,6 +57,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Checks that `proof` proves `who` holds the secret of `public` (before anything is
+	/// read or held: a bad proof costs the caller its fee only).
+	pub(crate) fn ensure_possession(
+		who: &T::AccountId,
+		public: &[u8; 32],
+		proof: &crate::KeyProof,
+	) -> DispatchResult {
+		ensure!(crate::possession::verify(who, public, proof), Error::<T>::InvalidProof);
+		Ok(())
+	}
+
 	/// Stores a new active key for `who`, holding its deposit; returns its id, version and
 	/// deposit.
 	fn store_new_key(

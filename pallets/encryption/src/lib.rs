@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+pub mod possession;
 mod types;
 pub mod weights;
 
@@ -16,6 +17,7 @@ mod mock;
 mod tests;
 
 pub use pallet::*;
+pub use possession::KeyProof;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -167,28 +169,44 @@ pub mod pallet {
 		KeyStillActive,
 		/// The key is revoked already.
 		AlreadyRevoked,
+		/// The proof of possession does not show that the caller holds the key's secret: its
+		/// ed25519 key does not map to the X25519 key, or its signature is not over this account
+		/// and key.
+		InvalidProof,
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers the caller's first active X25519 recipient key, holding a deposit.
+		/// Registers the caller's first active X25519 recipient key, holding a deposit. `proof`
+		/// proves that the caller holds the key's secret ([`possession`]).
 		///
 		/// Origin: signed. Emits [`Event::KeyRegistered`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_key())]
-		pub fn register_key(origin: OriginFor<T>, public: [u8; 32]) -> DispatchResult {
+		pub fn register_key(
+			origin: OriginFor<T>,
+			public: [u8; 32],
+			proof: KeyProof,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::ensure_possession(&who, &public, &proof)?;
 			Self::do_register(who, public)
 		}
 
 		/// Replaces the caller's active key with a new one; the old key is retired (it stays
-		/// stored, and its deposit held, until removed).
+		/// stored, and its deposit held, until removed). `proof` proves that the caller holds
+		/// the new key's secret ([`possession`]).
 		///
 		/// Origin: signed. Emits [`Event::KeyRotated`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::rotate_key())]
-		pub fn rotate_key(origin: OriginFor<T>, public: [u8; 32]) -> DispatchResult {
+		pub fn rotate_key(
+			origin: OriginFor<T>,
+			public: [u8; 32],
+			proof: KeyProof,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			Self::ensure_possession(&who, &public, &proof)?;
 			Self::do_rotate(who, public)
 		}
 
