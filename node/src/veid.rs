@@ -2,7 +2,10 @@
 //! [`VeidScorer`] behind the `virtengine-veid-host` host functions.
 //!
 //! **Committee keys.** X25519 keys, one per session, kept beside the node keystore in
-//! `<keystore>/veid-committee/session-<n>.key` (mode 0600; in memory when the keystore is). They
+//! `<keystore>/veid-committee/session-<n>.seed` (mode 0600; in memory when the keystore is). Each
+//! is made from an ed25519 seed (the X25519 secret is the seed's expanded scalar), so the node
+//! can prove it holds the key it publishes: the ed25519 key signs the chain's
+//! `key_proof_payload` (`virtengine_veid_primitives::KeyProof`). They
 //! are not in the keystore proper because it holds no X25519 keys and cannot delete keys, and
 //! deleting them is the point: `retire_committee_keys` removes every key of a session that ended,
 //! after which old uploads (which block history keeps) are unreadable to this node.
@@ -24,14 +27,17 @@ use std::{
 };
 
 use codec::Decode;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
+use sp_core::Pair;
 use virtengine_envelope::{Envelope, RecipientSecret};
 use virtengine_scoring::{
 	mrz::Date,
 	pipeline::{Bundle, Pipeline, PipelineError},
 };
-use virtengine_veid_host::{ScoreFailure, ScoreJob, VeidScorer, Vote};
-use virtengine_veid_primitives::{ScopeBundle, UNREADABLE_UPLOAD};
+use virtengine_veid_host::{KeyProof, ScoreFailure, ScoreJob, VeidScorer, Vote};
+use virtengine_veid_primitives::{
+	ScopeBundle, BUNDLE_MISMATCH, UNREADABLE_FOR_MEMBER, UNREADABLE_UPLOAD,
+};
 use zeroize::Zeroizing;
 
 const LOG: &str = "veid";
@@ -39,11 +45,34 @@ const LOG: &str = "veid";
 /// The node's per-session X25519 committee keys.
 pub struct CommitteeKeys {
 	dir: Option<PathBuf>,
-	keys: Mutex<BTreeMap<u32, RecipientSecret>>,
+	keys: Mutex<BTreeMap<u32, SessionKey>>,
+}
+
+/// A session's committee key: an ed25519 seed and the X25519 secret it expands to.
+struct SessionKey {
+	seed: Zeroizing<[u8; 32]>,
+	secret: RecipientSecret,
+}
+
+impl SessionKey {
+	fn from_seed(seed: [u8; 32]) -> SessionKey {
+		// As libsodium's crypto_sign_ed25519_sk_to_curve25519: the first half of SHA-512(seed),
+		// which X25519 clamps exactly as ed25519 clamps its scalar.
+		let mut expanded = Zeroizing::new([0u8; 64]);
+		expanded.copy_from_slice(&Sha512::digest(seed));
+		let mut secret = Zeroizing::new([0u8; 32]);
+		secret.copy_from_slice(&expanded[..32]);
+		SessionKey { seed: Zeroizing::new(seed), secret: RecipientSecret::from_bytes(*secret) }
+	}
+
+	fn prove(&self, message: &[u8]) -> KeyProof {
+		let pair = sp_core::ed25519::Pair::from_seed(&self.seed);
+		KeyProof { ed25519: pair.public().0, signature: pair.sign(message).0 }
+	}
 }
 
 fn key_file(dir: &Path, session: u32) -> PathBuf {
-	dir.join(format!("session-{session}.key"))
+	dir.join(format!("session-{session}.seed"))
 }
 
 impl CommitteeKeys {
@@ -56,9 +85,20 @@ impl CommitteeKeys {
 				fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
 			for entry in entries.flatten() {
 				let name = entry.file_name().to_string_lossy().into_owned();
+				// Keys of the format before proofs of possession cannot be proven: delete them
+				// (that costs at most the current session's votes).
+				if name.starts_with("session-") && name.ends_with(".key") {
+					match fs::remove_file(entry.path()) {
+						Ok(()) => {
+							log::info!(target: LOG, "deleted the unprovable committee key {name}")
+						},
+						Err(e) => log::warn!(target: LOG, "cannot delete {name}: {e}"),
+					}
+					continue;
+				}
 				let Some(session) = name
 					.strip_prefix("session-")
-					.and_then(|s| s.strip_suffix(".key"))
+					.and_then(|s| s.strip_suffix(".seed"))
 					.and_then(|s| s.parse::<u32>().ok())
 				else {
 					continue;
@@ -70,7 +110,7 @@ impl CommitteeKeys {
 				let mut bytes = Zeroizing::new([0u8; 32]);
 				hex::decode_to_slice(text.trim(), &mut bytes[..])
 					.map_err(|e| format!("{} is not a key: {e}", entry.path().display()))?;
-				keys.insert(session, RecipientSecret::from_bytes(*bytes));
+				keys.insert(session, SessionKey::from_seed(*bytes));
 			}
 		}
 		Ok(CommitteeKeys { dir, keys: Mutex::new(keys) })
@@ -79,14 +119,15 @@ impl CommitteeKeys {
 	/// The public key for `session`, created (and stored) on first use.
 	pub fn public(&self, session: u32) -> Result<[u8; 32], String> {
 		let mut keys = self.keys.lock().map_err(|_| "committee keys poisoned".to_string())?;
-		if let Some(secret) = keys.get(&session) {
-			return Ok(secret.public());
+		if let Some(key) = keys.get(&session) {
+			return Ok(key.secret.public());
 		}
-		let secret = RecipientSecret::generate();
+		let (_, seed) = sp_core::ed25519::Pair::generate();
+		let key = SessionKey::from_seed(seed);
 		if let Some(dir) = &self.dir {
 			let path = key_file(dir, session);
 			let tmp = path.with_extension("tmp");
-			let text = Zeroizing::new(hex::encode(secret.as_bytes()));
+			let text = Zeroizing::new(hex::encode(&key.seed[..]));
 			let write = || -> std::io::Result<()> {
 				let mut options = fs::OpenOptions::new();
 				options.write(true).create(true).truncate(true);
@@ -100,9 +141,15 @@ impl CommitteeKeys {
 			write().map_err(|e| format!("cannot store {}: {e}", path.display()))?;
 		}
 		log::info!(target: LOG, "created the committee key for session {session}");
-		let public = secret.public();
-		keys.insert(session, secret);
+		let public = key.secret.public();
+		keys.insert(session, key);
 		Ok(public)
+	}
+
+	/// The proof of possession of the key for `session` over `message`, if there is one.
+	pub fn prove(&self, session: u32, message: &[u8]) -> Option<KeyProof> {
+		let keys = self.keys.lock().ok()?;
+		keys.get(&session).map(|key| key.prove(message))
 	}
 
 	/// Destroys the keys of sessions before `session`.
@@ -125,8 +172,8 @@ impl CommitteeKeys {
 	fn secret_for(&self, envelope: &Envelope) -> Option<Zeroizing<[u8; 32]>> {
 		let keys = self.keys.lock().ok()?;
 		keys.values()
-			.find(|secret| envelope.recipient_ids().any(|id| *id == secret.key_id()))
-			.map(|secret| Zeroizing::new(*secret.as_bytes()))
+			.find(|key| envelope.recipient_ids().any(|id| *id == key.secret.key_id()))
+			.map(|key| Zeroizing::new(*key.secret.as_bytes()))
 	}
 }
 
@@ -170,10 +217,15 @@ impl Scorer {
 	}
 
 	fn unreadable(&self) -> Result<Vote, ScoreFailure> {
+		self.rejection(UNREADABLE_UPLOAD, b"virtengine/veid/unreadable-upload")
+	}
+
+	/// A vote cast without the pipeline: score 0, one reason, a digest naming the reason.
+	fn rejection(&self, reason: u32, label: &[u8]) -> Result<Vote, ScoreFailure> {
 		Ok(Vote {
 			score: 0,
-			reasons: UNREADABLE_UPLOAD,
-			digest: Sha256::digest(b"virtengine/veid/unreadable-upload").into(),
+			reasons: reason,
+			digest: Sha256::digest(label).into(),
 			model_set: self.model_set,
 		})
 	}
@@ -189,6 +241,10 @@ impl VeidScorer for Scorer {
 		self.keys.public(session).inspect_err(|e| log::warn!(target: LOG, "{e}"))
 	}
 
+	fn prove_committee_key(&self, session: u32, message: &[u8]) -> Option<KeyProof> {
+		self.keys.prove(session, message)
+	}
+
 	fn retire_committee_keys(&self, session: u32) {
 		self.keys.retire(session)
 	}
@@ -202,6 +258,15 @@ impl VeidScorer for Scorer {
 			Err(virtengine_envelope::Error::NotARecipient) => {
 				return Err(ScoreFailure::NotARecipient)
 			},
+			// Our wrapped key, or the data key it unwraps to, does not open the payload. The
+			// uploader chooses each member's wrapped key, so it can do this to some members and
+			// not others: an abstention, never counted against this member.
+			Err(e @ virtengine_envelope::Error::Tampered) => {
+				log::info!(target: LOG, "upload unreadable for this member: {e}");
+				return self
+					.rejection(UNREADABLE_FOR_MEMBER, b"virtengine/veid/unreadable-for-member");
+			},
+			// The same bytes fail the same way at every member (sender signature, format).
 			Err(e) => {
 				log::info!(target: LOG, "upload unreadable: {e}");
 				return self.unreadable();
@@ -210,10 +275,15 @@ impl VeidScorer for Scorer {
 		let bundle = match ScopeBundle::decode(&mut &plaintext[..]) {
 			Ok(b) if b.version == ScopeBundle::VERSION => b,
 			_ => {
-				log::info!(target: LOG, "upload unreadable: not a version-1 scope bundle");
+				log::info!(target: LOG, "upload unreadable: not a version-2 scope bundle");
 				return self.unreadable();
 			},
 		};
+		// A bundle made for another account or salt is a replay of someone else's upload.
+		if !bundle.is_bound_to(&job.account, &job.salt) {
+			log::info!(target: LOG, "upload refused: the bundle names another account or salt");
+			return self.rejection(BUNDLE_MISMATCH, b"virtengine/veid/bundle-mismatch");
+		}
 		let (document, selfie) = (Zeroizing::new(bundle.document), Zeroizing::new(bundle.selfie));
 		let pipeline = self.pipeline()?;
 		let input = Bundle {
@@ -275,5 +345,106 @@ mod tests {
 		assert!(key_file(&dir, 1).exists());
 		assert_ne!(again.public(0).expect("key"), k0, "a retired key never comes back");
 		let _ = fs::remove_dir_all(&dir);
+	}
+
+	#[test]
+	fn the_node_proves_the_committee_key_it_publishes() {
+		let keys = CommitteeKeys::open(None).expect("open");
+		let key = keys.public(4).expect("key");
+		let member = [7u8; 32];
+		let payload = virtengine_veid_primitives::key_proof_payload(&[1u8; 32], 4, &member, &key);
+		let proof = keys.prove(4, &payload).expect("a proof");
+		// The X25519 key is the Montgomery form of the ed25519 key (x25519-dalek's public key
+		// of the expanded seed agrees with the chain's field arithmetic), and the proof verifies.
+		assert_eq!(virtengine_veid_primitives::x25519_of_ed25519(&proof.ed25519), Some(key));
+		assert!(virtengine_veid_primitives::verify_key_proof(&[1u8; 32], 4, &member, &key, &proof));
+		assert!(keys.prove(5, &payload).is_none(), "no key for that session yet");
+	}
+
+	use codec::Encode;
+	use sp_core::Pair;
+
+	/// An in-memory scorer whose session-0 key is `key`, and no models (the votes below are
+	/// all cast before the pipeline would load).
+	fn scorer() -> (Scorer, [u8; 32]) {
+		let scorer = Scorer::new(None, PathBuf::from("/nonexistent")).expect("scorer");
+		let key = scorer.committee_key(0).expect("key");
+		(scorer, key)
+	}
+
+	fn bundle_for(account: &[u8], salt: [u8; 32]) -> Vec<u8> {
+		ScopeBundle {
+			version: ScopeBundle::VERSION,
+			account: account.to_vec(),
+			salt,
+			document: vec![1; 64],
+			selfie: vec![2; 64],
+		}
+		.encode()
+	}
+
+	fn sender() -> sp_core::sr25519::Pair {
+		sp_core::sr25519::Pair::from_string("//Alice", None).expect("seed")
+	}
+
+	fn sealed(plaintext: &[u8], keys: &[[u8; 32]]) -> virtengine_envelope::Envelope {
+		virtengine_envelope::seal(
+			plaintext,
+			keys,
+			&virtengine_envelope::SenderKey::Sr25519(sender()),
+			ScopeBundle::CONTEXT,
+			0,
+			&virtengine_envelope::Limits::DEFAULT,
+		)
+		.expect("seal")
+	}
+
+	fn job(envelope: &virtengine_envelope::Envelope, account: &[u8], salt: [u8; 32]) -> ScoreJob {
+		ScoreJob {
+			envelope: envelope.encode(),
+			account: account.to_vec(),
+			salt,
+			name_commitment: [3; 32],
+			birth_date_commitment: [4; 32],
+			today: 20_778,
+		}
+	}
+
+	#[test]
+	fn a_replayed_bundle_is_refused_by_the_scorer() {
+		let (scorer, key) = scorer();
+		let victim = [0xa1u8; 32].encode();
+		let envelope = sealed(&bundle_for(&victim, [7; 32]), &[key]);
+		// The same envelope and salt, resubmitted by another account.
+		let vote = scorer.score(job(&envelope, &[0xb0u8; 32].encode(), [7; 32])).expect("vote");
+		assert_eq!((vote.score, vote.reasons), (0, BUNDLE_MISMATCH));
+		// Or by the victim's account with another salt (other commitments).
+		let vote = scorer.score(job(&envelope, &victim, [8; 32])).expect("vote");
+		assert_eq!((vote.score, vote.reasons), (0, BUNDLE_MISMATCH));
+		// The victim's own request goes on to the pipeline (absent here).
+		assert!(matches!(
+			scorer.score(job(&envelope, &victim, [7; 32])),
+			Err(ScoreFailure::Pipeline(_))
+		));
+	}
+
+	#[test]
+	fn a_member_whose_wrapped_key_was_broken_abstains() {
+		let (scorer, key) = scorer();
+		let other = virtengine_envelope::RecipientSecret::generate().public();
+		let account = [0xa1u8; 32].encode();
+		let mut envelope = sealed(&bundle_for(&account, [7; 32]), &[key, other]);
+		// The uploader breaks our wrapped key only, and signs the result as the sender.
+		let ours = virtengine_envelope::key_id(&key);
+		for r in envelope.recipients.iter_mut().filter(|r| r.key_id == ours) {
+			r.wrapped_key[40] ^= 1;
+		}
+		envelope.sender.signature = sender().sign(&envelope.signing_hash()).0;
+		let vote = scorer.score(job(&envelope, &account, [7; 32])).expect("vote");
+		assert_eq!((vote.score, vote.reasons), (0, UNREADABLE_FOR_MEMBER));
+		// A broken sender signature is the same for every member: a rejection.
+		envelope.sender.signature[0] ^= 1;
+		let vote = scorer.score(job(&envelope, &account, [7; 32])).expect("vote");
+		assert_eq!(vote.reasons, UNREADABLE_UPLOAD);
 	}
 }

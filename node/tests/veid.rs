@@ -6,8 +6,9 @@
 //! envelope in the node's host function, scores it with the real models, commits and reveals, and
 //! the chain decides: Bob is verified with the score the pipeline gives, read back over RPC.
 //! Before that, an unapproved client, a forged client signature and an oversized upload are each
-//! refused with their own error and leave nothing held. Every command runs through the CLI's own
-//! code (`virtengine_cli::run_args`), as a user types it.
+//! refused with their own error and leave nothing held. After it, a replay of a bundle sealed for
+//! Bob, submitted under Charlie's account, is rejected by the scorer with `BUNDLE_MISMATCH`. Every
+//! command runs through the CLI's own code (`virtengine_cli::run_args`), as a user types it.
 
 mod common;
 
@@ -112,8 +113,9 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	let who = Sr25519Keyring::Bob.to_account_id();
 	let envelope = vec![0u8; virtengine_client::veid::max_envelope_bytes() as usize + 1];
 	let scopes = vec![pallet_veid::ScopeKind::Document, pallet_veid::ScopeKind::Selfie];
+	let genesis = client.chain_info().expect("chain").genesis.0;
 	let digest = virtengine_client::veid::upload_digest(
-		&who, &scopes, &[1; 32], &[2; 32], &[3; 32], &envelope,
+		&genesis, &who, &scopes, &[1; 32], &[2; 32], &[3; 32], &envelope,
 	);
 	let mut id = [0u8; 16];
 	id[..11].copy_from_slice(b"capture-app");
@@ -125,7 +127,9 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		birth_date_commitment: [3; 32],
 		envelope,
 		client_signature: capture.sign(&digest).0,
-		user_signature: sp_runtime::MultiSignature::Sr25519(user.sign(&digest)),
+		user_signature: sp_runtime::MultiSignature::Sr25519(
+			user.sign(&virtengine_client::veid::user_message(&digest)),
+		),
 	})
 	.expect("call");
 	let err = client.submit(&user, call, |_| {}).expect_err("oversized").to_string();
@@ -168,4 +172,70 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		started.elapsed().as_secs_f64()
 	);
 	cli(&["veid", "status", &bob, "--rpc", &rpc]).expect("status");
+
+	// A replay (issue 14): a bundle sealed for Bob (it names his account and salt), submitted
+	// under Charlie's account with Charlie's own signature and the approved client's. The node's
+	// scorer refuses the mismatch: Charlie is rejected with BUNDLE_MISMATCH, not verified.
+	use virtengine_veid_primitives::{ScopeBundle, BUNDLE_MISMATCH};
+	let charlie_pair = sp_core::sr25519::Pair::from_string("//Charlie", None).expect("charlie");
+	let charlie = Sr25519Keyring::Charlie.to_account_id();
+	let salt = [5u8; 32];
+	let bundle = ScopeBundle {
+		version: ScopeBundle::VERSION,
+		account: codec::Encode::encode(&who),
+		salt,
+		document: std::fs::read(&document).expect("card"),
+		selfie: std::fs::read(&selfie).expect("selfie"),
+	};
+	let keys: Vec<[u8; 32]> =
+		client.committee().expect("committee").iter().map(|m| m.key).collect();
+	let limits = virtengine_envelope::Limits {
+		max_ciphertext: virtengine_client::veid::max_envelope_bytes(),
+		..virtengine_envelope::Limits::DEFAULT
+	};
+	let envelope = virtengine_envelope::seal(
+		&codec::Encode::encode(&bundle),
+		&keys,
+		&virtengine_envelope::SenderKey::Sr25519(user.clone()),
+		ScopeBundle::CONTEXT,
+		0,
+		&limits,
+	)
+	.expect("seal");
+	let envelope = codec::Encode::encode(&envelope);
+	let scopes = vec![pallet_veid::ScopeKind::Document, pallet_veid::ScopeKind::Selfie];
+	let digest = virtengine_client::veid::upload_digest(
+		&genesis, &charlie, &scopes, &salt, &[2; 32], &[3; 32], &envelope,
+	);
+	let call = virtengine_client::veid::upload_scopes(virtengine_client::veid::Upload {
+		client: id,
+		scopes,
+		salt,
+		name_commitment: [2; 32],
+		birth_date_commitment: [3; 32],
+		envelope,
+		client_signature: capture.sign(&digest).0,
+		user_signature: sp_runtime::MultiSignature::Sr25519(
+			charlie_pair.sign(&virtengine_client::veid::user_message(&digest)),
+		),
+	})
+	.expect("call");
+	client.submit(&charlie_pair, call, |_| {}).expect("the replay is accepted on chain");
+	let started = Instant::now();
+	let s = loop {
+		let s = client.identity(&charlie).expect("identity");
+		if s.status != Some(Status::Pending) {
+			break s;
+		}
+		assert!(
+			started.elapsed() < Duration::from_secs(120),
+			"the replay was not decided in 120 s; node log:\n{}",
+			node.log_tail()
+		);
+		std::thread::sleep(Duration::from_millis(500));
+	};
+	let result = s.result.expect("a result");
+	assert_eq!(s.status, Some(Status::Rejected), "{s:?}; node log:\n{}", node.log_tail());
+	assert_eq!((result.score, result.reasons), (0, BUNDLE_MISMATCH), "{result:?}");
+	assert_eq!(client.identity_of(&charlie).expect("view").1, None, "Charlie has no tier");
 }

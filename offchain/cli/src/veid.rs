@@ -374,8 +374,12 @@ pub fn run(command: Command) -> Result<(), Error> {
 			let salt = random::<32>();
 			let name = name_commitment(&salt, &surname, &given_names);
 			let birth = birth_date_commitment(&salt, &birth);
+			let who = virtengine_client::veid::AccountId::from(user.public());
+			// Bound to this account and salt: a replay under another account is refused.
 			let bundle = virtengine_veid_primitives::ScopeBundle {
 				version: virtengine_veid_primitives::ScopeBundle::VERSION,
+				account: codec::Encode::encode(&who),
+				salt,
 				document,
 				selfie,
 			};
@@ -399,10 +403,10 @@ pub fn run(command: Command) -> Result<(), Error> {
 			if envelope.len() > max as usize {
 				return Err(Error::TooLarge { size: envelope.len(), max });
 			}
-			let who = virtengine_client::veid::AccountId::from(user.public());
 			let scopes = vec![ScopeKind::Document, ScopeKind::Selfie];
+			let genesis = client.chain_info()?.genesis.0;
 			let digest = virtengine_client::veid::upload_digest(
-				&who, &scopes, &salt, &name, &birth, &envelope,
+				&genesis, &who, &scopes, &salt, &name, &birth, &envelope,
 			);
 			let call = virtengine_client::veid::upload_scopes(virtengine_client::veid::Upload {
 				client: client_id,
@@ -411,7 +415,9 @@ pub fn run(command: Command) -> Result<(), Error> {
 				name_commitment: name,
 				birth_date_commitment: birth,
 				client_signature: capture.sign(&digest),
-				user_signature: sp_runtime::MultiSignature::Sr25519(user.sign(&digest)),
+				user_signature: sp_runtime::MultiSignature::Sr25519(
+					user.sign(&virtengine_client::veid::user_message(&digest)),
+				),
 				envelope,
 			})?;
 			let included = client.submit(&user, call, |step| eprintln!("{step}"))?;

@@ -193,8 +193,10 @@ pub struct Upload {
 	pub user_signature: sp_runtime::MultiSignature,
 }
 
-/// The upload digest for `who` (what both signatures cover).
+/// The upload digest for `who` on the chain with genesis `genesis` (what both signatures cover;
+/// the user signs it as [`user_message`]).
 pub fn upload_digest(
+	genesis: &[u8; 32],
 	who: &AccountId,
 	scopes: &[ScopeKind],
 	salt: &[u8; 32],
@@ -203,6 +205,7 @@ pub fn upload_digest(
 	envelope: &[u8],
 ) -> [u8; 32] {
 	virtengine_veid_primitives::upload_digest(
+		genesis,
 		who,
 		scopes,
 		salt,
@@ -211,6 +214,8 @@ pub fn upload_digest(
 		&<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(envelope).0,
 	)
 }
+
+pub use virtengine_veid_primitives::user_message;
 
 /// `Veid::upload_scopes(..)`.
 pub fn upload_scopes(upload: Upload) -> Result<RuntimeCall, Error> {

@@ -23,7 +23,8 @@ use virtengine_envelope::{
 	SCHEME_SR25519, TAG_LEN, VERSION_1, WRAPPED_KEY_LEN,
 };
 use virtengine_veid_primitives::{
-	commit_payload, key_payload, reveal_payload, vote_commitment, MemberId, MemberSignature, Vote,
+	commit_payload, key_payload, key_proof_payload, reveal_payload, vote_commitment,
+	x25519_of_ed25519, KeyProof, MemberId, MemberSignature, Vote,
 };
 
 use crate::{pallet::*, BenchmarkHelper, ClientId, ScopeKind};
@@ -52,6 +53,7 @@ fn committee<T: Config>(c: u32) -> Vec<(T::AccountId, MemberId)> {
 	);
 	for (i, (account, _)) in members.iter().enumerate() {
 		CommitteeKeys::<T>::insert(0, account, x25519(i as u32));
+		CommitteeKeyOwners::<T>::insert(0, x25519(i as u32), account);
 	}
 	Pallet::<T>::rebuild_committee();
 	members
@@ -102,6 +104,7 @@ where
 		BoundedVec::truncate_from(alloc::vec![ScopeKind::Document, ScopeKind::Selfie]);
 	let envelope = envelope::<T>(b);
 	let digest = virtengine_veid_primitives::upload_digest(
+		&Pallet::<T>::genesis(),
 		&who,
 		&scopes,
 		&[1; 32],
@@ -112,7 +115,8 @@ where
 	let client_signature = sp_io::crypto::ed25519_sign(BENCH_KEYS, &client, &digest)
 		.map(|s: ed25519::Signature| s.0)
 		.unwrap_or([0; 64]);
-	let user_signature = T::BenchmarkHelper::sign(&who, &digest);
+	let user_signature =
+		T::BenchmarkHelper::sign(&who, &virtengine_veid_primitives::user_message(&digest));
 	(who, scopes, envelope, client_signature, user_signature)
 }
 
@@ -156,6 +160,11 @@ fn salt(i: u32) -> [u8; 32] {
 	let mut s = [0u8; 32];
 	s[..4].copy_from_slice(&i.to_le_bytes());
 	s
+}
+
+/// A placeholder proof of possession: dispatch does not look at it (authorization checked it).
+fn unproven() -> KeyProof {
+	KeyProof { ed25519: [0; 32], signature: [0; 64] }
 }
 
 /// A placeholder signature: dispatch does not look at it (authorization checked it before).
@@ -321,7 +330,7 @@ mod benchmarks {
 		let (account, _) = members.last().cloned().ok_or(BenchmarkError::Weightless)?;
 		CommitteeKeys::<T>::remove(0, &account);
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, 0, account.clone(), x25519(10_000), unsigned());
+		_(RawOrigin::Authorized, 0, account.clone(), x25519(10_000), unproven(), unsigned());
 		assert_eq!(CommitteeKeys::<T>::get(0, &account), Some(x25519(10_000)));
 		Ok(())
 	}
@@ -331,10 +340,24 @@ mod benchmarks {
 		let members = committee::<T>(T::MaxCommittee::get());
 		let (account, id) = members.last().cloned().ok_or(BenchmarkError::Weightless)?;
 		CommitteeKeys::<T>::remove(0, &account);
-		let key = x25519(10_000);
-		let payload = key_payload(&Pallet::<T>::genesis(), 0, &account, &key);
+		// A committee key made from an ed25519 key, with its proof of possession.
+		let ed = sp_io::crypto::ed25519_generate(BENCH_KEYS, None);
+		let key = x25519_of_ed25519(&ed.0).ok_or(BenchmarkError::Weightless)?;
+		let genesis = Pallet::<T>::genesis();
+		let proof = KeyProof {
+			ed25519: ed.0,
+			signature: sp_io::crypto::ed25519_sign(
+				BENCH_KEYS,
+				&ed,
+				&key_proof_payload(&genesis, 0, &account, &key),
+			)
+			.map(|s: ed25519::Signature| s.0)
+			.ok_or(BenchmarkError::Weightless)?,
+		};
+		let payload = key_payload(&genesis, 0, &account, &key);
 		let signature = id.sign(&payload).ok_or(BenchmarkError::Weightless)?;
-		let call = Call::<T>::publish_committee_key { session: 0, member: account, key, signature };
+		let call =
+			Call::<T>::publish_committee_key { session: 0, member: account, key, proof, signature };
 		#[block]
 		{
 			call.authorize(TransactionSource::External)

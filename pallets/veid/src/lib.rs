@@ -88,8 +88,9 @@ pub mod pallet {
 	};
 	use virtengine_envelope::Envelope;
 	use virtengine_veid_primitives::{
-		commit_payload, key_payload, reveal_payload, upload_digest, vote_commitment, MemberId,
-		MemberSignature, ScopeKind, Vote, UNREADABLE_FOR_MEMBER,
+		commit_payload, key_payload, reveal_payload, upload_digest, user_message, verify_key_proof,
+		vote_commitment, KeyProof, MemberId, MemberSignature, ScopeKind, Vote,
+		UNREADABLE_FOR_MEMBER,
 	};
 
 	use super::{ClientId, WeightInfo};
@@ -669,6 +670,8 @@ pub mod pallet {
 		CommitteeTooSmall,
 		/// Another member already published this committee key for the session.
 		KeyInUse,
+		/// The proof of possession of the committee key does not verify.
+		KeyNotProven,
 	}
 
 	#[pallet::hooks]
@@ -760,6 +763,7 @@ pub mod pallet {
 			// Then the signatures over the digest.
 			let envelope_hash = sp_io::hashing::blake2_256(&envelope);
 			let digest = upload_digest(
+				&Self::genesis(),
 				&who,
 				&scopes,
 				&salt,
@@ -768,7 +772,11 @@ pub mod pallet {
 				&envelope_hash,
 			);
 			ensure!(key.verify(&digest, &client_signature), Error::<T>::BadClientSignature);
-			ensure!(user_signature.verify(&digest[..], &who), Error::<T>::BadUserSignature);
+			// The user signs the digest as a wallet signs raw bytes (`<Bytes>…</Bytes>`).
+			ensure!(
+				user_signature.verify(&user_message(&digest)[..], &who),
+				Error::<T>::BadUserSignature
+			);
 
 			// Then the envelope itself: sound, and sealed to exactly the current committee.
 			let decoded =
@@ -914,7 +922,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Publishes `member`'s X25519 committee key for `session` (the current or the next).
+		/// Publishes `member`'s X25519 committee key for `session` (the current or the next), with
+		/// the proof that the member holds it (`proof`: the key's ed25519 form and its signature).
 		///
 		/// Origin: authorized by [`Pallet::authorize_publish_committee_key`]. Emits
 		/// [`Event::CommitteeKeyPublished`].
@@ -927,10 +936,11 @@ pub mod pallet {
 			session: u32,
 			member: T::AccountId,
 			key: [u8; 32],
+			proof: KeyProof,
 			signature: MemberSignature,
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
-			let _ = signature;
+			let _ = (proof, signature);
 			Self::check_key(session, &member, &key)?;
 			CommitteeKeys::<T>::insert(session, &member, key);
 			CommitteeKeyOwners::<T>::insert(session, key, &member);
@@ -1098,12 +1108,19 @@ pub mod pallet {
 			session: &u32,
 			member: &T::AccountId,
 			key: &[u8; 32],
+			proof: &KeyProof,
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
 			let id = Self::check_key(*session, member, key).map_err(Self::reject)?;
-			let payload = key_payload(&Self::genesis(), *session, member, key);
+			let genesis = Self::genesis();
+			let payload = key_payload(&genesis, *session, member, key);
 			if !id.verify(&payload, signature) {
 				return Err(InvalidTransaction::BadProof.into());
+			}
+			// Possession of the key itself: without it a member could claim another's key (seen
+			// in the pool) before its owner, and lock the owner out of the committee.
+			if !verify_key_proof(&genesis, *session, member, key, proof) {
+				return Err(Self::reject(Error::<T>::KeyNotProven));
 			}
 			// Valid until the session changes; sessions are longer than this.
 			Self::valid("VeidKey", (session, member), 64)

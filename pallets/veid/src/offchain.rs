@@ -34,7 +34,7 @@ use sp_runtime::{
 };
 use virtengine_veid_host::{veid_host, ScoreFailure, ScoreJob};
 use virtengine_veid_primitives::{
-	commit_payload, key_payload, reveal_payload, vote_commitment, MemberId, Vote,
+	commit_payload, key_payload, key_proof_payload, reveal_payload, vote_commitment, MemberId, Vote,
 };
 
 use crate::{
@@ -112,11 +112,19 @@ impl<T: Config> Pallet<T> {
 			log::warn!(target: LOG, "no VEID scorer on this node: cannot publish a committee key");
 			return;
 		};
-		let payload = key_payload(&Self::genesis(), session, account, &key);
+		let genesis = Self::genesis();
+		let Some(proof) = veid_host::prove_committee_key(
+			session,
+			&key_proof_payload(&genesis, session, account, &key),
+		) else {
+			log::warn!(target: LOG, "the node cannot prove its committee key for session {session}");
+			return;
+		};
+		let payload = key_payload(&genesis, session, account, &key);
 		let Some(signature) = id.sign(&payload) else { return };
 		log::info!(target: LOG, "publishing the committee key for session {session}");
 		Self::submit(
-			Call::publish_committee_key { session, member: account.clone(), key, signature },
+			Call::publish_committee_key { session, member: account.clone(), key, proof, signature },
 			"committee key",
 		);
 	}
@@ -193,6 +201,7 @@ impl<T: Config> Pallet<T> {
 		let open = Requests::<T>::get(request)?;
 		let job = ScoreJob {
 			envelope: Envelopes::<T>::get(request)?.into_inner(),
+			account: open.account.encode(),
 			salt: open.salt,
 			name_commitment: open.name_commitment,
 			birth_date_commitment: open.birth_date_commitment,

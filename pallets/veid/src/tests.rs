@@ -6,8 +6,8 @@ use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::Hooks, BoundedVec};
 use sp_core::{ed25519, sr25519, Pair};
 use sp_runtime::{AccountId32, MultiSignature};
-use virtengine_envelope::{seal, Limits, RecipientSecret, SenderKey};
-use virtengine_veid_primitives::{upload_digest, ScopeKind};
+use virtengine_envelope::{seal, Limits, SenderKey};
+use virtengine_veid_primitives::{upload_digest, user_message, ScopeKind};
 
 use crate::{
 	mock::*, Call, ClientKey, Committee, CommitteeKeys, Error, Event, Identities, RejectReason,
@@ -83,6 +83,7 @@ fn signed_upload_of(
 		vec![ScopeKind::Document, ScopeKind::Selfie].try_into().expect("bounded");
 	let (salt, name, birth) = ([1u8; 32], [2u8; 32], [3u8; 32]);
 	let digest = upload_digest(
+		&genesis(),
 		&who.0,
 		&scopes,
 		&salt,
@@ -92,7 +93,7 @@ fn signed_upload_of(
 	);
 	Upload {
 		client_signature: client(&digest),
-		user_signature: MultiSignature::Sr25519(who.1.sign(&digest)),
+		user_signature: MultiSignature::Sr25519(who.1.sign(&user_message(&digest))),
 		scopes,
 		salt,
 		name,
@@ -288,7 +289,8 @@ use frame_support::{
 };
 use sp_core::crypto::ByteArray;
 use virtengine_veid_primitives::{
-	commit_payload, key_payload, reveal_payload, vote_commitment, MemberId, Vote,
+	commit_payload, key_payload, key_proof_payload, reveal_payload, vote_commitment,
+	x25519_of_ed25519, KeyProof, MemberId, Vote,
 };
 
 const MODELS: [u8; 32] = [0xaa; 32];
@@ -307,8 +309,24 @@ fn member_id(i: u8) -> MemberId {
 	MemberId::from_slice(&member_pair(i).public().0).expect("32 bytes")
 }
 
+/// The ed25519 pair member `i`'s node makes its committee key for `session` from.
+fn committee_pair(i: u8, session: u32) -> ed25519::Pair {
+	ed25519::Pair::from_seed(&[i.wrapping_mul(31).wrapping_add(session as u8 + 1); 32])
+}
+
+/// Member `i`'s X25519 committee key for `session`: the Montgomery form of its ed25519 key.
 fn member_key(i: u8, session: u32) -> [u8; 32] {
-	RecipientSecret::from_bytes([i.wrapping_mul(31).wrapping_add(session as u8 + 1); 32]).public()
+	x25519_of_ed25519(&committee_pair(i, session).public().0).expect("a valid key")
+}
+
+/// A proof of possession of `key`, published by member `i`, made with member `holder`'s
+/// committee key for `session`.
+fn proof_by(holder: u8, session: u32, i: u8, key: &[u8; 32]) -> KeyProof {
+	let pair = committee_pair(holder, session);
+	KeyProof {
+		ed25519: pair.public().0,
+		signature: pair.sign(&key_proof_payload(&genesis(), session, &member(i), key)).0,
+	}
 }
 
 fn sign(i: u8, payload: &[u8]) -> virtengine_veid_primitives::MemberSignature {
@@ -344,6 +362,7 @@ fn publish(i: u8, session: u32) -> frame_support::dispatch::DispatchResult {
 		session,
 		member: member(i),
 		key,
+		proof: proof_by(i, session, i, &key),
 		signature: sign(i, &payload),
 	})
 }
@@ -692,6 +711,7 @@ fn committee_keys_are_published_by_session_members_once_per_session() {
 				session: 1,
 				member: member(2),
 				key: weak,
+				proof: proof_by(2, 1, 2, &weak),
 				signature: sign(2, &payload)
 			}),
 			Error::<Test>::WeakKey
@@ -704,6 +724,7 @@ fn committee_keys_are_published_by_session_members_once_per_session() {
 				session: 1,
 				member: member(2),
 				key,
+				proof: proof_by(2, 1, 2, &key),
 				signature: sign(3, &payload)
 			}),
 			sp_runtime::DispatchError::Other("bad proof")
@@ -875,6 +896,7 @@ fn replayed_upload_under_another_account_is_refused() {
 		replay.name = victim.name;
 		replay.birth = victim.birth;
 		let digest = upload_digest(
+			&genesis(),
 			&b.0,
 			&replay.scopes,
 			&replay.salt,
@@ -883,7 +905,7 @@ fn replayed_upload_under_another_account_is_refused() {
 			&sp_io::hashing::blake2_256(&replay.envelope),
 		);
 		replay.client_signature = by_client(&digest);
-		replay.user_signature = MultiSignature::Sr25519(b.1.sign(&digest));
+		replay.user_signature = MultiSignature::Sr25519(b.1.sign(&user_message(&digest)));
 		assert_ok!(submit(&b.0, replay));
 		// The committee sees the victim's photos, so its features are the victim's.
 		decide_with(1, v(90, DIGEST, MODELS));
@@ -902,6 +924,28 @@ fn replayed_upload_under_another_account_is_refused() {
 			.into(),
 		);
 		assert_eq!(Veid::tier(&alice().0), Some(Tier::Premium), "the victim keeps hers");
+	});
+}
+
+#[test]
+fn verifying_again_with_other_photos_moves_the_index_entry_and_its_deposit() {
+	new_test_ext().execute_with(|| {
+		let request = open_request();
+		decide_with(request, v(90, DIGEST, MODELS));
+		assert_eq!(crate::IdentityDigests::<Test>::get(DIGEST), Some(alice().0));
+		run_to(51); // expired: Alice verifies again, with other photos
+		let a = alice();
+		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+		decide_with(1, v(88, [0xd2; 32], MODELS));
+		assert_eq!(Veid::tier(&a.0), Some(Tier::Premium));
+		assert_eq!(crate::IdentityDigests::<Test>::get(DIGEST), None, "the old digest is freed");
+		assert_eq!(crate::IdentityDigests::<Test>::get([0xd2; 32]), Some(a.0.clone()));
+		assert_eq!(Balances::reserved_balance(&a.0), INDEX_BYTES as u64, "one entry's deposit");
+		// The freed digest may now verify another account.
+		let b = bob();
+		assert_ok!(submit(&b.0, signed_upload(&b, &by_client)));
+		decide_with(2, v(90, DIGEST, MODELS));
+		assert_eq!(Veid::tier(&b.0), Some(Tier::Premium));
 	});
 }
 
@@ -969,6 +1013,7 @@ fn a_member_cannot_publish_another_members_committee_key() {
 			session: 1,
 			member: member(2),
 			key: copied,
+			proof: proof_by(2, 1, 2, &copied),
 			signature: sign(2, &payload),
 		});
 		assert_eq!(attempt, Err(Error::<Test>::KeyInUse.into()));
@@ -978,6 +1023,26 @@ fn a_member_cannot_publish_another_members_committee_key() {
 		register_client();
 		let a = alice();
 		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
+	});
+}
+
+#[test]
+fn a_member_cannot_claim_a_committee_key_it_does_not_hold() {
+	new_test_ext().execute_with(|| {
+		// Member 2 front-runs member 1's key for the next session (seen in the pool).
+		let stolen = member_key(1, 1);
+		let payload = key_payload(&genesis(), 1, &member(2), &stolen);
+		let attempt = authorized(Call::publish_committee_key {
+			session: 1,
+			member: member(2),
+			key: stolen,
+			// Member 2 holds only its own committee key: the proof cannot be for this one.
+			proof: proof_by(2, 1, 2, &stolen),
+			signature: sign(2, &payload),
+		});
+		assert_eq!(attempt, Err(Error::<Test>::KeyNotProven.into()));
+		// Member 1's own key still goes through.
+		assert_ok!(publish(1, 1));
 	});
 }
 
@@ -1006,6 +1071,49 @@ fn a_member_the_uploader_made_unable_to_read_is_not_counted_against() {
 	});
 }
 
+#[test]
+fn a_user_signature_a_wallet_would_show_as_an_extrinsic_is_refused() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		let a = alice();
+		// The user signed the bare 32-byte digest: a wallet cannot tell it from a transaction
+		// payload. Only the `<Bytes>`-wrapped digest (polkadot.js `signRaw`) is accepted.
+		let mut u = signed_upload(&a, &by_client);
+		let digest = upload_digest(
+			&genesis(),
+			&a.0,
+			&u.scopes,
+			&u.salt,
+			&u.name,
+			&u.birth,
+			&sp_io::hashing::blake2_256(&u.envelope),
+		);
+		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadUserSignature);
+	});
+}
+
+#[test]
+fn an_upload_signed_for_another_chain_is_refused() {
+	new_test_ext().execute_with(|| {
+		register_client();
+		let a = alice();
+		let mut u = signed_upload(&a, &by_client);
+		let digest = upload_digest(
+			&sp_core::H256::repeat_byte(7),
+			&a.0,
+			&u.scopes,
+			&u.salt,
+			&u.name,
+			&u.birth,
+			&sp_io::hashing::blake2_256(&u.envelope),
+		);
+		u.client_signature = by_client(&digest);
+		u.user_signature = MultiSignature::Sr25519(a.1.sign(&user_message(&digest)));
+		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+	});
+}
+
 // --- The offchain worker ---------------------------------------------------------------------
 
 mod offchain_worker {
@@ -1028,10 +1136,15 @@ mod offchain_worker {
 		fn committee_key(&self, session: u32) -> Result<[u8; 32], String> {
 			Ok(member_key(1, session))
 		}
+		fn prove_committee_key(&self, session: u32, message: &[u8]) -> Option<KeyProof> {
+			let pair = committee_pair(1, session);
+			Some(KeyProof { ed25519: pair.public().0, signature: pair.sign(message).0 })
+		}
 		fn retire_committee_keys(&self, _: u32) {}
 		fn score(&self, job: ScoreJob) -> Result<Vote, ScoreFailure> {
 			assert_eq!(job.today, 20_778, "the request's reference day");
 			assert_eq!(job.salt, [1; 32]);
+			assert_eq!(job.account, alice().0.encode(), "the uploading account");
 			assert!(!job.envelope.is_empty());
 			Ok(self.vote)
 		}

@@ -18,10 +18,10 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use sp_runtime_interface::{
-	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndDecode},
+	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndDecode, PassFatPointerAndRead},
 	runtime_interface,
 };
-pub use virtengine_veid_primitives::Vote;
+pub use virtengine_veid_primitives::{KeyProof, Vote};
 
 #[cfg(feature = "std")]
 use sp_externalities::ExternalitiesExt;
@@ -31,7 +31,9 @@ use sp_externalities::ExternalitiesExt;
 pub struct ScoreJob {
 	/// The SCALE-encoded envelope of the upload.
 	pub envelope: Vec<u8>,
-	/// The commitments' salt.
+	/// The SCALE-encoded account that uploaded it: the bundle inside must name it.
+	pub account: Vec<u8>,
+	/// The commitments' salt: the bundle inside must name it too.
 	pub salt: [u8; 32],
 	/// The salted name commitment.
 	pub name_commitment: [u8; 32],
@@ -60,6 +62,9 @@ pub enum ScoreFailure {
 pub trait VeidScorer: Send + Sync {
 	/// The node's X25519 committee public key for `session`, created on first use.
 	fn committee_key(&self, session: u32) -> Result<[u8; 32], alloc::string::String>;
+	/// Proves possession of the committee key for `session`: its ed25519 form and that key's
+	/// signature of `message` (`virtengine_veid_primitives::KeyProof`).
+	fn prove_committee_key(&self, session: u32, message: &[u8]) -> Option<KeyProof>;
 	/// Destroys the committee keys of sessions before `session`.
 	fn retire_committee_keys(&self, session: u32);
 	/// Opens and scores a request.
@@ -92,6 +97,17 @@ pub trait VeidHost {
 	fn committee_key(&mut self, session: u32) -> AllocateAndReturnByCodec<Option<[u8; 32]>> {
 		self.extension::<VeidScorerExt>()
 			.and_then(|VeidScorerExt(scorer)| scorer.committee_key(session).ok())
+	}
+
+	/// Proves the node holds its committee key for `session`: the key's ed25519 form signs
+	/// `message` (the chain's `key_proof_payload`). `None` without a scorer or a key.
+	fn prove_committee_key(
+		&mut self,
+		session: u32,
+		message: PassFatPointerAndRead<&[u8]>,
+	) -> AllocateAndReturnByCodec<Option<KeyProof>> {
+		self.extension::<VeidScorerExt>()
+			.and_then(|VeidScorerExt(scorer)| scorer.prove_committee_key(session, message))
 	}
 
 	/// Destroys the node's committee keys of sessions before `session`.

@@ -286,5 +286,8 @@ impl<T: frame_system::Config> pallet_veid::WeightInfo for WeightInfo<T> {
 		// Hand-added until the next `benchmark pallet` run (issue 14): `Veid::CommitteeKeyOwners` (r:1), the duplicate-key check.
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(Weight::from_parts(0, 2_600))
+		// Hand-added (issue 14): the proof of possession (an ed25519 verification and a field
+		// inversion), charged as this whole measured authorization again, an upper bound.
+			.saturating_add(Weight::from_parts(754_163_000, 0))
 	}
 }
