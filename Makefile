@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid
+.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +30,13 @@ test: setup
 	@$(ENV) && cargo test $(CARGO_FLAGS) --lib -p pallet-encryption -p pallet-veid -p pallet-roles -p pallet-mfa -p pallet-provider -p pallet-escrow -p pallet-market \
 		--features pallet-encryption/runtime-benchmarks,pallet-veid/runtime-benchmarks,pallet-roles/runtime-benchmarks,pallet-mfa/runtime-benchmarks,pallet-provider/runtime-benchmarks,pallet-escrow/runtime-benchmarks,pallet-market/runtime-benchmarks \
 		-- --skip randomized_operations_keep_the_invariant
+
+# The runtime fuzzer's long run (docs/fuzzing.md); `make test` runs a short one. FUZZ_SEED picks
+# the seed, FUZZ_CALLS the number of transactions (replay a failure with the values it printed).
+FUZZ_CALLS ?= 1000000
+fuzz: setup
+	@$(ENV) && FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_KEEP_GOING=$${FUZZ_KEEP_GOING:-1} \
+		cargo test $(CARGO_FLAGS) -p virtengine-runtime --test fuzz -- --nocapture
 
 check: setup
 	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets
