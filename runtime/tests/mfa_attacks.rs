@@ -219,25 +219,31 @@ fn xcm_transact_from_a_sovereign_account_skips_account_state_and_mfa() {
 			})
 		};
 		// A transfer to an address new to the account needs FIDO2, by XCM as by transaction.
-		assert!(
-			Dispatcher::dispatch(send(10 * VE), RuntimeOrigin::signed(sovereign.clone())).is_err()
-		);
+		assert!(<Dispatcher as CallDispatcher<RuntimeCall>>::dispatch(
+			send(10 * VE),
+			RuntimeOrigin::signed(sovereign.clone())
+		)
+		.is_err());
 		// Once the recipient is known, a small transfer passes…
 		pallet_mfa::KnownRecipients::<Runtime>::insert(
 			&sovereign,
 			frame_support::BoundedVec::truncate_from(vec![bob()]),
 		);
-		assert!(
-			Dispatcher::dispatch(send(10 * VE), RuntimeOrigin::signed(sovereign.clone())).is_ok()
-		);
+		assert!(<Dispatcher as CallDispatcher<RuntimeCall>>::dispatch(
+			send(10 * VE),
+			RuntimeOrigin::signed(sovereign.clone())
+		)
+		.is_ok());
 		// …until staff suspend the account: then nothing but an appeal.
 		RuntimeCall::Roles(pallet_roles::Call::suspend { who: sovereign.clone(), reason: [9; 32] })
 			.dispatch(RuntimeOrigin::root())
 			.expect("governance suspends");
 		let before = Balances::free_balance(&sovereign);
-		assert!(
-			Dispatcher::dispatch(send(10 * VE), RuntimeOrigin::signed(sovereign.clone())).is_err()
-		);
+		assert!(<Dispatcher as CallDispatcher<RuntimeCall>>::dispatch(
+			send(10 * VE),
+			RuntimeOrigin::signed(sovereign.clone())
+		)
+		.is_err());
 		assert_eq!(Balances::free_balance(&sovereign), before);
 	});
 }
