@@ -470,7 +470,7 @@ mod field {
 			(!geq(&l, &P)).then_some(Fe(l))
 		}
 
-		pub fn to_bytes(&self) -> [u8; 32] {
+		pub fn to_bytes(self) -> [u8; 32] {
 			let mut out = [0u8; 32];
 			for (chunk, limb) in out.chunks_exact_mut(8).zip(self.0.iter()) {
 				chunk.copy_from_slice(&limb.to_le_bytes());
@@ -591,6 +591,9 @@ mod tests {
 		assert_eq!(quorum(0), 0);
 	}
 
+	/// Genesis, account, scopes, salt, name and birth-date commitments, envelope hash.
+	type Fields = ([u8; 32], [u8; 32], Vec<ScopeKind>, [u8; 32], [u8; 32], [u8; 32], [u8; 32]);
+
 	#[test]
 	fn the_upload_digest_binds_every_field() {
 		let fields = || {
@@ -604,15 +607,7 @@ mod tests {
 				[5u8; 32],
 			)
 		};
-		let digest = |(g, a, k, s, n, b, e): (
-			[u8; 32],
-			[u8; 32],
-			Vec<ScopeKind>,
-			[u8; 32],
-			[u8; 32],
-			[u8; 32],
-			[u8; 32],
-		)| { upload_digest(&g, &a, &k, &s, &n, &b, &e) };
+		let digest = |(g, a, k, s, n, b, e): Fields| upload_digest(&g, &a, &k, &s, &n, &b, &e);
 		let base = digest(fields());
 		let mut changed = Vec::new();
 		for i in 0..7 {
