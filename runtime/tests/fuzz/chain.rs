@@ -51,7 +51,21 @@ pub fn development_state() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(Default::default());
 	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(json).expect("preset builds"));
 	ext.commit_all().expect("genesis commits");
+	// `System::set_code` reads the new code's version through the node's executor; the fuzzer's
+	// code is never a runtime, so it answers as the executor would for garbage.
+	ext.register_extension(sp_core::traits::ReadRuntimeVersionExt::new(NotARuntime));
 	ext
+}
+
+struct NotARuntime;
+impl sp_core::traits::ReadRuntimeVersion for NotARuntime {
+	fn read_runtime_version(
+		&self,
+		_wasm_code: &[u8],
+		_ext: &mut dyn sp_core::traits::Externalities,
+	) -> Result<Vec<u8>, String> {
+		Err("not a runtime".into())
+	}
 }
 
 /// A signed extrinsic of `call` by `signer` with the runtime's transaction extensions.
