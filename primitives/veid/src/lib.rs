@@ -360,12 +360,26 @@ pub fn verify_key_proof<AccountId: Encode, Hash: Encode>(
 	key: &[u8; 32],
 	proof: &KeyProof,
 ) -> bool {
-	x25519_of_ed25519(&proof.ed25519) == Some(*key)
+	maps_to(&proof.ed25519, key)
 		&& sp_io::crypto::ed25519_verify(
 			&sp_core::ed25519::Signature::from_raw(proof.signature),
 			&key_proof_payload(genesis, session, member, key),
 			&sp_core::ed25519::Public::from_raw(proof.ed25519),
 		)
+}
+
+/// Whether the X25519 key `key` is the Montgomery form of the ed25519 key `ed25519`:
+/// `u · (1 − y) = 1 + y`, both canonical (`u` below p, so its top bit is clear), `y ≠ 1`. What
+/// the runtime checks: a multiplication rather than [`x25519_of_ed25519`]'s inversion.
+pub fn maps_to(ed25519: &[u8; 32], key: &[u8; 32]) -> bool {
+	let mut y = *ed25519;
+	y[31] &= 0x7f;
+	let (Some(y), Some(u)) = (field::Fe::from_canonical(&y), field::Fe::from_canonical(key)) else {
+		return false;
+	};
+	let one = field::Fe::ONE;
+	let denominator = one.sub(&y);
+	!denominator.is_zero() && u.mul(&denominator) == one.add(&y)
 }
 
 /// The X25519 public key (Montgomery `u`) of an ed25519 public key (Edwards `y`, sign bit
@@ -673,6 +687,12 @@ mod tests {
 		// ((1 + y) * pow(1 - y, p - 2, p) % p, little-endian).
 		let ed = hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 		assert_eq!(x25519_of_ed25519(&ed), Some(hex32(GOLDEN_X25519)));
+		assert!(maps_to(&ed, &hex32(GOLDEN_X25519)));
+		assert!(!maps_to(&ed, &[9; 32]));
+		// A non-canonical encoding (u with its top bit set, above p) is refused.
+		let mut high = hex32(GOLDEN_X25519);
+		high[31] |= 0x80;
+		assert!(!maps_to(&ed, &high));
 		// y = 1 has no Montgomery form; y ≥ p is not canonical.
 		let mut one = [0u8; 32];
 		one[0] = 1;
