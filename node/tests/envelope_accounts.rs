@@ -10,6 +10,8 @@ use std::time::Duration;
 use common::{cli, free_port, Node};
 use sp_core::crypto::Ss58Codec;
 use sp_keyring::Sr25519Keyring;
+use virtengine_client::mfa::pallet_mfa;
+use virtengine_runtime::RuntimeCall;
 
 fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
 	node.reserved_balance(&who.to_account_id())
@@ -91,9 +93,25 @@ fn seal_to_an_account_through_its_registered_key() {
 		.expect_err("already registered");
 	assert!(err.contains("Encryption("), "a named runtime error: {err}");
 
-	// Rotate: new envelopes go to the new key only.
-	cli(&["envelope", "register", "--rotate", "--key", &key2, "--from", "//Bob", "--rpc", &rpc])
-		.expect("rotate");
+	// Rotate: new envelopes go to the new key only. A rotation is MFA-gated (KeyRotation: VEID
+	// and FIDO2, which Bob has not set up), so the pool refuses it first; governance then empties
+	// the rule for this test (an empty policy requires nothing). The proof is checked either way.
+	let rotate = || {
+		cli(&["envelope", "register", "--rotate", "--key", &key2, "--from", "//Bob", "--rpc", &rpc])
+	};
+	let refused = rotate().expect_err("a rotation needs MFA");
+	assert!(refused.contains("Custom error: 20"), "{refused}");
+	let mut policy = pallet_mfa::Rule::KeyRotation.default_policy();
+	policy.factors = pallet_mfa::FactorSet::EMPTY;
+	let set_policy = virtengine_client::mfa::sudo(RuntimeCall::Mfa(pallet_mfa::Call::set_policy {
+		rule: pallet_mfa::Rule::KeyRotation,
+		policy,
+	}));
+	virtengine_client::Client::new(&rpc)
+		.expect("client")
+		.submit(&Sr25519Keyring::Alice.pair(), set_policy, |_| {})
+		.expect("sudo set_policy");
+	rotate().expect("rotate");
 	let sealed2 = file("sealed2.json");
 	seal_to_bob(&sealed2).expect("seal after rotation");
 	let err = cli(&["envelope", "open", "--key", &key1, "--in", &sealed2])
