@@ -2,7 +2,6 @@
 
 use frame_support::{
 	dispatch::GetDispatchInfo,
-	genesis_builder_helper::build_state,
 	traits::{fungible::Inspect, Contains},
 	weights::{constants::ExtrinsicBaseWeight, WeightToFee as _},
 };
@@ -11,33 +10,11 @@ use sp_keyring::Sr25519Keyring;
 use sp_runtime::{traits::Dispatchable, MultiAddress};
 use virtengine_runtime::{
 	configs::UserCallFilter, genesis_config_presets as presets, Balances, ParachainInfo, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, WeightToFee, EXISTENTIAL_DEPOSIT, MICRO_VE,
-	VE,
+	RuntimeCall, RuntimeOrigin, WeightToFee, EXISTENTIAL_DEPOSIT, MICRO_VE, VE,
 };
 
-/// Merges a preset's JSON patch into the default genesis config, as the node's chain-spec
-/// builder does: objects key by key, anything else replaced.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
-
-/// Externalities holding the genesis state of a named preset, built the way the node builds it.
-fn preset_state(name: &str) -> sp_io::TestExternalities {
-	let patch = presets::get_preset(&PresetId::from(name)).expect("preset exists");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("default config");
-	merge(&mut config, serde_json::from_slice(&patch).expect("preset is JSON"));
-	let json = serde_json::to_vec(&config).expect("json");
-	let mut ext = sp_io::TestExternalities::new(Default::default());
-	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(json).expect("preset builds"));
-	ext
-}
+mod common;
+use common::preset_state;
 
 #[test]
 fn presets_are_listed_and_unknown_ones_refused() {
@@ -137,10 +114,20 @@ fn xcm_calls_are_closed_to_users_until_benchmarked() {
 #[test]
 fn envelope_keys_register_with_a_held_deposit() {
 	use frame_support::traits::fungible::InspectHold;
+	use sp_core::Pair as _;
 	preset_state("development").execute_with(|| {
 		let alice = Sr25519Keyring::Alice.to_account_id();
-		let public = virtengine_envelope::kdf::public_key(&[42; 32]);
-		let register = RuntimeCall::Encryption(pallet_encryption::Call::register_key { public });
+		// The X25519 form of an ed25519 key, which proves possession by signing the statement.
+		let pair = sp_core::ed25519::Pair::from_seed(&[42; 32]);
+		let public = virtengine_veid_primitives::x25519_of_ed25519(&pair.public().0)
+			.expect("an ed25519 key has an X25519 form");
+		let statement = pallet_encryption::possession::statement(&alice, &public);
+		let proof = pallet_encryption::KeyProof {
+			ed25519: pair.public().0,
+			signature: pair.sign(&statement).0,
+		};
+		let register =
+			RuntimeCall::Encryption(pallet_encryption::Call::register_key { public, proof });
 		assert!(register.get_dispatch_info().call_weight.ref_time() > 0, "benchmarked weight");
 		assert!(register.dispatch(RuntimeOrigin::signed(alice.clone())).is_ok());
 		let deposit = virtengine_runtime::Encryption::key_deposit();
@@ -176,7 +163,16 @@ fn an_authorized_committee_key_publication_is_valid_and_applies() {
 		assert_eq!(pallet_veid::Members::<Runtime>::get().len(), 1, "Alice's VEID key is a member");
 		frame_system::Pallet::<Runtime>::set_block_number(1);
 		let genesis = frame_system::Pallet::<Runtime>::block_hash(0);
-		let key = virtengine_envelope::RecipientSecret::from_bytes([7; 32]).public();
+		// The committee key is the X25519 form of an ed25519 key, which proves possession.
+		let committee = sp_core::ed25519::Pair::from_seed(&[7; 32]);
+		let key = virtengine_veid_primitives::x25519_of_ed25519(&committee.public().0)
+			.expect("an ed25519 key has an X25519 form");
+		let proof = virtengine_veid_primitives::KeyProof {
+			ed25519: committee.public().0,
+			signature: committee
+				.sign(&virtengine_veid_primitives::key_proof_payload(&genesis, 0, &alice, &key))
+				.0,
+		};
 		let payload = virtengine_veid_primitives::key_payload(&genesis, 0, &alice, &key);
 		let pair = sp_core::sr25519::Pair::from_string("//Alice", None).expect("alice");
 		let sign = |p: &sp_core::sr25519::Pair| {
@@ -188,6 +184,7 @@ fn an_authorized_committee_key_publication_is_valid_and_applies() {
 					session: 0,
 					member: alice.clone(),
 					key,
+					proof: proof.clone(),
 					signature,
 				}),
 			)
@@ -250,7 +247,7 @@ fn requirement(
 ) -> Result<(pallet_mfa::FactorSet, bool, bool), pallet_mfa::Unclassifiable> {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	pallet_mfa::Pallet::<Runtime>::requirement_of(&alice, call)
-		.map(|(r, action, _)| (r.factors, r.critical, action.is_some()))
+		.map(|c| (c.requirement.factors, c.requirement.critical, c.action.is_some()))
 }
 
 #[test]
