@@ -100,6 +100,9 @@ fn provider_bills_a_suspended_customer_who_cannot_close_or_dispute() {
 		assert_eq!(check(&bob, close_lease()), Ok(()));
 		assert_eq!(check(&bob, dispute()), Ok(()));
 		assert_eq!(check(&bob, batch(vec![close_lease(), dispute()])), Ok(()));
+		// Cancelling an open order returns the customer's held funds (orders never expire).
+		let cancel = RuntimeCall::Market(pallet_market::Call::cancel_order { id: 0 });
+		assert_eq!(check(&bob, cancel), Ok(()));
 		// Authorizing a lease closing the account's own MFA requirements ask for.
 		let authorize = |call: RuntimeCall| {
 			RuntimeCall::Mfa(pallet_mfa::Call::authorize {

@@ -26,9 +26,10 @@ frame_support::parameter_types! {
 /// executed locally would dispatch as an account; see docs/access-control.md).
 ///
 /// Calls a suspended account may still make, and nothing else: `Market::close_lease` (stops the
-/// provider's rate), `Escrow::dispute` (stops a usage record from being paid), and
-/// `Mfa::authorize` of exactly one of those two (where the account's own MFA requirements cover
-/// closing a lease).
+/// provider's rate), `Market::cancel_order` (orders never expire: an open order's funds would
+/// stay held for as long as the suspension lasts), `Escrow::dispute` (stops a usage record from
+/// being paid), and `Mfa::authorize` of exactly one of those (where the account's own MFA
+/// requirements cover them).
 pub struct RuntimeCallScope;
 
 impl RuntimeCallScope {
@@ -98,10 +99,12 @@ impl CallScope<AccountId, RuntimeCall> for RuntimeCallScope {
 	fn protects_funds(call: &RuntimeCall) -> bool {
 		match call {
 			RuntimeCall::Market(pallet_market::Call::close_lease { .. })
+			| RuntimeCall::Market(pallet_market::Call::cancel_order { .. })
 			| RuntimeCall::Escrow(pallet_escrow::Call::dispute { .. }) => true,
 			RuntimeCall::Mfa(pallet_mfa::Call::authorize { call, .. }) => matches!(
 				&**call,
 				RuntimeCall::Market(pallet_market::Call::close_lease { .. })
+					| RuntimeCall::Market(pallet_market::Call::cancel_order { .. })
 					| RuntimeCall::Escrow(pallet_escrow::Call::dispute { .. })
 			),
 			_ => false,
