@@ -156,6 +156,9 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		"sms",
 		"--address",
 		"+41 79 000 00 00",
+		// A channel is a factor: with a key enrolled, its key authorizes the change.
+		"--key-file",
+		charlie_key,
 	])
 	.expect("charlie's channel");
 	let salt = [0x5a; 32];

@@ -88,6 +88,16 @@ pub enum Command {
 		/// The phone number or email address.
 		#[arg(long)]
 		address: String,
+		/// Once the account has factors, a channel is a factor change: authorize it with this
+		/// software authenticator key file (and `--code`/`--salt` if a channel exists).
+		#[arg(long)]
+		key_file: Option<PathBuf>,
+		/// A one-time code sent to your current channel (where the account has one).
+		#[arg(long, requires = "salt")]
+		code: Option<u32>,
+		/// The salt that came with the code (64 hex characters).
+		#[arg(long, requires = "code")]
+		salt: Option<String>,
 	},
 	/// As an approved code issuer (Alice on development chains), draw a one-time code for an
 	/// account and record its commitment. Prints the code and the salt: a real issuer sends the
@@ -418,12 +428,35 @@ pub fn run(command: Command) -> Result<(), Error> {
 				println!("call included in block #{}", done.block_number);
 			}
 		},
-		Command::SetChannel { rpc, from, kind, address } => {
+		Command::SetChannel { rpc, from, kind, address, key_file, code, salt: code_salt } => {
 			let client = Client::new(&rpc)?;
 			let pair = signer(&from)?;
 			let salt: [u8; 32] = random();
 			let kind = pallet_mfa::ChannelKind::from(kind);
 			let hash = virtengine_client::mfa::contact_hash(kind, &address, &salt);
+			let extra: Vec<pallet_mfa::Proof> = code_arg(code, code_salt)?
+				.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt })
+				.into_iter()
+				.collect();
+			if key_file.is_some() || !extra.is_empty() {
+				let call = RuntimeCall::Mfa(pallet_mfa::Call::set_channel {
+					kind,
+					destination: hash,
+				});
+				let mut key = key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
+				client.mfa_authorize(
+					&pair,
+					key.as_mut(),
+					call,
+					extra,
+					|k| match &key_file {
+						Some(path) => k.save(path),
+						None => Ok(()),
+					},
+					|step| eprintln!("{step}"),
+				)?;
+				eprintln!("authorized; setting the channel");
+			}
 			let included = client.mfa_set_channel(&pair, kind, hash, |s| eprintln!("{s}"))?;
 			println!("{kind:?} channel set in block #{}", included.block_number);
 			println!(
