@@ -379,8 +379,10 @@ pub fn explain_refusal(message: &str) -> Option<&'static str> {
 		Some("this call is sensitive (pallet_mfa policies): authorize it first with `virtengine mfa authorize`, then submit the same call")
 	} else if code(pallet_mfa::UNCLASSIFIABLE) {
 		Some("the call nests batches too deeply to be checked for MFA; flatten it")
+	} else if code(pallet_roles::TOO_DEEP) {
+		Some("the call nests wrappers too deeply to be checked for the account's state; flatten it")
 	} else if code(pallet_roles::SUSPENDED) {
-		Some("the account is suspended: it may only appeal (pallet_roles)")
+		Some("the account is suspended: it may only appeal, close its leases, cancel its orders and dispute usage (pallet_roles)")
 	} else if code(pallet_roles::TERMINATED) {
 		Some("the account is terminated: it can no longer transact (pallet_roles)")
 	} else {
