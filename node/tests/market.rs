@@ -96,18 +96,23 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		r,
 	])
 	.expect("approve the capture client");
-	let portrait = fixture(dir.path(), "person_b_1");
-	let selfie = fixture(dir.path(), "person_b_2");
-	let document = path("card.png");
-	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
-	for who in ["//Bob", "//Charlie"] {
+	// Two people: one identity verifies one account (the uniqueness index, docs/veid.md).
+	let mut people = Vec::new();
+	for (who, person) in [("//Bob", "person_b"), ("//Charlie", "person_a")] {
+		let portrait = fixture(dir.path(), &format!("{person}_1"));
+		let selfie = fixture(dir.path(), &format!("{person}_2"));
+		let document = path(&format!("card_{person}.png"));
+		cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
+		people.push((who, document, selfie));
+	}
+	for (who, document, selfie) in &people {
 		cli(&[
 			"veid",
 			"upload",
 			"--document",
-			&document,
+			document,
 			"--selfie",
-			&selfie,
+			selfie,
 			"--surname",
 			"MARTIN",
 			"--given-names",
