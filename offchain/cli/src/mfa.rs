@@ -439,10 +439,8 @@ pub fn run(command: Command) -> Result<(), Error> {
 				.into_iter()
 				.collect();
 			if key_file.is_some() || !extra.is_empty() {
-				let call = RuntimeCall::Mfa(pallet_mfa::Call::set_channel {
-					kind,
-					destination: hash,
-				});
+				let call =
+					RuntimeCall::Mfa(pallet_mfa::Call::set_channel { kind, destination: hash });
 				let mut key = key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
 				client.mfa_authorize(
 					&pair,
