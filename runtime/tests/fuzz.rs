@@ -8,6 +8,7 @@
 //! genesis with the next seed. A failure prints the seed of its chain and the block's calls;
 //! `FUZZ_SEED=<seed> FUZZ_CALLS=<calls> make fuzz` replays it.
 
+mod common;
 mod fuzz {
 	pub mod chain;
 	pub mod checks;

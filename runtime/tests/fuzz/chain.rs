@@ -8,10 +8,9 @@ use codec::Encode;
 use cumulus_primitives_core::{relay_chain, PersistedValidationData};
 use cumulus_primitives_parachain_inherent::{ParachainInherentData, INHERENT_IDENTIFIER};
 use cumulus_test_relay_sproof_builder::RelayStateSproofBuilder;
-use frame_support::{genesis_builder_helper::build_state, inherent::ProvideInherent};
+use frame_support::inherent::ProvideInherent;
 use sp_consensus_aura::{Slot, AURA_ENGINE_ID};
 use sp_core::{sr25519, Pair};
-use sp_genesis_builder::PresetId;
 use sp_runtime::{
 	generic::{Digest, DigestItem, Era},
 	traits::Header as _,
@@ -19,8 +18,7 @@ use sp_runtime::{
 };
 use virtengine_runtime::{
 	genesis_config_presets as presets, Balance, Executive, Header, Nonce, ParachainSystem, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SignedPayload, TxExtension, UncheckedExtrinsic,
-	SLOT_DURATION,
+	RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic, SLOT_DURATION,
 };
 
 /// Slots (para and relay: both are six seconds) start here, so that block `n` is in slot
@@ -29,27 +27,9 @@ const SLOT_BASE: u64 = 1_000;
 /// The relay parent of block `n` is relay block `RELAY_BASE + n`.
 const RELAY_BASE: u32 = 100;
 
-/// Merges a preset's JSON patch into the default genesis config, as the node's chain-spec
-/// builder does (the same as in `tests/runtime.rs`).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
-
 /// Externalities holding the `development` preset's genesis state.
 pub fn development_state() -> sp_io::TestExternalities {
-	let patch = presets::get_preset(&PresetId::from("development")).expect("preset exists");
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("default config");
-	merge(&mut config, serde_json::from_slice(&patch).expect("preset is JSON"));
-	let json = serde_json::to_vec(&config).expect("json");
-	let mut ext = sp_io::TestExternalities::new(Default::default());
-	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(json).expect("preset builds"));
+	let mut ext = crate::common::preset_state("development");
 	ext.commit_all().expect("genesis commits");
 	// `System::set_code` reads the new code's version through the node's executor; the fuzzer's
 	// code is never a runtime, so it answers as the executor would for garbage.
