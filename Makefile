@@ -33,10 +33,11 @@ test: setup
 
 # The runtime fuzzer's long run (docs/fuzzing.md); `make test` runs a short one. FUZZ_SEED picks
 # the seed, FUZZ_CALLS the number of transactions (replay a failure with the values it printed).
+# Built as part of the workspace, so it reuses what `make test` built.
 FUZZ_CALLS ?= 1000000
 fuzz: setup
 	@$(ENV) && FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_KEEP_GOING=$${FUZZ_KEEP_GOING:-1} \
-		cargo test $(CARGO_FLAGS) -p virtengine-runtime --test fuzz -- --nocapture
+		cargo test $(CARGO_FLAGS) --workspace --test fuzz -- --nocapture
 
 check: setup
 	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets
