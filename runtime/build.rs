@@ -1,7 +1,18 @@
 //! Builds the runtime to wasm (`WASM_BINARY`) with the toolchain named by `WASM_BUILD_TOOLCHAIN`;
 //! see scripts/setup.sh and docs/build.md.
+//!
+//! With the `metadata-hash` feature the wasm is built twice: once to read its metadata, whose
+//! RFC-78 hash the second build embeds for `CheckMetadataHash` (docs/build.md says what it costs).
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", feature = "metadata-hash"))]
+fn main() {
+	// VE's symbol and decimals (`virtengine_primitives::units`; a runtime test keeps them equal).
+	substrate_wasm_builder::WasmBuilder::init_with_defaults()
+		.enable_metadata_hash("VE", 12)
+		.build();
+}
+
+#[cfg(all(feature = "std", not(feature = "metadata-hash")))]
 fn main() {
 	substrate_wasm_builder::WasmBuilder::build_using_defaults();
 }

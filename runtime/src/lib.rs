@@ -65,6 +65,10 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 		// Sensitive calls need an MFA authorization bound to them (before any fee).
 		pallet_mfa::CheckMfa<Runtime>,
 		pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+		// Lets offline signers (Ledger's generic app, Polkadot Vault) check the metadata they
+		// decoded the call with: a signer that sets the mode signs the runtime's metadata hash
+		// (RFC-78), which the wasm build embeds (the runtime's `metadata-hash` feature).
+		frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	),
 >;
 
@@ -127,10 +131,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("virtengine"),
 	impl_name: Cow::Borrowed("virtengine-runtime"),
 	authoring_version: 1,
-	spec_version: 5,
+	spec_version: 6,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 4,
+	transaction_version: 5,
 	system_version: 1,
 };
 

@@ -377,3 +377,41 @@ fn the_runtime_classifies_marketplace_calls() {
 		assert_eq!(pallet_balances::Pallet::<Runtime>::free_balance(&fee), VE);
 	});
 }
+
+/// Hardware and air-gapped wallets (Ledger's generic app, Polkadot Vault) sign only for chains
+/// whose transactions carry `CheckMetadataHash`: the metadata a wallet reads lists it as the last
+/// extension a signer sets (`StorageWeightReclaim`, which wraps them all, adds a marker after it).
+#[test]
+fn metadata_lists_the_metadata_hash_check_last() {
+	use codec::Decode;
+	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+
+	// Some pallets' constants read storage, so the metadata is built inside externalities.
+	let opaque = sp_io::TestExternalities::default()
+		.execute_with(|| Runtime::metadata_at_version(15))
+		.expect("the runtime serves metadata v15");
+	let prefixed = RuntimeMetadataPrefixed::decode(&mut &opaque[..]).expect("metadata decodes");
+	let RuntimeMetadata::V15(metadata) = prefixed.1 else {
+		panic!("metadata v15 was asked for, got {:?}", prefixed.1.version())
+	};
+	let extensions: Vec<&str> =
+		metadata.extrinsic.signed_extensions.iter().map(|e| e.identifier.as_str()).collect();
+	assert_eq!(
+		extensions[extensions.len() - 3..],
+		["ChargeTransactionPayment", "CheckMetadataHash", "StorageWeightReclaim"],
+		"{extensions:?}"
+	);
+}
+
+/// The wasm build embeds the metadata hash with the token's symbol and decimals; a build script
+/// cannot cheaply use `virtengine_primitives`, so its literals are kept equal to `units` here.
+#[test]
+fn the_metadata_hash_is_built_with_ve_symbol_and_decimals() {
+	let build = include_str!("../build.rs");
+	let expected = format!(
+		"enable_metadata_hash(\"{}\", {})",
+		virtengine_primitives::units::SYMBOL,
+		virtengine_primitives::units::DECIMALS
+	);
+	assert!(build.contains(&expected), "runtime/build.rs should call {expected}");
+}

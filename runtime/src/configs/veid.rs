@@ -118,6 +118,7 @@ where
 			pallet_roles::CheckAccountState::<Runtime>::new(),
 			pallet_mfa::CheckMfa::<Runtime>::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 		)
 			.into()
 	}

@@ -67,6 +67,7 @@ pub fn sign(
 		pallet_roles::CheckAccountState::<Runtime>::new(),
 		pallet_mfa::CheckMfa::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 	)
 		.into();
 	let payload = SignedPayload::new(call.clone(), tx_ext.clone()).expect("implicit data");
