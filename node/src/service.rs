@@ -2,7 +2,11 @@
 //! and the two ways to run — a cumulus collator (`start_parachain_node`) or a standalone dev chain
 //! sealed on a timer with mocked relay-chain data (`start_dev_node`).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+	ops::ControlFlow,
+	sync::Arc,
+	time::{Duration, Instant},
+};
 
 use codec::Encode;
 use cumulus_client_cli::CollatorOptions;
@@ -16,12 +20,12 @@ use cumulus_client_service::{
 };
 use cumulus_primitives_core::{relay_chain::ValidationCode, CollectCollationInfo, ParaId};
 use cumulus_relay_chain_interface::{OverseerHandle, RelayChainInterface};
-use futures::FutureExt;
+use futures::{channel::oneshot, FutureExt, SinkExt};
 use polkadot_primitives::{CollatorPair, HeadData, UpgradeGoAhead};
 use prometheus_endpoint::Registry;
 use sc_client_api::Backend;
 use sc_consensus::{DefaultImportQueue, LongestChain};
-use sc_consensus_manual_seal::consensus::aura::AuraConsensusDataProvider;
+use sc_consensus_manual_seal::{consensus::aura::AuraConsensusDataProvider, EngineCommand};
 use sc_executor::{HeapAllocStrategy, WasmExecutor, DEFAULT_HEAP_ALLOC_STRATEGY};
 use sc_network::{config::FullNetworkConfiguration, NetworkBackend, NetworkBlock, PeerId};
 use sc_service::{
@@ -424,7 +428,7 @@ pub async fn start_parachain_node<Net: NetworkBackend<Block, Hash>>(
 
 /// Starts the standalone dev chain: no relay chain, no peers; a block is sealed every
 /// `block_time_ms` with mocked relay-chain validation data, the way polkadot-omni-node's dev mode
-/// runs parachain runtimes.
+/// runs parachain runtimes, and finalized half a block time later.
 pub fn start_dev_node(
 	mut config: Configuration,
 	para_id: ParaId,
@@ -488,22 +492,13 @@ pub fn start_dev_node(
 	let aura_digest_provider =
 		AuraConsensusDataProvider::<Block>::new_with_slot_duration(slot_duration);
 
-	let (mut seal_sink, seal_stream) = futures::channel::mpsc::channel(1024);
-	task_manager.spawn_essential_handle().spawn("dev-block-timer", None, async move {
-		loop {
-			futures_timer::Delay::new(Duration::from_millis(block_time_ms)).await;
-			let command = sc_consensus_manual_seal::EngineCommand::SealNewBlock {
-				create_empty: true,
-				finalize: true,
-				parent_hash: None,
-				sender: None,
-			};
-			if seal_sink.try_send(command).is_err() {
-				// The sealing task is gone: the node is shutting down.
-				break;
-			}
-		}
-	});
+	// The timer waits for each command's outcome, so one slot is enough.
+	let (engine, engine_commands) = futures::channel::mpsc::channel(1);
+	task_manager.spawn_essential_handle().spawn(
+		"dev-block-timer",
+		None,
+		seal_and_finalize_on_timer(engine, Duration::from_millis(block_time_ms)),
+	);
 
 	let params = sc_consensus_manual_seal::ManualSealParams {
 		block_import: client.clone(),
@@ -511,7 +506,7 @@ pub fn start_dev_node(
 		client: client.clone(),
 		pool: transaction_pool.clone(),
 		select_chain: LongestChain::new(backend.clone()),
-		commands_stream: Box::pin(seal_stream),
+		commands_stream: Box::pin(engine_commands),
 		consensus_data_provider: Some(Box::new(aura_digest_provider)),
 		create_inherent_data_providers: dev_inherent_data_providers(
 			client.clone(),
@@ -542,6 +537,72 @@ pub fn start_dev_node(
 	})?;
 
 	Ok(task_manager)
+}
+
+/// Seals a dev block every `block_time` and finalizes it half a block time later, before the
+/// next one.
+///
+/// A block sealed with `finalize: true` is imported already final: the client sends its finality
+/// notification together with the import notification, and the transaction pool reports
+/// `InBlock` and `Finalized` for the block's transactions in the same maintenance pass,
+/// milliseconds apart. Clients that look up the block's events before they report `InBlock`
+/// (polkadot.js `signAndSend` does, and abandons that lookup when the next status arrives) then
+/// never report `InBlock`. Finalizing in a separate step leaves them the time (docs/dev-node.md).
+async fn seal_and_finalize_on_timer(mut engine: EngineCommands, block_time: Duration) {
+	let mut next_block = Instant::now() + block_time;
+	loop {
+		futures_timer::Delay::new(next_block.saturating_duration_since(Instant::now())).await;
+		if seal_then_finalize(&mut engine, block_time / 2).await.is_break() {
+			// The sealing task is gone: the node is shutting down.
+			break;
+		}
+		// One block time after the previous block, or at once if sealing ran longer than that.
+		next_block = (next_block + block_time).max(Instant::now());
+	}
+}
+
+/// The sending half of manual seal's command stream.
+type EngineCommands = futures::channel::mpsc::Sender<EngineCommand<Hash>>;
+
+/// Seals one block, waits `finality_delay`, then finalizes it. Breaks when manual seal has
+/// stopped; a block that fails to seal or finalize is logged and the timer carries on.
+async fn seal_then_finalize(
+	engine: &mut EngineCommands,
+	finality_delay: Duration,
+) -> ControlFlow<()> {
+	let (sender, sealed) = oneshot::channel();
+	let seal = EngineCommand::SealNewBlock {
+		create_empty: true,
+		finalize: false,
+		parent_hash: None,
+		sender: Some(sender),
+	};
+	if engine.send(seal).await.is_err() {
+		return ControlFlow::Break(());
+	}
+	let hash = match sealed.await {
+		Ok(Ok(block)) => block.hash,
+		Ok(Err(e)) => {
+			log::warn!("dev chain: could not seal a block: {e}");
+			return ControlFlow::Continue(());
+		},
+		Err(oneshot::Canceled) => return ControlFlow::Break(()),
+	};
+
+	futures_timer::Delay::new(finality_delay).await;
+	let (sender, finalized) = oneshot::channel();
+	let finalize = EngineCommand::FinalizeBlock { hash, sender: Some(sender), justification: None };
+	if engine.send(finalize).await.is_err() {
+		return ControlFlow::Break(());
+	}
+	match finalized.await {
+		Ok(Ok(())) => ControlFlow::Continue(()),
+		Ok(Err(e)) => {
+			log::warn!("dev chain: could not finalize block {hash}: {e}");
+			ControlFlow::Continue(())
+		},
+		Err(oneshot::Canceled) => ControlFlow::Break(()),
+	}
 }
 
 type DevInherentDataProviders =
@@ -601,5 +662,73 @@ fn dev_inherent_data_providers(
 			Ok((timestamp, mocked))
 		})();
 		futures::future::ready(result)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use futures::{executor::block_on, StreamExt};
+	use sc_consensus_manual_seal::{CreatedBlock, Error as SealError};
+
+	const BLOCK_TIME: Duration = Duration::from_millis(100);
+
+	/// The receiving half of manual seal's command stream.
+	type Commands = futures::channel::mpsc::Receiver<EngineCommand<Hash>>;
+
+	/// Runs the dev block timer on its own thread against a hand-driven manual-seal engine.
+	fn with_timer(engine: impl FnOnce(&mut Commands)) {
+		let (sender, mut commands) = futures::channel::mpsc::channel(1);
+		let timer = std::thread::spawn(move || {
+			block_on(seal_and_finalize_on_timer(sender, BLOCK_TIME));
+		});
+		engine(&mut commands);
+		// With manual seal gone the timer stops, as it does when the node shuts down.
+		drop(commands);
+		timer.join().expect("the timer stops without panicking");
+	}
+
+	fn next(commands: &mut Commands) -> EngineCommand<Hash> {
+		block_on(commands.next()).expect("the timer sends commands while the engine runs")
+	}
+
+	#[test]
+	fn each_dev_block_is_imported_unfinalized_then_finalized_before_the_next() {
+		with_timer(|commands| {
+			for n in 0..3 {
+				let EngineCommand::SealNewBlock { finalize, sender, .. } = next(commands) else {
+					panic!("block {n}: the timer must seal before it finalizes");
+				};
+				assert!(!finalize, "a block sealed final gets InBlock and Finalized at once");
+				let hash = Hash::repeat_byte(n);
+				let sealed_at = Instant::now();
+				let block = CreatedBlock { hash, aux: Default::default(), proof_size: 0 };
+				sender.expect("the timer waits for the block").send(Ok(block)).unwrap();
+
+				let EngineCommand::FinalizeBlock { hash: finalized, sender, justification } =
+					next(commands)
+				else {
+					panic!("block {n} must be finalized before the next block is sealed");
+				};
+				assert_eq!(finalized, hash);
+				assert_eq!(justification, None);
+				assert!(sealed_at.elapsed() >= BLOCK_TIME / 2, "finality comes half a block later");
+				sender.expect("the timer waits for finality").send(Ok(())).unwrap();
+			}
+		});
+	}
+
+	#[test]
+	fn a_block_that_fails_to_seal_is_not_finalized_and_the_timer_carries_on() {
+		with_timer(|commands| {
+			let EngineCommand::SealNewBlock { sender, .. } = next(commands) else {
+				panic!("the timer starts by sealing");
+			};
+			sender.unwrap().send(Err(SealError::EmptyTransactionPool)).unwrap();
+			assert!(
+				matches!(next(commands), EngineCommand::SealNewBlock { .. }),
+				"after a failed seal the next command is the next block's seal"
+			);
+		});
 	}
 }
