@@ -286,10 +286,10 @@ pub trait IdentityTier<AccountId> {
 	fn tier(who: &AccountId) -> Option<Tier>;
 }
 
-/// `InvalidTransaction::Custom` code: the call is sensitive and no authorization covers it.
-pub const MFA_REQUIRED: u8 = 20;
-/// `InvalidTransaction::Custom` code: the call could not be classified (nested too deeply).
-pub const UNCLASSIFIABLE: u8 = 21;
+/// The `InvalidTransaction::Custom` codes of [`CheckMfa`], from the runtime's table
+/// (`virtengine_primitives::refusal`): the call is sensitive and no authorization covers it
+/// ([`MFA_REQUIRED`]), or it could not be classified, nested too deeply ([`UNCLASSIFIABLE`]).
+pub use virtengine_primitives::refusal::mfa::{MFA_REQUIRED, UNCLASSIFIABLE};
 
 #[frame_support::pallet]
 pub mod pallet {

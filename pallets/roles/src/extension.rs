@@ -28,13 +28,11 @@ use sp_runtime::{
 
 use crate::{AccountState, Call, Config, Pallet};
 
-/// `InvalidTransaction::Custom` code: the account a call acts as is suspended, and the call is
-/// neither an appeal nor one that protects its funds.
-pub const SUSPENDED: u8 = 10;
-/// `InvalidTransaction::Custom` code: the account a call acts as is terminated.
-pub const TERMINATED: u8 = 11;
-/// `InvalidTransaction::Custom` code: wrappers nested deeper than `MaxCallNesting`.
-pub const TOO_DEEP: u8 = 12;
+/// The `InvalidTransaction::Custom` codes of this extension, from the runtime's table
+/// (`virtengine_primitives::refusal`): the account a call acts as is suspended and the call is
+/// neither an appeal nor one that protects its funds ([`SUSPENDED`]), it is terminated
+/// ([`TERMINATED`]), or wrappers are nested deeper than `MaxCallNesting` ([`TOO_DEEP`]).
+pub use virtengine_primitives::refusal::roles::{SUSPENDED, TERMINATED, TOO_DEEP};
 
 /// Whom a wrapper's inner call acts as.
 #[derive(Clone, PartialEq, Eq, Debug)]

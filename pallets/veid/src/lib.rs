@@ -45,11 +45,13 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 mod offchain;
+mod refused;
 #[cfg(test)]
 mod tests;
 pub mod weights;
 
 pub use pallet::*;
+pub use refused::Refused;
 pub use virtengine_veid_primitives::{MemberId, MemberSignature, ScopeKind, Tier, Vote};
 pub use weights::WeightInfo;
 
@@ -93,7 +95,7 @@ pub mod pallet {
 		UNREADABLE_FOR_MEMBER,
 	};
 
-	use super::{ClientId, WeightInfo};
+	use super::{ClientId, Refused, WeightInfo};
 
 	impl<T: Config> sp_runtime::BoundToRuntimeAppPublic for Pallet<T> {
 		type Public = MemberId;
@@ -883,7 +885,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
 			let _ = signature;
-			let _ = Self::check_commit(request, &member)?;
+			let _ = Self::check_commit(request, &member).map_err(Error::<T>::from)?;
 			Commits::<T>::insert(request, &member, commitment);
 			Self::deposit_event(Event::VoteCommitted { request, member });
 			Ok(())
@@ -908,7 +910,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
 			let _ = signature;
-			let (open, committee) = Self::check_reveal(request, &member, &vote, &salt)?;
+			let (open, committee) =
+				Self::check_reveal(request, &member, &vote, &salt).map_err(Error::<T>::from)?;
 			Reveals::<T>::insert(request, &member, vote);
 			Self::deposit_event(Event::VoteRevealed { request, member, score: vote.score });
 
@@ -941,7 +944,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
 			let _ = (proof, signature);
-			Self::check_key(session, &member, &key)?;
+			Self::check_key(session, &member, &key).map_err(Error::<T>::from)?;
 			CommitteeKeys::<T>::insert(session, &member, key);
 			CommitteeKeyOwners::<T>::insert(session, key, &member);
 			if session == Session::<T>::get() {
@@ -977,32 +980,24 @@ pub mod pallet {
 			TryInto::<u64>::try_into(deadline.saturating_sub(now)).unwrap_or(u64::MAX)
 		}
 
-		fn reject(error: Error<T>) -> TransactionValidityError {
-			let index = match DispatchError::from(error) {
-				DispatchError::Module(module) => module.error[0],
-				_ => 0,
-			};
-			InvalidTransaction::Custom(index).into()
-		}
-
 		/// The member of an open request's committee and the end of its commit phase, if
 		/// `member` is one, has not committed, and the commit phase is not over. Once it is,
 		/// reveals may be in blocks, and a late commit could copy them.
 		fn check_commit(
 			request: u64,
 			member: &T::AccountId,
-		) -> Result<(MemberId, BlockNumberFor<T>), Error<T>> {
-			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
+		) -> Result<(MemberId, BlockNumberFor<T>), Refused> {
+			let open = Requests::<T>::get(request).ok_or(Refused::RequestNotOpen)?;
 			let id = RequestCommittee::<T>::get(request)
 				.into_iter()
 				.find(|m| m.account == *member)
 				.map(|m| m.id)
-				.ok_or(Error::<T>::NotCommitteeMember)?;
-			ensure!(!Commits::<T>::contains_key(request, member), Error::<T>::AlreadyCommitted);
+				.ok_or(Refused::NotCommitteeMember)?;
+			ensure!(!Commits::<T>::contains_key(request, member), Refused::AlreadyCommitted);
 			let phase_end = open.submitted_at.saturating_add(T::CommitBlocks::get());
 			ensure!(
 				frame_system::Pallet::<T>::block_number() < phase_end,
-				Error::<T>::CommitPhaseOver
+				Refused::CommitPhaseOver
 			);
 			Ok((id, phase_end))
 		}
@@ -1014,23 +1009,23 @@ pub mod pallet {
 			member: &T::AccountId,
 			vote: &Vote,
 			salt: &[u8; 32],
-		) -> Result<(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>), Error<T>> {
-			let open = Requests::<T>::get(request).ok_or(Error::<T>::RequestNotOpen)?;
-			ensure!(vote.score <= 100, Error::<T>::BadScore);
-			ensure!(ActiveModelSet::<T>::get() == Some(vote.model_set), Error::<T>::WrongModelSet);
-			let commitment = Commits::<T>::get(request, member).ok_or(Error::<T>::NoCommit)?;
-			ensure!(!Reveals::<T>::contains_key(request, member), Error::<T>::AlreadyRevealed);
+		) -> Result<(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>), Refused> {
+			let open = Requests::<T>::get(request).ok_or(Refused::RequestNotOpen)?;
+			ensure!(vote.score <= 100, Refused::BadScore);
+			ensure!(ActiveModelSet::<T>::get() == Some(vote.model_set), Refused::WrongModelSet);
+			let commitment = Commits::<T>::get(request, member).ok_or(Refused::NoCommit)?;
+			ensure!(!Reveals::<T>::contains_key(request, member), Refused::AlreadyRevealed);
 			let committee = RequestCommittee::<T>::get(request);
 			let now = frame_system::Pallet::<T>::block_number();
 			let all_committed =
 				committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
 			ensure!(
 				all_committed || now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
-				Error::<T>::RevealTooEarly
+				Refused::RevealTooEarly
 			);
 			ensure!(
 				vote_commitment(request, member, vote, salt) == commitment,
-				Error::<T>::CommitMismatch
+				Refused::CommitMismatch
 			);
 			Ok((open, committee))
 		}
@@ -1040,25 +1035,25 @@ pub mod pallet {
 			session: u32,
 			member: &T::AccountId,
 			key: &[u8; 32],
-		) -> Result<MemberId, Error<T>> {
+		) -> Result<MemberId, Refused> {
 			let current = Session::<T>::get();
 			let members = if session == current {
 				Members::<T>::get()
 			} else if session == current.saturating_add(1) {
 				NextMembers::<T>::get()
 			} else {
-				return Err(Error::<T>::WrongSession);
+				return Err(Refused::WrongSession);
 			};
 			let id = members
 				.into_iter()
 				.find(|(account, _)| account == member)
 				.map(|(_, id)| id)
-				.ok_or(Error::<T>::NotSessionMember)?;
-			ensure!(!CommitteeKeys::<T>::contains_key(session, member), Error::<T>::KeyPublished);
+				.ok_or(Refused::NotSessionMember)?;
+			ensure!(!CommitteeKeys::<T>::contains_key(session, member), Refused::KeyPublished);
 			// Two members with one key make every upload unsealable (an envelope names each
 			// recipient key once): a copied key is refused.
-			ensure!(!CommitteeKeyOwners::<T>::contains_key(session, key), Error::<T>::KeyInUse);
-			ensure!(!virtengine_envelope::is_small_order(key), Error::<T>::WeakKey);
+			ensure!(!CommitteeKeyOwners::<T>::contains_key(session, key), Refused::KeyInUse);
+			ensure!(!virtengine_envelope::is_small_order(key), Refused::WeakKey);
 			Ok(id)
 		}
 
@@ -1070,7 +1065,7 @@ pub mod pallet {
 			commitment: &[u8; 32],
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
-			let (id, phase_end) = Self::check_commit(*request, member).map_err(Self::reject)?;
+			let (id, phase_end) = Self::check_commit(*request, member)?;
 			let payload = commit_payload(&Self::genesis(), *request, member, commitment);
 			if !id.verify(&payload, signature) {
 				return Err(InvalidTransaction::BadProof.into());
@@ -1088,8 +1083,7 @@ pub mod pallet {
 			salt: &[u8; 32],
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
-			let (open, committee) =
-				Self::check_reveal(*request, member, vote, salt).map_err(Self::reject)?;
+			let (open, committee) = Self::check_reveal(*request, member, vote, salt)?;
 			let id = committee
 				.iter()
 				.find(|m| m.account == *member)
@@ -1111,7 +1105,7 @@ pub mod pallet {
 			proof: &KeyProof,
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
-			let id = Self::check_key(*session, member, key).map_err(Self::reject)?;
+			let id = Self::check_key(*session, member, key)?;
 			let genesis = Self::genesis();
 			let payload = key_payload(&genesis, *session, member, key);
 			if !id.verify(&payload, signature) {
@@ -1120,7 +1114,7 @@ pub mod pallet {
 			// Possession of the key itself: without it a member could claim another's key (seen
 			// in the pool) before its owner, and lock the owner out of the committee.
 			if !verify_key_proof(&genesis, *session, member, key, proof) {
-				return Err(Self::reject(Error::<T>::KeyNotProven));
+				return Err(Refused::KeyNotProven.into());
 			}
 			// Valid until the session changes; sessions are longer than this.
 			Self::valid("VeidKey", (session, member), 64)

@@ -336,13 +336,13 @@ fn sign(i: u8, payload: &[u8]) -> virtengine_veid_primitives::MemberSignature {
 
 /// Runs a member's call as the chain would: authorization (state checks and signature), then
 /// dispatch with the authorized origin. An authorization failure comes back as the pallet error
-/// it stands for, or `Other("bad proof")`.
+/// its refusal code stands for, or `Other("bad proof")`.
 fn authorized(call: Call<Test>) -> frame_support::dispatch::DispatchResult {
 	match call.authorize(TransactionSource::External).expect("an authorized call") {
 		Ok(_) => {},
-		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(i))) => {
-			let error = <Error<Test> as codec::Decode>::decode(&mut &[i][..]).expect("an error");
-			return Err(error.into());
+		Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code))) => {
+			let refused = crate::Refused::from_code(code).expect("one of the pallet's codes");
+			return Err(Error::<Test>::from(refused).into());
 		},
 		Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof)) => {
 			return Err(sp_runtime::DispatchError::Other("bad proof"))
@@ -1235,4 +1235,55 @@ mod offchain_worker {
 			assert!(!Commits::<Test>::contains_key(0, member(1)));
 		});
 	}
+}
+
+/// Each refusal of a member's call has its own code in the runtime's table, under the pallet
+/// error's name, and every veid code in the table is one of them.
+#[test]
+fn refusal_codes_are_the_runtime_tables() {
+	use crate::Refused;
+	use virtengine_primitives::refusal::{refusal, REFUSALS};
+
+	fn screaming(camel: &str) -> String {
+		let mut out = String::new();
+		for (i, c) in camel.chars().enumerate() {
+			if c.is_ascii_uppercase() && i > 0 {
+				out.push('_');
+			}
+			out.push(c.to_ascii_uppercase());
+		}
+		out
+	}
+
+	for refused in Refused::ALL {
+		let entry = refusal(refused.code()).expect("the code is in the table");
+		assert_eq!(entry.pallet, "veid");
+		assert_eq!(entry.name, screaming(&format!("{refused:?}")));
+		assert_eq!(Refused::from_code(refused.code()), Some(refused));
+		// The dispatch error of the same name.
+		let error: sp_runtime::DispatchError = Error::<Test>::from(refused).into();
+		let sp_runtime::DispatchError::Module(module) = error else { panic!("{error:?}") };
+		assert_eq!(module.message.map(String::from), Some(format!("{refused:?}")));
+	}
+	let veid = REFUSALS.iter().filter(|r| r.pallet == "veid").count();
+	assert_eq!(veid, Refused::ALL.len());
+}
+
+/// The pool's refusal of a member's call names the check that failed: a commit to a request
+/// that is not open is `REQUEST_NOT_OPEN` (30), not a bare error index.
+#[test]
+fn a_commit_to_no_open_request_is_refused_with_its_code() {
+	new_test_ext().execute_with(|| {
+		let call = Call::<Test>::commit {
+			request: 999,
+			member: member(0),
+			commitment: [0; 32],
+			signature: sign(0, b"unused"),
+		};
+		assert_eq!(
+			call.authorize(TransactionSource::External).expect("an authorized call"),
+			Err(InvalidTransaction::Custom(virtengine_primitives::refusal::veid::REQUEST_NOT_OPEN)
+				.into())
+		);
+	});
 }
