@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid fuzz
+.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid fuzz metadata
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,12 @@ FUZZ_CALLS ?= 1000000
 fuzz: setup
 	@$(ENV) && FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_KEEP_GOING=$${FUZZ_KEEP_GOING:-1} \
 		cargo test $(CARGO_FLAGS) --workspace --test fuzz -- --nocapture
+
+# The runtime metadata the client's static bindings are generated from
+# (offchain/client/metadata/virtengine.scale); `make test` fails while it is stale.
+metadata: setup
+	@$(ENV) && SKIP_WASM_BUILD=1 VIRTENGINE_WRITE_METADATA=1 cargo test $(CARGO_FLAGS) --workspace \
+		--test metadata -- --nocapture
 
 check: setup
 	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets

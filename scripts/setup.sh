@@ -27,8 +27,10 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # clang + libclang-dev: RocksDB (pulled in by the cumulus relay-chain client) is C++ built via bindgen.
 # libssl-dev + pkg-config: litep2p's WebRTC transport links OpenSSL.
 # fonts-ocr-b: the identity pipeline's tests render synthetic documents with an MRZ in OCR-B.
+# stunnel4 + openssl: the client's wss:// test puts the dev node behind a real TLS terminator with
+# a test CA made by openssl.
 packages=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev libssl-dev pkg-config
-	fonts-ocr-b)
+	fonts-ocr-b stunnel4 openssl)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

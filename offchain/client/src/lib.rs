@@ -358,6 +358,7 @@ pub fn sign_extrinsic(
 		pallet_roles::CheckAccountState::<Runtime>::new(),
 		pallet_mfa::CheckMfa::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 	)
 		.into();
 	let implicit = (
@@ -372,6 +373,7 @@ pub fn sign_extrinsic(
 		(),
 		(),
 		(),
+		None,
 	);
 	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));

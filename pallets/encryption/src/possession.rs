@@ -16,7 +16,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	app_crypto::ed25519,
-	traits::{BlakeTwo256, Hash, Verify},
+	traits::Verify,
 };
 
 /// What proves possession of a registered key's secret.
@@ -31,13 +31,12 @@ pub struct KeyProof {
 }
 
 /// Domain of [`statement`].
-pub const STATEMENT_DOMAIN: &[u8; 37] = b"virtengine:envelope-key:possession:v1";
+pub use virtengine_primitives::signing::POSSESSION_DOMAIN as STATEMENT_DOMAIN;
 
-/// What the key's ed25519 form signs: BLAKE2-256(domain ‖ SCALE(account) ‖ X25519 key). It binds
-/// the account, so the proof cannot be used to register the key for anyone else. (No chain is
-/// named: replaying it elsewhere registers the same key for the same account.)
+/// What the ed25519 key signs: BLAKE2-256 of the domain, the account and the X25519 key
+/// (`virtengine_primitives::signing::possession_statement`, shared with clients).
 pub fn statement<AccountId: Encode>(who: &AccountId, public: &[u8; 32]) -> [u8; 32] {
-	BlakeTwo256::hash_of(&(STATEMENT_DOMAIN, who, public)).0
+	virtengine_primitives::signing::possession_statement(who, public)
 }
 
 /// Whether `proof` proves that `who` holds the secret of `public`.

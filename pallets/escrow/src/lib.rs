@@ -143,10 +143,7 @@ pub struct UsageRecord {
 /// The bytes a provider daemon signs for a usage record: a domain separator, the chain's genesis
 /// hash and the SCALE encoding of the record.
 pub fn usage_message(genesis: &[u8; 32], record: &UsageRecord) -> alloc::vec::Vec<u8> {
-	let mut message = b"virtengine/usage/v1".to_vec();
-	message.extend_from_slice(genesis);
-	record.encode_to(&mut message);
-	message
+	virtengine_primitives::signing::usage_message(genesis, record)
 }
 
 /// A usage record waiting for its dispute window.

@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 
 pub mod refusal;
+pub mod signing;
+
+extern crate alloc;
 pub use refusal::{refusal, Refusal, REFUSALS};
 
 use sp_runtime::{

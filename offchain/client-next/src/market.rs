@@ -1,0 +1,74 @@
+//! The marketplace on chain (`pallet_provider`, `pallet_market`, `pallet_escrow`): reads of
+//! providers, offerings, orders, leases, escrows and payouts, and the provider daemon's signed
+//! usage records.
+
+use sp_core::{ed25519, Pair};
+
+use crate::{runtime, AccountId, Balance, Client, Error};
+
+pub use runtime::runtime_types::{
+	pallet_escrow::{Escrow, Rate, Unit, UsageRecord},
+	pallet_market::{Bid, Category, Lease, LeaseState, Offering, Order, OrderState, Plan, Target},
+	pallet_provider::{Attributes, Provider, Status as ProviderStatus},
+};
+
+impl Client {
+	/// A registered provider.
+	pub async fn provider(&self, who: &AccountId) -> Result<Option<Provider<Balance, u32>>, Error> {
+		self.fetch(runtime::storage().provider().providers(), (who.clone(),), "a provider").await
+	}
+
+	/// An offering.
+	pub async fn offering(&self, id: u64) -> Result<Option<Offering<AccountId, Balance>>, Error> {
+		self.fetch(runtime::storage().market().offerings(), (id,), "an offering").await
+	}
+
+	/// The next offering's number (offerings are numbered from 0).
+	pub async fn offering_count(&self) -> Result<u64, Error> {
+		Ok(self
+			.fetch(runtime::storage().market().next_offering(), (), "the next offering")
+			.await?
+			.unwrap_or(0))
+	}
+
+	/// An order.
+	pub async fn order(&self, id: u64) -> Result<Option<Order<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().orders(), (id,), "an order").await
+	}
+
+	/// The next order's number.
+	pub async fn order_count(&self) -> Result<u64, Error> {
+		Ok(self
+			.fetch(runtime::storage().market().next_order(), (), "the next order")
+			.await?
+			.unwrap_or(0))
+	}
+
+	/// A provider's bid on an order.
+	pub async fn bid(&self, order: u64, provider: &AccountId) -> Result<Option<Bid<Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().bids(), (order, provider.clone()), "a bid").await
+	}
+
+	/// A lease.
+	pub async fn lease(&self, id: u64) -> Result<Option<Lease<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().leases(), (id,), "a lease").await
+	}
+
+	/// An escrow (gone once settled and closed).
+	pub async fn escrow(&self, id: u64) -> Result<Option<Escrow<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().escrow().escrows(), (id,), "an escrow").await
+	}
+
+	/// A payee's unwithdrawn payouts.
+	pub async fn payouts(&self, who: &AccountId) -> Result<Balance, Error> {
+		Ok(self
+			.fetch(runtime::storage().escrow().payouts(), (who.clone(),), "payouts")
+			.await?
+			.unwrap_or(0))
+	}
+}
+
+/// The provider daemon's signature of a usage record on the chain with genesis `genesis`.
+pub fn sign_usage(daemon: &ed25519::Pair, genesis: &[u8; 32], record: &UsageRecord) -> [u8; 64] {
+	daemon.sign(&virtengine_primitives::signing::usage_message(genesis, record)).0
+}
