@@ -170,7 +170,10 @@ async fn websocket_subscriptions_inclusion_finality_and_refusals() {
 		},
 		other => panic!("expected a refusal code, got {other}"),
 	}
-	assert!(error.to_string().contains("MfaRequired") || error.to_string().contains("MFA"), "{error}");
+	assert!(
+		error.to_string().contains("MfaRequired") || error.to_string().contains("MFA"),
+		"{error}"
+	);
 	println!("refused: {error}");
 
 	// A dispatch error comes back by pallet and name, with its documentation: cancelling an
@@ -182,7 +185,10 @@ async fn websocket_subscriptions_inclusion_finality_and_refusals() {
 		.submit(&alice(), &cancel, &TxOptions::default(), |_| {})
 		.await
 		.expect_err("no such order");
-	assert!(matches!(&error, Error::Failed { error, .. } if error.starts_with("Market::NoOrder")), "{error}");
+	assert!(
+		matches!(&error, Error::Failed { error, .. } if error.starts_with("Market::NoOrder")),
+		"{error}"
+	);
 	println!("failed: {error}");
 }
 
@@ -205,7 +211,8 @@ async fn a_transaction_replaced_by_its_nonce_is_usurped_and_a_full_pool_drops() 
 		let client = client.clone();
 		tokio::spawn(async move {
 			let mut seen = Vec::new();
-			let outcome = client.submit_signed(&signed_first, &first, |s| seen.push(s.clone())).await;
+			let outcome =
+				client.submit_signed(&signed_first, &first, |s| seen.push(s.clone())).await;
 			(outcome, seen)
 		})
 	};
@@ -254,7 +261,10 @@ async fn a_transaction_replaced_by_its_nonce_is_usurped_and_a_full_pool_drops() 
 		outcomes.push(watcher.await.expect("task"));
 	}
 	for (outcome, seen) in &outcomes {
-		println!("future transaction: {:?} after {seen:?}", outcome.as_ref().map(|i| i.block_number));
+		println!(
+			"future transaction: {:?} after {seen:?}",
+			outcome.as_ref().map(|i| i.block_number)
+		);
 	}
 	assert!(
 		matches!(outcomes[0].0, Err(Error::Dropped(_))),
@@ -337,7 +347,10 @@ async fn http_polls_and_wss_goes_through_a_tls_terminator() {
 		.await
 		.unwrap_or_else(|e| panic!("over wss: {e}"));
 	assert_eq!(transferred(&included), Some(2 * VE));
-	println!("over wss: finalized #{} seen, transfer in block #{}", block.number, included.block_number);
+	println!(
+		"over wss: finalized #{} seen, transfer in block #{}",
+		block.number, included.block_number
+	);
 }
 
 /// A test CA and a server certificate for 127.0.0.1 and localhost signed by it; the CA's path.
@@ -346,16 +359,58 @@ fn make_test_pki(dir: &Path) -> std::path::PathBuf {
 		let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
 		assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 	};
-	run(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=VirtEngine test CA"]);
-	run(&["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-		"server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+	run(&[
+		"req",
+		"-x509",
+		"-newkey",
+		"ec",
+		"-pkeyopt",
+		"ec_paramgen_curve:P-256",
+		"-nodes",
+		"-keyout",
+		"ca.key",
+		"-out",
+		"ca.pem",
+		"-days",
+		"2",
+		"-subj",
+		"/CN=VirtEngine test CA",
+	]);
+	run(&[
+		"req",
+		"-newkey",
+		"ec",
+		"-pkeyopt",
+		"ec_paramgen_curve:P-256",
+		"-nodes",
+		"-keyout",
+		"server.key",
+		"-out",
+		"server.csr",
+		"-subj",
+		"/CN=127.0.0.1",
+	]);
 	std::fs::write(
 		dir.join("ext.cnf"),
 		"subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n",
 	)
 	.expect("ext");
-	run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-		"-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"]);
+	run(&[
+		"x509",
+		"-req",
+		"-in",
+		"server.csr",
+		"-CA",
+		"ca.pem",
+		"-CAkey",
+		"ca.key",
+		"-CAcreateserial",
+		"-out",
+		"server.pem",
+		"-days",
+		"2",
+		"-extfile",
+		"ext.cnf",
+	]);
 	dir.join("ca.pem")
 }

@@ -40,12 +40,9 @@ impl Client {
 				"{account} has no active encryption key (all its keys are retired or revoked)"
 			))
 		})?;
-		let record = self
-			.fetch(storage.keys(), (id,), "a key record")
-			.await?
-			.ok_or_else(|| {
-				Error::Invalid(format!("{account}'s active key {} is not stored", hex(&id)))
-			})?;
+		let record = self.fetch(storage.keys(), (id,), "a key record").await?.ok_or_else(|| {
+			Error::Invalid(format!("{account}'s active key {} is not stored", hex(&id)))
+		})?;
 		if record.state != KeyState::Active || record.owner != *who {
 			return Err(Error::Invalid(format!(
 				"{account}'s key {} is not an active key of that account",
@@ -130,7 +127,8 @@ mod tests {
 			assert!(virtengine_veid_primitives::maps_to(&ed, &key.public()));
 			let who = AccountId::from([n; 32]);
 			let proof = key.proof(&who);
-			let statement = virtengine_primitives::signing::possession_statement(&who, &key.public());
+			let statement =
+				virtengine_primitives::signing::possession_statement(&who, &key.public());
 			assert!(sp_core::ed25519::Pair::verify(
 				&sp_core::ed25519::Signature::from_raw(proof.signature),
 				&statement[..],

@@ -76,7 +76,9 @@ pub enum Error {
 		why: String,
 	},
 	/// No node answered at the address.
-	#[error("cannot reach a node at {endpoint}: {why} (is virtengine-node running with its RPC there?)")]
+	#[error(
+		"cannot reach a node at {endpoint}: {why} (is virtengine-node running with its RPC there?)"
+	)]
 	Unreachable {
 		/// The address.
 		endpoint: String,
@@ -174,9 +176,10 @@ impl Client {
 	pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Client, Error> {
 		let endpoint = Endpoint::parse(url)?;
 		let rpc_client = transport::connect(&endpoint, options).await?;
-		let api = OnlineClient::<Config>::from_rpc_client(rpc_client.clone()).await.map_err(|e| {
-			Error::Unreachable { endpoint: endpoint.to_string(), why: e.to_string() }
-		})?;
+		let api =
+			OnlineClient::<Config>::from_rpc_client(rpc_client.clone()).await.map_err(|e| {
+				Error::Unreachable { endpoint: endpoint.to_string(), why: e.to_string() }
+			})?;
 		Ok(Client { api, rpc: LegacyRpcMethods::new(rpc_client), endpoint })
 	}
 
@@ -262,12 +265,7 @@ impl Client {
 			.state_get_runtime_version(None)
 			.await
 			.map_err(Error::rpc("state_getRuntimeVersion"))?;
-		let name = v
-			.other
-			.get("specName")
-			.and_then(|n| n.as_str())
-			.unwrap_or("?")
-			.to_string();
+		let name = v.other.get("specName").and_then(|n| n.as_str()).unwrap_or("?").to_string();
 		Ok((name, v.spec_version, v.transaction_version))
 	}
 
@@ -330,12 +328,18 @@ impl Client {
 		let at = self.at_best().await?;
 		let value = at.storage().try_fetch(address, keys).await.map_err(Error::storage(what))?;
 		value
-			.map(|v| v.decode_as::<Addr::Value>().map_err(|e| Error::Decode(format!("{what}: {e}"))))
+			.map(|v| {
+				v.decode_as::<Addr::Value>().map_err(|e| Error::Decode(format!("{what}: {e}")))
+			})
 			.transpose()
 	}
 
 	/// A constant of the runtime at the best block.
-	pub async fn constant<Addr>(&self, address: Addr, what: &'static str) -> Result<Addr::Target, Error>
+	pub async fn constant<Addr>(
+		&self,
+		address: Addr,
+		what: &'static str,
+	) -> Result<Addr::Target, Error>
 	where
 		Addr: subxt::constants::Address,
 	{
@@ -345,9 +349,8 @@ impl Client {
 
 	/// The free and reserved balance of `who`.
 	pub async fn balance(&self, who: &AccountId) -> Result<(Balance, Balance), Error> {
-		let info = self
-			.fetch(runtime::storage().system().account(), (who.clone(),), "an account")
-			.await?;
+		let info =
+			self.fetch(runtime::storage().system().account(), (who.clone(),), "an account").await?;
 		Ok(info.map(|i| (i.data.free, i.data.reserved)).unwrap_or_default())
 	}
 }
@@ -358,7 +361,11 @@ pub fn scale_convert<A: codec::Encode, B: codec::Decode>(value: &A) -> Result<B,
 	let bytes = value.encode();
 	let mut input = &bytes[..];
 	let out = B::decode(&mut input).map_err(|e| {
-		Error::Decode(format!("{} as {}: {e}", std::any::type_name::<A>(), std::any::type_name::<B>()))
+		Error::Decode(format!(
+			"{} as {}: {e}",
+			std::any::type_name::<A>(),
+			std::any::type_name::<B>()
+		))
 	})?;
 	if !input.is_empty() {
 		return Err(Error::Decode(format!(

@@ -45,7 +45,11 @@ impl Client {
 	}
 
 	/// A provider's bid on an order.
-	pub async fn bid(&self, order: u64, provider: &AccountId) -> Result<Option<Bid<Balance, u32>>, Error> {
+	pub async fn bid(
+		&self,
+		order: u64,
+		provider: &AccountId,
+	) -> Result<Option<Bid<Balance, u32>>, Error> {
 		self.fetch(runtime::storage().market().bids(), (order, provider.clone()), "a bid").await
 	}
 

@@ -96,7 +96,10 @@ impl SoftKey {
 const ASSERTION_LIMITS: [(&str, usize); 4] =
 	[("credential id", 255), ("authenticator data", 512), ("client data", 1024), ("signature", 80)];
 
-fn to_assertion(a: &webauthn::soft::SoftAssertion, credential_id: &[u8]) -> Result<Assertion, Error> {
+fn to_assertion(
+	a: &webauthn::soft::SoftAssertion,
+	credential_id: &[u8],
+) -> Result<Assertion, Error> {
 	let parts =
 		[credential_id, &a.authenticator_data[..], &a.client_data_json[..], &a.signature[..]];
 	for ((what, limit), part) in ASSERTION_LIMITS.iter().zip(parts) {
@@ -284,7 +287,8 @@ impl Client {
 	) -> Result<Included, Error> {
 		let commitment =
 			virtengine_mfa_primitives::otp::code_commitment(&salt, &who.encode(), code);
-		let call = RuntimeCall::Mfa(Call::issue_code { who: who.clone(), commitment, ttl: ttl_blocks });
+		let call =
+			RuntimeCall::Mfa(Call::issue_code { who: who.clone(), commitment, ttl: ttl_blocks });
 		self.submit(issuer, &call, options, progress).await
 	}
 
@@ -320,7 +324,10 @@ impl Client {
 	}
 
 	/// A recovery under way for `lost`.
-	pub async fn mfa_recovery(&self, lost: &AccountId) -> Result<Option<Recovery<AccountId, u32>>, Error> {
+	pub async fn mfa_recovery(
+		&self,
+		lost: &AccountId,
+	) -> Result<Option<Recovery<AccountId, u32>>, Error> {
 		self.fetch(
 			crate::runtime::storage().mfa().recoveries(),
 			(lost.clone(),),
@@ -330,7 +337,11 @@ impl Client {
 	}
 
 	/// The challenge an authorization of `call` by `who` must carry now.
-	pub async fn mfa_challenge(&self, who: &AccountId, call: &RuntimeCall) -> Result<[u8; 32], Error> {
+	pub async fn mfa_challenge(
+		&self,
+		who: &AccountId,
+		call: &RuntimeCall,
+	) -> Result<[u8; 32], Error> {
 		Ok(challenge_for(&self.genesis().0, who, self.mfa_nonce(who).await?, call))
 	}
 
@@ -343,7 +354,10 @@ impl Client {
 	}
 
 	/// An account's TOTP binding.
-	pub async fn mfa_totp_binding(&self, who: &AccountId) -> Result<Option<TotpBinding<AccountId>>, Error> {
+	pub async fn mfa_totp_binding(
+		&self,
+		who: &AccountId,
+	) -> Result<Option<TotpBinding<AccountId>>, Error> {
 		self.fetch(crate::runtime::storage().mfa().totp(), (who.clone(),), "the TOTP binding").await
 	}
 }
@@ -361,7 +375,12 @@ pub fn contact_hash(kind: ChannelKind, address: &str, salt: &[u8; 32]) -> [u8; 3
 
 /// The challenge an authorization of `call` by `who` at MFA nonce `nonce` signs on the chain
 /// with genesis `genesis`.
-pub fn challenge_for(genesis: &[u8; 32], who: &AccountId, nonce: u64, call: &RuntimeCall) -> [u8; 32] {
+pub fn challenge_for(
+	genesis: &[u8; 32],
+	who: &AccountId,
+	nonce: u64,
+	call: &RuntimeCall,
+) -> [u8; 32] {
 	let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
 	webauthn::authorize_challenge(genesis, &who.encode(), nonce, &call_hash)
 }

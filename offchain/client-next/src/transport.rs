@@ -102,7 +102,8 @@ impl Endpoint {
 		}
 		let default_port = if scheme.secure() { 443 } else { 9944 };
 		let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-			let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed `[` in the host"))?;
+			let (host, after) =
+				v6.split_once(']').ok_or_else(|| bad("unclosed `[` in the host"))?;
 			let port = match after {
 				"" => default_port,
 				p => p

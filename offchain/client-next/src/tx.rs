@@ -174,7 +174,8 @@ impl Client {
 			Some(nonce) => nonce,
 			None => self.next_nonce(&who).await?,
 		};
-		let mut params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).tip(options.tip);
+		let mut params =
+			DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).tip(options.tip);
 		params = match options.mortal_blocks {
 			Some(blocks) => params.mortal_from_unchecked(blocks, u64::from(best), best_hash),
 			None => params.immortal(),
@@ -308,8 +309,11 @@ impl Client {
 			let (_, best) = self.best().await?;
 			while next <= best {
 				let hash = self.block_hash(next).await?;
-				if let Some(block) =
-					self.rpc.chain_get_block(Some(hash)).await.map_err(Error::rpc("chain_getBlock"))?
+				if let Some(block) = self
+					.rpc
+					.chain_get_block(Some(hash))
+					.await
+					.map_err(Error::rpc("chain_getBlock"))?
 				{
 					if block.block.extrinsics.iter().any(|x| x.0 == signed.encoded) {
 						break 'found (hash, next);
@@ -326,7 +330,10 @@ impl Client {
 				}
 			}
 			if started.elapsed() > options.timeout {
-				return Err(Error::Timeout { waited: options.timeout, last: "not in a block".into() });
+				return Err(Error::Timeout {
+					waited: options.timeout,
+					last: "not in a block".into(),
+				});
 			}
 			if last_report.elapsed() > Duration::from_secs(2) {
 				progress(&Status::Waiting { best, elapsed: started.elapsed() });
@@ -394,12 +401,13 @@ impl Client {
 				continue;
 			}
 			if event.pallet_name() == "System" && event.event_name() == "ExtrinsicFailed" {
-				let error = subxt::error::DispatchError::decode_from(
-					event.field_bytes(),
-					at.metadata(),
-				)
-				.map_err(|e| Error::Decode(format!("the dispatch error: {e}")))?;
-				return Err(Error::Failed { block: number, error: describe_dispatch_error(&error) });
+				let error =
+					subxt::error::DispatchError::decode_from(event.field_bytes(), at.metadata())
+						.map_err(|e| Error::Decode(format!("the dispatch error: {e}")))?;
+				return Err(Error::Failed {
+					block: number,
+					error: describe_dispatch_error(&error),
+				});
 			}
 			events.push(
 				event
@@ -452,9 +460,9 @@ impl Client {
 			ValidationResult::Invalid(TransactionInvalid::Future) => {
 				Refused::Other("the nonce is in the future".into())
 			},
-			ValidationResult::Invalid(TransactionInvalid::Payment) => Refused::Other(
-				"the account cannot pay the fee (too low a free balance)".into(),
-			),
+			ValidationResult::Invalid(TransactionInvalid::Payment) => {
+				Refused::Other("the account cannot pay the fee (too low a free balance)".into())
+			},
 			ValidationResult::Invalid(TransactionInvalid::BadProof) => Refused::Other(
 				"bad signature (signed for another chain, runtime version or account)".into(),
 			),

@@ -14,10 +14,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{
-	app_crypto::ed25519,
-	traits::Verify,
-};
+use sp_runtime::{app_crypto::ed25519, traits::Verify};
 
 /// What proves possession of a registered key's secret.
 #[derive(
