@@ -1,28 +1,18 @@
 //! `virtengine envelope ...`
 
-use std::{
-	fs,
-	io::{Read, Write},
-	path::{Path, PathBuf},
-	time::{SystemTime, UNIX_EPOCH},
-};
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
-use sp_core::{crypto::Ss58Codec, Pair};
+use serde_json::json;
+use sp_core::Pair;
 use virtengine_client::encryption::EnvelopeKey;
 use virtengine_envelope::{open, seal, Envelope, Limits, RecipientSecret, SenderKey};
 
-/// What can go wrong, in words a user can act on.
+use crate::{account_arg, files, in_block, now_ms, tx_json, with, Ctx, Error};
+
+/// What can go wrong with envelopes and their keys, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-	/// A file could not be read or written.
-	#[error("{path}: {source}")]
-	Io {
-		/// The file.
-		path: PathBuf,
-		/// Why.
-		source: std::io::Error,
-	},
+pub enum EnvelopeError {
 	/// A key file made before proofs of possession: it has no seed to prove it with.
 	#[error(
 		"{0}: this key file has no \"seed\" (it predates proofs of possession), so the chain \
@@ -36,11 +26,8 @@ pub enum Error {
 	)]
 	BadKeyFile(PathBuf),
 	/// A recipient public key is malformed.
-	#[error("recipient `{0}`: expected a 64-character hex X25519 public key or a key file")]
+	#[error("--to `{0}`: expected a 64-character hex X25519 public key or a key file")]
 	BadRecipient(String),
-	/// The sender's secret URI is not valid.
-	#[error("--from: not a valid secret URI or seed for {0:?}")]
-	BadSender(Scheme),
 	/// The file is not an envelope.
 	#[error("{path} is not an envelope: {source}")]
 	NotAnEnvelope {
@@ -65,15 +52,6 @@ pub enum Error {
 	/// Sealing failed.
 	#[error("cannot seal: {0}")]
 	Seal(virtengine_envelope::Error),
-	/// Talking to the node failed.
-	#[error(transparent)]
-	Chain(#[from] virtengine_client::Error),
-	/// An account argument is malformed.
-	#[error("{0}")]
-	BadAccount(String),
-	/// `--to-account` without `--rpc`.
-	#[error("--to-account needs --rpc <url> (the node to read registered keys from)")]
-	NeedsRpc,
 	/// Neither `--to` nor `--to-account`.
 	#[error("no recipient: give --to <key> or --to-account <address>")]
 	NoRecipient,
@@ -84,7 +62,7 @@ pub enum Error {
 pub enum Scheme {
 	/// sr25519 (the usual Substrate account key).
 	Sr25519,
-	/// ed25519.
+	/// ed25519 (the key must come from a secret URI: --suri-file, VIRTENGINE_SURI or --suri).
 	Ed25519,
 }
 
@@ -96,19 +74,17 @@ pub enum Command {
 		/// Where to write the key.
 		#[arg(long, short)]
 		out: PathBuf,
+		/// Replace an existing key file. Envelopes sealed to the old key (and, once it is
+		/// registered, to your account) can then no longer be opened.
+		#[arg(long)]
+		force: bool,
 	},
-	/// Register a recipient key on chain for your account (or, with --rotate, replace your
-	/// active key), holding the key deposit. Waits until a block includes it.
+	/// Register a recipient key on chain for the signing account (or, with --rotate, replace
+	/// its active key), holding the key deposit.
 	Register {
 		/// The key file (from `keygen`) whose public key to register.
 		#[arg(long)]
 		key: PathBuf,
-		/// Your account's secret URI or seed (sr25519, e.g. `//Alice` on a dev chain).
-		#[arg(long)]
-		from: String,
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
 		/// Replace the account's active key (the old one is retired).
 		#[arg(long)]
 		rotate: bool,
@@ -117,11 +93,8 @@ pub enum Command {
 	Lookup {
 		/// The account (SS58 address or 0x-prefixed hex id).
 		account: String,
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
 	},
-	/// Seal a file for one or more recipients, signed by your account key.
+	/// Seal a file for one or more recipients, signed by the signing account's key.
 	Seal {
 		/// A recipient: a hex X25519 public key, or a key file. Repeat for more recipients.
 		#[arg(long = "to")]
@@ -130,13 +103,7 @@ pub enum Command {
 		/// used. Repeat for more.
 		#[arg(long = "to-account")]
 		to_account: Vec<String>,
-		/// The node to read registered keys from (needed with --to-account).
-		#[arg(long)]
-		rpc: Option<String>,
-		/// Your account's secret URI or seed (e.g. `//Alice` on a dev chain).
-		#[arg(long)]
-		from: String,
-		/// The signature scheme of that account key.
+		/// The signature scheme of the signing key.
 		#[arg(long, value_enum, default_value = "sr25519")]
 		scheme: Scheme,
 		/// What the payload is, in the clear.
@@ -163,43 +130,8 @@ pub enum Command {
 	},
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-	let io = |source| Error::Io { path: path.to_path_buf(), source };
-	if path == Path::new("-") {
-		let mut buf = Vec::new();
-		std::io::stdin().read_to_end(&mut buf).map_err(io)?;
-		return Ok(buf);
-	}
-	fs::read(path).map_err(io)
-}
-
-pub(crate) fn write(path: Option<&Path>, bytes: &[u8], private: bool) -> Result<(), Error> {
-	let Some(path) = path else {
-		return std::io::stdout()
-			.write_all(bytes)
-			.map_err(|source| Error::Io { path: "<stdout>".into(), source });
-	};
-	let io = |source| Error::Io { path: path.to_path_buf(), source };
-	// Write next to the target and rename, so a failure never leaves half a file.
-	let tmp = path.with_extension("partial");
-	let mut options = fs::OpenOptions::new();
-	options.write(true).create(true).truncate(true);
-	#[cfg(unix)]
-	if private {
-		use std::os::unix::fs::OpenOptionsExt;
-		options.mode(0o600);
-	}
-	let mut file = options.open(&tmp).map_err(io)?;
-	file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io)?;
-	fs::rename(&tmp, path).map_err(io)
-}
-
-/// Reads an envelope key file (`virtengine envelope keygen`).
+/// Reads an envelope key file (`virtengine envelope keygen`), which must be private.
 pub fn load_secret(path: &Path) -> Result<RecipientSecret, Error> {
-	load_key(path)
-}
-
-fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
 	Ok(load_key_file(path)?.0)
 }
 
@@ -207,21 +139,24 @@ fn load_key(path: &Path) -> Result<RecipientSecret, Error> {
 /// proofs of possession hold only the secret). A seed that does not expand to the file's secret
 /// is a damaged file.
 fn load_key_file(path: &Path) -> Result<(RecipientSecret, Option<EnvelopeKey>), Error> {
-	let bad = || Error::BadKeyFile(path.to_path_buf());
-	let text = read(path)?;
+	let bad = || EnvelopeError::BadKeyFile(path.to_path_buf());
+	let text = zeroize::Zeroizing::new(files::read(path)?);
 	let json: serde_json::Value = serde_json::from_slice(&text).map_err(|_| bad())?;
-	let bytes = |field: &str| -> Result<Option<[u8; 32]>, Error> {
+	let bytes = |field: &str| -> Result<Option<[u8; 32]>, EnvelopeError> {
 		let Some(value) = json.get(field) else { return Ok(None) };
 		let hex_text = value.as_str().ok_or_else(bad)?;
 		hex::decode(hex_text).ok().and_then(|b| b.try_into().ok()).map(Some).ok_or_else(bad)
 	};
 	let secret = bytes("secret")?.ok_or_else(bad)?;
+	// A key file, then: it must be private (checked after parsing, so that a file that is no
+	// key at all is called that).
+	files::check_private(path)?;
 	let secret = RecipientSecret::from_bytes(secret);
 	let key = match bytes("seed")? {
 		Some(seed) => {
 			let key = EnvelopeKey::from_seed(&seed);
 			if key.public() != secret.public() {
-				return Err(bad());
+				return Err(bad().into());
 			}
 			Some(key)
 		},
@@ -237,18 +172,31 @@ fn recipient_public(spec: &str) -> Result<[u8; 32], Error> {
 		return Ok(bytes);
 	}
 	if Path::new(spec).is_file() {
-		return Ok(load_key(Path::new(spec))?.public());
+		return Ok(load_secret(Path::new(spec))?.public());
 	}
-	Err(Error::BadRecipient(spec.to_string()))
+	Err(EnvelopeError::BadRecipient(spec.to_string()).into())
+}
+
+fn sender(ctx: &Ctx, scheme: Scheme) -> Result<SenderKey, Error> {
+	Ok(match scheme {
+		Scheme::Sr25519 => SenderKey::Sr25519(ctx.signer()?.pair()?),
+		Scheme::Ed25519 => {
+			let (uri, from) = ctx.keys().secret_uri()?;
+			SenderKey::Ed25519(
+				sp_core::ed25519::Pair::from_string(&uri, None).map_err(|_| {
+					Error::Key(format!("{from}: not an ed25519 secret URI or seed"))
+				})?,
+			)
+		},
+	})
 }
 
 /// Runs an envelope sub-command.
-pub fn run(command: Command) -> Result<(), Error> {
+pub async fn run(ctx: &Ctx, command: Command) -> Result<(), Error> {
 	match command {
-		Command::Keygen { out } => {
+		Command::Keygen { out, force } => {
 			// An ed25519 seed, so that the key can prove its possession when registered.
-			let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-			rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
+			let seed = zeroize::Zeroizing::new(crate::random::<32>());
 			let envelope_key = EnvelopeKey::from_seed(&seed);
 			let key = envelope_key.secret();
 			let json = serde_json::json!({
@@ -257,97 +205,143 @@ pub fn run(command: Command) -> Result<(), Error> {
 				"public": hex::encode(key.public()),
 				"key_id": hex::encode(key.key_id()),
 			});
-			write(Some(&out), format!("{json:#}\n").as_bytes(), true)?;
-			println!(
-				"public key {}\nkey id     {}",
-				hex::encode(key.public()),
-				hex::encode(key.key_id())
+			files::write_key(
+				&out,
+				format!("{json:#}\n").as_bytes(),
+				force,
+				"an envelope key (every envelope sealed to it, and to your account if it is \
+				 registered, would become unreadable)",
+			)?;
+			ctx.print(
+				json!({
+					"public": hex::encode(key.public()),
+					"key_id": hex::encode(key.key_id()),
+					"file": out.display().to_string(),
+				}),
+				|| {
+					format!(
+						"public key {}\nkey id     {}",
+						hex::encode(key.public()),
+						hex::encode(key.key_id())
+					)
+				},
 			);
 			Ok(())
 		},
-		Command::Register { key: path, from, rpc, rotate } => {
+		Command::Register { key: path, rotate } => {
 			let (key, proving) = load_key_file(&path)?;
-			let proving = proving.ok_or_else(|| Error::NoSeed(path.clone()))?;
-			let signer = sp_core::sr25519::Pair::from_string(&from, None)
-				.map_err(|_| Error::BadSender(Scheme::Sr25519))?;
-			let proof = proving.proof(&signer.public().into());
-			let client = virtengine_client::Client::new(&rpc)?;
+			let proving = proving.ok_or_else(|| EnvelopeError::NoSeed(path.clone()))?;
+			let signer = ctx.signer()?;
+			let who = signer.account();
+			let proof = proving.proof(&who);
+			let client = ctx.connect().await?;
 			let call = if rotate {
 				virtengine_client::encryption::rotate_key(key.public(), proof)
 			} else {
 				virtengine_client::encryption::register_key(key.public(), proof)
 			};
-			let included = client.submit(&signer, call, |step| eprintln!("{step}"))?;
-			println!(
-				"registered key {} for {} in block #{}",
-				hex::encode(key.key_id()),
-				signer.public().to_ss58check(),
-				included.block_number
+			let included = ctx.submit(&client, &signer.keypair, &call).await?;
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({
+						"account": who.to_string(),
+						"key_id": hex::encode(key.key_id()),
+						"public": hex::encode(key.public()),
+						"rotated": rotate,
+					}),
+				),
+				|| {
+					format!(
+						"registered key {} for {who} {}",
+						hex::encode(key.key_id()),
+						in_block(&included)
+					)
+				},
 			);
 			Ok(())
 		},
-		Command::Lookup { account, rpc } => {
-			let who = virtengine_client::parse_account(&account).map_err(Error::BadAccount)?;
-			let client = virtengine_client::Client::new(&rpc)?;
-			let key = client.active_encryption_key(&who)?;
-			println!(
-				"public key {}\nkey id     {}\nversion    {}",
-				hex::encode(key.public),
-				hex::encode(virtengine_envelope::key_id(&key.public)),
-				key.version
+		Command::Lookup { account } => {
+			let who = account_arg("account", &account)?;
+			let client = ctx.connect().await?;
+			let key = client.active_encryption_key(&who).await?;
+			let key_id = hex::encode(virtengine_envelope::key_id(&key.public));
+			ctx.print(
+				json!({
+					"account": who.to_string(),
+					"public": hex::encode(key.public),
+					"key_id": key_id,
+					"version": key.version,
+				}),
+				|| {
+					format!(
+						"public key {}\nkey id     {key_id}\nversion    {}",
+						hex::encode(key.public),
+						key.version
+					)
+				},
 			);
 			Ok(())
 		},
-		Command::Seal { to, to_account, rpc, from, scheme, content_type, input, out } => {
+		Command::Seal { to, to_account, scheme, content_type, input, out } => {
 			let mut recipients =
 				to.iter().map(|r| recipient_public(r)).collect::<Result<Vec<_>, _>>()?;
 			if !to_account.is_empty() {
-				let client =
-					virtengine_client::Client::new(rpc.as_deref().ok_or(Error::NeedsRpc)?)?;
-				for account in &to_account {
-					let who =
-						virtengine_client::parse_account(account).map_err(Error::BadAccount)?;
-					recipients.push(client.active_encryption_key(&who)?.public);
+				let who = to_account
+					.iter()
+					.map(|a| account_arg("--to-account", a))
+					.collect::<Result<Vec<_>, _>>()?;
+				let client = ctx.connect().await?;
+				for who in &who {
+					recipients.push(client.active_encryption_key(who).await?.public);
 				}
 			}
 			if recipients.is_empty() {
-				return Err(Error::NoRecipient);
+				return Err(EnvelopeError::NoRecipient.into());
 			}
-			let sender = match scheme {
-				Scheme::Sr25519 => {
-					sp_core::sr25519::Pair::from_string(&from, None).map(SenderKey::Sr25519)
-				},
-				Scheme::Ed25519 => {
-					sp_core::ed25519::Pair::from_string(&from, None).map(SenderKey::Ed25519)
-				},
-			}
-			.map_err(|_| Error::BadSender(scheme))?;
-			let plaintext = read(&input)?;
-			let now = SystemTime::now()
-				.duration_since(UNIX_EPOCH)
-				.map(|d| d.as_millis() as u64)
-				.unwrap_or(0);
+			let sender = sender(ctx, scheme)?;
+			let plaintext = files::read(&input)?;
 			let envelope = seal(
 				&plaintext,
 				&recipients,
 				&sender,
 				content_type.as_bytes(),
-				now,
+				now_ms(),
 				&Limits::DEFAULT,
 			)
-			.map_err(Error::Seal)?;
-			let json = envelope.to_json().map_err(Error::Seal)?;
-			write(out.as_deref(), format!("{json}\n").as_bytes(), false)
+			.map_err(EnvelopeError::Seal)?;
+			let json = envelope.to_json().map_err(EnvelopeError::Seal)?;
+			files::write(out.as_deref(), format!("{json}\n").as_bytes(), false)?;
+			if let Some(out) = out {
+				let ids: Vec<String> = envelope.recipient_ids().map(hex::encode).collect();
+				ctx.print(
+					json!({
+						"file": out.display().to_string(),
+						"recipients": ids,
+						"content_type": content_type,
+						"bytes": plaintext.len(),
+					}),
+					|| {
+						format!(
+							"sealed {} bytes to {} recipient(s) in {}",
+							plaintext.len(),
+							ids.len(),
+							out.display()
+						)
+					},
+				);
+			}
+			Ok(())
 		},
 		Command::Open { key, input, out } => {
-			let key = load_key(&key)?;
-			let text = read(&input)?;
+			let key = load_secret(&key)?;
+			let text = files::read(&input)?;
 			let envelope = std::str::from_utf8(&text)
 				.map_err(|_| virtengine_envelope::Error::Malformed("not UTF-8 text"))
 				.and_then(Envelope::from_json)
-				.map_err(|source| Error::NotAnEnvelope { path: input.clone(), source })?;
+				.map_err(|source| EnvelopeError::NotAnEnvelope { path: input.clone(), source })?;
 			let plaintext = open(&envelope, key.as_bytes()).map_err(|e| match e {
-				virtengine_envelope::Error::NotARecipient => Error::WrongKey {
+				virtengine_envelope::Error::NotARecipient => EnvelopeError::WrongKey {
 					key_id: hex::encode(key.key_id()),
 					recipients: envelope
 						.recipient_ids()
@@ -355,9 +349,35 @@ pub fn run(command: Command) -> Result<(), Error> {
 						.collect::<Vec<_>>()
 						.join(", "),
 				},
-				other => Error::Damaged(other),
+				other => EnvelopeError::Damaged(other),
 			})?;
-			write(out.as_deref(), &plaintext, true)
+			files::write(out.as_deref(), &plaintext, true)?;
+			if let Some(out) = out {
+				let content_type = String::from_utf8_lossy(&envelope.content_type).into_owned();
+				let sender = match envelope.sender.scheme {
+					virtengine_envelope::SCHEME_ED25519 => "ed25519",
+					_ => "sr25519",
+				};
+				let from = virtengine_client::AccountId::from(envelope.sender.public).to_string();
+				ctx.print(
+					json!({
+						"file": out.display().to_string(),
+						"bytes": plaintext.len(),
+						"content_type": content_type,
+						"sender": from,
+						"sender_scheme": sender,
+						"created_at_ms": envelope.created_at,
+					}),
+					|| {
+						format!(
+							"opened {} bytes ({content_type}) from {from} ({sender}) into {}",
+							plaintext.len(),
+							out.display()
+						)
+					},
+				);
+			}
+			Ok(())
 		},
 	}
 }

@@ -4,90 +4,220 @@
 //! (repeatable) per unit of usage; units: cpu-core-second, gpu-second, memory-gb-hour,
 //! storage-gb-hour, egress-gb, job. Configurations and offering details are sealed on this
 //! machine to the provider's registered key; only the envelope goes on chain. Sensitive calls
-//! (a first order, a provider's registration...) need an MFA authorization first: `--print-call`
-//! prints the call's SCALE hex for `virtengine mfa authorize --call <hex> --submit`.
+//! (a first order, a provider's registration...) need an MFA authorization first: `--mfa` does
+//! it before submitting, or `--print-call` prints the call's SCALE hex for
+//! `virtengine mfa authorize --call <hex> --submit`.
 
 use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use codec::Encode;
-use sp_core::{crypto::Ss58Codec, ed25519, Pair};
+use serde_json::{json, Value};
+use sp_core::{ed25519, Pair};
 use virtengine_client::{
-	market::{pallet_escrow, pallet_market, pallet_provider, sign_usage, Rate, Unit, UsageRecord},
-	mfa::SoftKey,
-	parse_account,
-	veid::format_ve,
-	Client,
+	format_ve,
+	market::{
+		sign_usage, Category, Escrow, Lease, LeaseState, Order, OrderState, Plan, Rate, Target,
+		Unit, UsageRecord,
+	},
+	runtime::{self, runtime_types},
+	AccountId, Balance, Client, Included, RuntimeCall,
 };
 use virtengine_envelope::{Limits, SenderKey};
-use virtengine_runtime::{Balance, RuntimeCall};
 
-use crate::{
-	mfa::{parse_ve, signer},
-	now_ms,
-};
+use crate::{account_arg, files, in_block, now_ms, tx_json, ve_arg, with, Ctx, Error, Signer};
 
-/// What can go wrong, in words a user can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-	/// An argument is unusable.
-	#[error("{0}")]
-	BadArgument(String),
-	/// Talking to the node failed.
-	#[error(transparent)]
-	Chain(#[from] virtengine_client::Error),
-	/// A file could not be read or written.
-	#[error("{path}: {source}")]
-	File { path: PathBuf, source: std::io::Error },
+type MarketCall = runtime_types::pallet_market::pallet::Call;
+type ProviderCall = runtime_types::pallet_provider::pallet::Call;
+type EscrowCall = runtime_types::pallet_escrow::pallet::Call;
+
+/// The pallets' bounds on what the CLI sends (their `BoundedVec` limits, which the metadata
+/// does not carry as constants): checked here so the error names the flag.
+mod limits {
+	/// A sealed configuration or offering details (`pallet_market::MaxSealed`).
+	pub const SEALED: usize = 4096;
+	/// A plan's name (`pallet_market::Name`).
+	pub const PLAN_NAME: usize = 32;
+	/// A domain (`pallet_provider::MaxDomainLen`).
+	pub const DOMAIN: usize = 253;
+	/// A region code (`pallet_provider::Attributes::region`).
+	pub const REGION: usize = 32;
+	/// Unit prices in a rate, quantities in a usage record.
+	pub const UNITS: usize = 8;
 }
 
-impl From<crate::mfa::Error> for Error {
-	fn from(e: crate::mfa::Error) -> Self {
-		match e {
-			crate::mfa::Error::BadArgument(s) => Error::BadArgument(s),
-			crate::mfa::Error::Chain(c) => Error::Chain(c),
-		}
-	}
-}
-
-/// Where (for reads).
-#[derive(clap::Args, Clone)]
-pub struct Rpc {
-	/// The node's RPC address.
-	#[arg(long, default_value = "http://127.0.0.1:9944")]
-	rpc: String,
-}
-
-/// Where and as whom.
-#[derive(clap::Args, Clone)]
-pub struct Conn {
-	/// The node's RPC address.
-	#[arg(long, default_value = "http://127.0.0.1:9944")]
-	rpc: String,
-	/// Your account's secret URI (e.g. //Bob on a development chain).
-	#[arg(long)]
-	from: String,
+/// How a call is sent (the signing account is the global key).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Send {
 	/// Print the call as SCALE hex (for `virtengine mfa authorize --call`) instead of
 	/// submitting it.
 	#[arg(long)]
 	print_call: bool,
-	/// Authorize the call with MFA first (VEID, and FIDO2 with --mfa-key-file), then submit it.
+	/// Authorize the call with MFA first (VEID, and FIDO2 with --fido2-key), then submit it.
 	#[arg(long)]
 	mfa: bool,
 	/// The software authenticator key file for --mfa (`virtengine mfa enroll`).
-	#[arg(long, requires = "mfa")]
-	mfa_key_file: Option<PathBuf>,
+	#[arg(long, requires = "mfa", value_name = "PATH")]
+	fido2_key: Option<PathBuf>,
+}
+
+/// A unit of usage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UnitArg {
+	/// One CPU core for one second.
+	CpuCoreSecond,
+	/// One GPU for one second.
+	GpuSecond,
+	/// One GB of memory for one hour.
+	MemoryGbHour,
+	/// One GB of storage for one hour.
+	StorageGbHour,
+	/// One GB sent out.
+	EgressGb,
+	/// One batch job.
+	Job,
+}
+
+impl From<UnitArg> for Unit {
+	fn from(u: UnitArg) -> Unit {
+		match u {
+			UnitArg::CpuCoreSecond => Unit::CpuCoreSecond,
+			UnitArg::GpuSecond => Unit::GpuSecond,
+			UnitArg::MemoryGbHour => Unit::MemoryGbHour,
+			UnitArg::StorageGbHour => Unit::StorageGbHour,
+			UnitArg::EgressGb => Unit::EgressGb,
+			UnitArg::Job => Unit::Job,
+		}
+	}
+}
+
+fn unit_name(u: &Unit) -> &'static str {
+	match u {
+		Unit::CpuCoreSecond => "cpu-core-second",
+		Unit::GpuSecond => "gpu-second",
+		Unit::MemoryGbHour => "memory-gb-hour",
+		Unit::StorageGbHour => "storage-gb-hour",
+		Unit::EgressGb => "egress-gb",
+		Unit::Job => "job",
+	}
+}
+
+fn unit_of(name: &str) -> Result<UnitArg, String> {
+	UnitArg::from_str(name, false).map_err(|_| {
+		format!(
+			"unknown unit `{name}`: cpu-core-second, gpu-second, memory-gb-hour, \
+			 storage-gb-hour, egress-gb or job"
+		)
+	})
+}
+
+/// `unit=VE` for clap.
+fn unit_price(text: &str) -> Result<(UnitArg, Balance), String> {
+	let (name, price) = text.split_once('=').ok_or("expected unit=VE, e.g. job=0.5".to_string())?;
+	Ok((unit_of(name)?, ve_arg(price)?))
+}
+
+/// `unit=count` for clap.
+fn unit_quantity(text: &str) -> Result<(UnitArg, u64), String> {
+	let (name, n) = text.split_once('=').ok_or("expected unit=count, e.g. job=4".to_string())?;
+	let n = n.parse().map_err(|_| format!("`{n}` is not a count"))?;
+	Ok((unit_of(name)?, n))
+}
+
+/// An offering's category.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CategoryArg {
+	/// Virtual machines and containers.
+	Compute,
+	/// GPU machines.
+	Gpu,
+	/// Storage.
+	Storage,
+	/// HPC batch clusters.
+	Hpc,
+}
+
+fn category_name(c: &Category) -> &'static str {
+	match c {
+		Category::Compute => "compute",
+		Category::Gpu => "gpu",
+		Category::Storage => "storage",
+		Category::Hpc => "hpc",
+	}
+}
+
+/// An identity tier.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TierArg {
+	/// Score 50 and above.
+	Basic,
+	/// Score 70 and above.
+	Standard,
+	/// Score 85 and above.
+	Premium,
+}
+
+type ChainTier = runtime_types::virtengine_veid_primitives::Tier;
+
+fn tier_name(t: &ChainTier) -> &'static str {
+	match t {
+		ChainTier::Rejected => "rejected",
+		ChainTier::Basic => "basic",
+		ChainTier::Standard => "standard",
+		ChainTier::Premium => "premium",
+	}
+}
+
+/// What a provider can run (`pallet_provider::capability` flags).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Capability {
+	/// Containers on Kubernetes.
+	Kubernetes,
+	/// Batch jobs on SLURM.
+	Slurm,
+	/// GPUs.
+	Gpu,
+	/// Persistent storage.
+	Storage,
+}
+
+impl Capability {
+	const ALL: [Capability; 4] =
+		[Capability::Kubernetes, Capability::Slurm, Capability::Gpu, Capability::Storage];
+
+	/// The flag `pallet_provider::capability` gives it.
+	fn bit(self) -> u32 {
+		match self {
+			Capability::Kubernetes => 1 << 0,
+			Capability::Slurm => 1 << 1,
+			Capability::Gpu => 1 << 2,
+			Capability::Storage => 1 << 3,
+		}
+	}
+
+	fn name(self) -> &'static str {
+		match self {
+			Capability::Kubernetes => "kubernetes",
+			Capability::Slurm => "slurm",
+			Capability::Gpu => "gpu",
+			Capability::Storage => "storage",
+		}
+	}
+
+	fn names(flags: u32) -> Vec<&'static str> {
+		Capability::ALL.iter().filter(|c| flags & c.bit() != 0).map(|c| c.name()).collect()
+	}
 }
 
 /// A price on the command line.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct PriceArgs {
 	/// VE per hour while the lease runs.
-	#[arg(long, default_value = "0")]
-	per_hour: String,
+	#[arg(long, value_name = "VE", value_parser = ve_arg, default_value = "0")]
+	per_hour: Balance,
 	/// VE per unit of usage, `unit=VE` (repeatable).
-	#[arg(long = "unit")]
-	units: Vec<String>,
+	#[arg(long = "unit", value_name = "UNIT=VE", value_parser = unit_price)]
+	units: Vec<(UnitArg, Balance)>,
 }
 
 /// `virtengine market` sub-commands.
@@ -105,7 +235,7 @@ pub enum Command {
 	/// Bid on an open order (as an active provider).
 	Bid {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The order.
 		#[arg(long)]
 		order: u64,
@@ -121,7 +251,7 @@ pub enum Command {
 	/// Settle a lease's escrow: pays the provider what is due (anyone may).
 	Settle {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
@@ -129,23 +259,27 @@ pub enum Command {
 	/// Move your payouts to your free balance.
 	Withdraw {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 	},
 }
 
 /// `virtengine market provider ...`.
 #[derive(Subcommand)]
 pub enum ProviderCommand {
-	/// Write a new provider daemon key (ed25519) to a file (mode 0600).
+	/// Write a new provider daemon key (ed25519) to a file (readable by you only).
 	DaemonKeygen {
 		/// Where to write it.
 		#[arg(long, short)]
 		out: PathBuf,
+		/// Replace an existing key file (a registered daemon key that is lost can no longer
+		/// sign usage: register the new one).
+		#[arg(long)]
+		force: bool,
 	},
 	/// Claim a domain; prints the TXT record to publish.
 	ClaimDomain {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The domain, e.g. provider.example.com.
 		#[arg(long)]
 		domain: String,
@@ -155,7 +289,7 @@ pub enum ProviderCommand {
 	/// another domain meanwhile, the chain refuses.
 	ConfirmDomain {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The provider's account.
 		#[arg(long)]
 		who: String,
@@ -170,13 +304,13 @@ pub enum ProviderCommand {
 	/// authorization).
 	Register {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// Region code, e.g. eu-central.
 		#[arg(long)]
 		region: String,
-		/// Capabilities, comma-separated: kubernetes, slurm, gpu, storage.
-		#[arg(long, default_value = "kubernetes")]
-		capabilities: String,
+		/// Capabilities, comma-separated.
+		#[arg(long, value_enum, value_delimiter = ',', default_value = "kubernetes")]
+		capabilities: Vec<Capability>,
 		/// Your envelope key file (`virtengine envelope keygen`): orders are sealed to it.
 		#[arg(long)]
 		encryption_key: PathBuf,
@@ -186,8 +320,6 @@ pub enum ProviderCommand {
 	},
 	/// Show a provider.
 	Show {
-		#[command(flatten)]
-		rpc: Rpc,
 		/// The provider's account.
 		#[arg(long)]
 		who: String,
@@ -200,27 +332,24 @@ pub enum OfferingCommand {
 	/// Create an offering with one plan.
 	Create {
 		#[command(flatten)]
-		conn: Conn,
-		/// compute, gpu, storage or hpc.
-		#[arg(long)]
-		category: String,
+		send: Send,
+		/// The category.
+		#[arg(long, value_enum)]
+		category: CategoryArg,
 		/// The plan's name.
 		#[arg(long, default_value = "standard")]
 		plan: String,
 		#[command(flatten)]
 		price: PriceArgs,
-		/// The identity tier customers need: basic, standard or premium.
-		#[arg(long)]
-		tier: Option<String>,
+		/// The identity tier customers need.
+		#[arg(long, value_enum)]
+		tier: Option<TierArg>,
 		/// A file of details only you (the provider) can read; sealed to your key.
 		#[arg(long)]
 		details: PathBuf,
 	},
-	/// List offerings.
-	List {
-		#[command(flatten)]
-		rpc: Rpc,
-	},
+	/// List offerings (the newest 100).
+	List,
 }
 
 /// `virtengine market order ...`.
@@ -229,7 +358,7 @@ pub enum OrderCommand {
 	/// Order a plan of an offering; the configuration file is sealed to its provider.
 	Create {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The offering.
 		#[arg(long)]
 		offering: u64,
@@ -243,21 +372,19 @@ pub enum OrderCommand {
 		#[command(flatten)]
 		max: PriceArgs,
 		/// VE put into escrow.
-		#[arg(long)]
-		funds: String,
+		#[arg(long, value_name = "VE", value_parser = ve_arg)]
+		funds: Balance,
 	},
 	/// Cancel an open order: funds and deposits come back.
 	Cancel {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The order.
 		#[arg(long)]
 		id: u64,
 	},
-	/// Show an order, its bids' providers and its lease and escrow.
+	/// Show an order, and its lease and escrow.
 	Show {
-		#[command(flatten)]
-		rpc: Rpc,
 		/// The order.
 		#[arg(long)]
 		id: u64,
@@ -272,7 +399,7 @@ pub enum LeaseCommand {
 	/// read now (printed); the chain refuses the acceptance if the bid was raised above it.
 	Accept {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The order.
 		#[arg(long)]
 		order: u64,
@@ -280,19 +407,19 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		provider: String,
 		/// The bid's price you accept: VE per hour.
-		#[arg(long)]
-		per_hour: Option<String>,
+		#[arg(long, value_name = "VE", value_parser = ve_arg)]
+		per_hour: Option<Balance>,
 		/// The bid's price you accept: VE per unit of usage, `unit=VE` (repeatable).
-		#[arg(long = "unit")]
-		units: Vec<String>,
+		#[arg(long = "unit", value_name = "UNIT=VE", value_parser = unit_price)]
+		units: Vec<(UnitArg, Balance)>,
 		/// For a requirements order: the configuration, sealed now to this provider.
 		#[arg(long)]
 		config: Option<PathBuf>,
 	},
-	/// As the provider: the workload is provisioned (LEASE_ACTIVE).
+	/// As the provider: the workload is provisioned (the lease becomes active).
 	Start {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
@@ -300,7 +427,7 @@ pub enum LeaseCommand {
 	/// As the provider: the workload still runs.
 	Heartbeat {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
@@ -308,7 +435,7 @@ pub enum LeaseCommand {
 	/// As the provider: report usage signed with the daemon key.
 	Usage {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
@@ -319,139 +446,162 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		seq: u32,
 		/// Quantities, `unit=count` (repeatable).
-		#[arg(long = "quantity", required = true)]
-		quantities: Vec<String>,
+		#[arg(long = "quantity", required = true, value_name = "UNIT=COUNT", value_parser = unit_quantity)]
+		quantities: Vec<(UnitArg, u64)>,
 	},
 	/// Close a lease (either party).
 	Close {
 		#[command(flatten)]
-		conn: Conn,
+		send: Send,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
 	},
 	/// Show a lease and its escrow.
 	Show {
-		#[command(flatten)]
-		rpc: Rpc,
 		/// The lease.
 		#[arg(long)]
 		id: u64,
 	},
 }
 
-fn unit(name: &str) -> Result<Unit, Error> {
-	Ok(match name {
-		"cpu-core-second" => Unit::CpuCoreSecond,
-		"gpu-second" => Unit::GpuSecond,
-		"memory-gb-hour" => Unit::MemoryGbHour,
-		"storage-gb-hour" => Unit::StorageGbHour,
-		"egress-gb" => Unit::EgressGb,
-		"job" => Unit::Job,
-		other => {
-			return Err(Error::BadArgument(format!(
-				"unknown unit `{other}`: cpu-core-second, gpu-second, memory-gb-hour, \
-				 storage-gb-hour, egress-gb, job"
-			)))
-		},
+/// A rate from the command line; `flag` names the unit prices' flag.
+fn rate(per_hour: Balance, units: &[(UnitArg, Balance)]) -> Result<Rate<Balance>, Error> {
+	let mut per_unit: Vec<(Unit, Balance)> = Vec::new();
+	for (u, price) in units {
+		if units.iter().filter(|(x, _)| x == u).count() > 1 {
+			return Err(Error::Arg(format!("--unit: {} given twice", unit_name(&Unit::from(*u)))));
+		}
+		per_unit.push(((*u).into(), *price));
+	}
+	if per_unit.len() > limits::UNITS {
+		return Err(Error::Arg(format!("--unit: at most {} unit prices", limits::UNITS)));
+	}
+	Ok(Rate { per_hour, per_unit })
+}
+
+fn rate_text(r: &Rate<Balance>) -> String {
+	let mut parts = vec![format!("{}/hour", format_ve(r.per_hour))];
+	parts.extend(r.per_unit.iter().map(|(u, p)| format!("{}/{}", format_ve(*p), unit_name(u))));
+	parts.join(", ")
+}
+
+fn rate_json(r: &Rate<Balance>) -> Value {
+	json!({
+		"per_hour": r.per_hour.to_string(),
+		"per_unit": r.per_unit.iter()
+			.map(|(u, p)| (unit_name(u).to_string(), json!(p.to_string())))
+			.collect::<serde_json::Map<_, _>>(),
 	})
 }
 
-fn ve_or_zero(text: &str) -> Result<Balance, Error> {
-	if text.trim_start_matches('0').trim_start_matches('.').trim_start_matches('0').is_empty() {
-		return Ok(0);
+fn bytes_arg(flag: &str, text: String, max: usize) -> Result<Vec<u8>, Error> {
+	if text.len() > max {
+		return Err(Error::Arg(format!("{flag}: at most {max} bytes ({} given)", text.len())));
 	}
-	Ok(parse_ve(text)?)
+	Ok(text.into_bytes())
 }
 
-/// A rate from the command line.
-pub fn rate(p: &PriceArgs) -> Result<Rate<Balance>, Error> {
-	let mut per_unit = Vec::new();
-	for spec in &p.units {
-		let (name, price) = spec
-			.split_once('=')
-			.ok_or_else(|| Error::BadArgument(format!("--unit `{spec}`: expected unit=VE")))?;
-		let u = unit(name)?;
-		if per_unit.iter().any(|(x, _)| *x == u) {
-			return Err(Error::BadArgument(format!("--unit {name} given twice")));
-		}
-		per_unit.push((u, ve_or_zero(price)?));
-	}
-	let per_unit =
-		per_unit.try_into().map_err(|_| Error::BadArgument("at most 8 unit prices".into()))?;
-	Ok(Rate { per_hour: ve_or_zero(&p.per_hour)?, per_unit })
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-	std::fs::read(path).map_err(|source| Error::File { path: path.into(), source })
-}
-
-/// Seals `plaintext` to `provider`'s registered key, signed by the caller.
-fn seal_to(
+/// Seals `plaintext` to `provider`'s registered key, signed by the caller; `flag` names the
+/// file's flag.
+async fn seal_to(
 	client: &Client,
-	from: &sp_core::sr25519::Pair,
-	provider: &virtengine_runtime::AccountId,
+	from: &Signer,
+	provider: &AccountId,
 	plaintext: &[u8],
 	content_type: &[u8],
-) -> Result<pallet_market::Sealed, Error> {
-	let p = client.provider(provider)?.ok_or_else(|| {
-		Error::BadArgument(format!("{} is not a registered provider", provider.to_ss58check()))
-	})?;
+	flag: &str,
+) -> Result<Vec<u8>, Error> {
+	let p = client
+		.provider(provider)
+		.await?
+		.ok_or_else(|| Error::Outcome(format!("{provider} is not a registered provider")))?;
 	let envelope = virtengine_envelope::seal(
 		plaintext,
 		&[p.encryption_key],
-		&SenderKey::Sr25519(from.clone()),
+		&SenderKey::Sr25519(from.pair()?),
 		content_type,
 		now_ms(),
 		&Limits::DEFAULT,
 	)
-	.map_err(|e| Error::BadArgument(format!("cannot seal: {e}")))?;
-	envelope.encode().try_into().map_err(|_| {
-		Error::BadArgument(format!(
-			"the sealed file is {} bytes; the chain takes at most 4096 (put large files \
+	.map_err(|e| Error::Arg(format!("{flag}: cannot seal: {e}")))?;
+	let sealed = envelope.encode();
+	if sealed.len() > limits::SEALED {
+		return Err(Error::Arg(format!(
+			"{flag}: the sealed file is {} bytes; the chain takes at most {} (put large files \
 			 elsewhere and seal a reference)",
-			envelope.encode().len()
-		))
-	})
+			sealed.len(),
+			limits::SEALED
+		)));
+	}
+	Ok(sealed)
 }
 
-/// Submits `call` as `conn.from`, or prints it with `--print-call`.
-fn send(conn: &Conn, call: RuntimeCall) -> Result<Option<virtengine_client::Included>, Error> {
-	if conn.print_call {
-		println!("0x{}", hex::encode(call.encode()));
+/// Submits `call` as the signing account (after an MFA authorization with `--mfa`), or prints
+/// it with `--print-call`.
+async fn send(
+	ctx: &Ctx,
+	send: &Send,
+	call: RuntimeCall,
+) -> Result<Option<(Client, Included)>, Error> {
+	if send.print_call {
+		let hex_call = format!("0x{}", hex::encode(call.encode()));
+		ctx.print(json!({ "call": hex_call }), || hex_call.clone());
 		return Ok(None);
 	}
-	let client = Client::new(&conn.rpc)?;
-	let pair = signer(&conn.from)?;
-	if conn.mfa {
-		let mut key = conn.mfa_key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
-		let save_to = conn.mfa_key_file.clone();
-		client.mfa_authorize(
-			&pair,
-			key.as_mut(),
-			call.clone(),
-			Vec::new(),
-			|k| match &save_to {
-				Some(path) => k.save(path),
-				None => Ok(()),
-			},
-			|step| eprintln!("{step}"),
-		)?;
-		eprintln!("authorized; submitting the call");
+	let signer = ctx.signer()?;
+	let client = ctx.connect().await?;
+	submit_as(ctx, send, &client, &signer, call).await.map(|i| Some((client, i)))
+}
+
+async fn submit_as(
+	ctx: &Ctx,
+	send: &Send,
+	client: &Client,
+	signer: &Signer,
+	call: RuntimeCall,
+) -> Result<Included, Error> {
+	if send.mfa {
+		let mut key = send.fido2_key.as_deref().map(crate::mfa::load_soft_key).transpose()?;
+		let save_to = send.fido2_key.clone();
+		client
+			.mfa_authorize(
+				&signer.keypair,
+				key.as_mut(),
+				call.clone(),
+				Vec::new(),
+				move |k| match &save_to {
+					Some(path) => k.save(path),
+					None => Ok(()),
+				},
+				ctx.tx_options(),
+				ctx.progress(),
+			)
+			.await?;
+		ctx.wait_note("authorized; submitting the call");
 	}
-	Ok(Some(client.submit(&pair, call, |step| eprintln!("{step}"))?))
+	ctx.submit(client, &signer.keypair, &call).await
 }
 
-fn show_rate(r: &Rate<Balance>) -> String {
-	let mut parts = vec![format!("{}/hour", format_ve(r.per_hour))];
-	parts.extend(r.per_unit.iter().map(|(u, p)| format!("{}/{u:?}", format_ve(*p))));
-	parts.join(", ")
+/// Sends a call and prints the outcome: `what` says what happened, in words.
+async fn send_and_print(
+	ctx: &Ctx,
+	s: &Send,
+	call: RuntimeCall,
+	what: &str,
+	fields: Value,
+) -> Result<(), Error> {
+	if let Some((_, done)) = send(ctx, s, call).await? {
+		ctx.print(with(tx_json(&done), fields), || format!("{what} {}", in_block(&done)));
+	}
+	Ok(())
 }
 
-/// The daemon key file: `{"secret": hex, "public": hex}`.
-pub fn load_daemon_key(path: &Path) -> Result<ed25519::Pair, Error> {
-	let bad = || Error::BadArgument(format!("{}: not a daemon key file", path.display()));
-	let json: serde_json::Value = serde_json::from_slice(&read(path)?).map_err(|_| bad())?;
+/// The daemon key file: `{"secret": hex, "public": hex}`, readable by its owner only.
+pub fn load_daemon_key(flag: &str, path: &Path) -> Result<ed25519::Pair, Error> {
+	let bad = || Error::Arg(format!("{flag} {}: not a daemon key file", path.display()));
+	let json: serde_json::Value =
+		serde_json::from_slice(&files::read_secret(path)?).map_err(|_| bad())?;
 	let secret: [u8; 32] = json
 		.get("secret")
 		.and_then(|s| s.as_str())
@@ -461,367 +611,600 @@ pub fn load_daemon_key(path: &Path) -> Result<ed25519::Pair, Error> {
 	Ok(ed25519::Pair::from_seed(&secret))
 }
 
-fn capabilities(text: &str) -> Result<u32, Error> {
-	let mut flags = 0;
-	for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-		flags |= match name {
-			"kubernetes" => pallet_provider::capability::KUBERNETES,
-			"slurm" => pallet_provider::capability::SLURM,
-			"gpu" => pallet_provider::capability::GPU,
-			"storage" => pallet_provider::capability::STORAGE,
-			other => {
-				return Err(Error::BadArgument(format!(
-					"unknown capability `{other}`: kubernetes, slurm, gpu, storage"
-				)))
-			},
-		};
+fn order_state_name(s: &OrderState) -> &'static str {
+	match s {
+		OrderState::Open => "open",
+		OrderState::Matched => "matched",
 	}
-	Ok(flags)
 }
 
-fn account(text: &str, what: &str) -> Result<virtengine_runtime::AccountId, Error> {
-	parse_account(text).map_err(|e| Error::BadArgument(format!("{what}: {e}")))
+fn lease_state(s: &LeaseState) -> (&'static str, Option<String>) {
+	match s {
+		LeaseState::Matched => ("matched", None),
+		LeaseState::Active => ("active", None),
+		LeaseState::Closing(reason) => ("closing", Some(close_reason(reason))),
+		LeaseState::Closed(reason) => ("closed", Some(close_reason(reason))),
+	}
 }
 
-/// Runs a `virtengine market` command.
-pub fn run(command: Command) -> Result<(), Error> {
-	use pallet_market::Call as M;
-	match command {
-		Command::Provider(c) => provider(c)?,
-		Command::Offering(OfferingCommand::Create {
-			conn,
-			category,
-			plan,
-			price,
-			tier,
-			details,
-		}) => {
-			let category = match category.as_str() {
-				"compute" => pallet_market::Category::Compute,
-				"gpu" => pallet_market::Category::Gpu,
-				"storage" => pallet_market::Category::Storage,
-				"hpc" => pallet_market::Category::Hpc,
-				other => {
-					return Err(Error::BadArgument(format!(
-						"--category `{other}`: compute, gpu, storage or hpc"
-					)))
-				},
+fn close_reason(r: &runtime_types::pallet_market::CloseReason) -> String {
+	use runtime_types::pallet_market::CloseReason as R;
+	match r {
+		R::ByCustomer => "by_customer",
+		R::ByProvider => "by_provider",
+		R::NotProvisioned => "not_provisioned",
+		R::NoHeartbeat => "no_heartbeat",
+		R::FundsExhausted => "funds_exhausted",
+	}
+	.to_string()
+}
+
+fn target_json(t: &Target) -> Value {
+	match t {
+		Target::Offering { id, plan } => json!({ "offering": id, "plan": plan }),
+		Target::Requirements { category, .. } => json!({ "category": category_name(category) }),
+	}
+}
+
+fn target_text(t: &Target) -> String {
+	match t {
+		Target::Offering { id, plan } => format!("offering {id} plan {plan}"),
+		Target::Requirements { category, .. } => {
+			format!("any {} provider meeting the requirements", category_name(category))
+		},
+	}
+}
+
+fn order_json(id: u64, o: &Order<AccountId, Balance, u32>) -> Value {
+	json!({
+		"id": id,
+		"state": order_state_name(&o.state),
+		"customer": o.customer.to_string(),
+		"target": target_json(&o.target),
+		"max_price": rate_json(&o.max_price),
+		"bids": o.bids,
+	})
+}
+
+fn lease_json(id: u64, l: &Lease<AccountId, Balance, u32>) -> Value {
+	let (state, reason) = lease_state(&l.state);
+	json!({
+		"id": id,
+		"state": state,
+		"close_reason": reason,
+		"since": l.since,
+		"started": l.started,
+		"provider": l.provider.to_string(),
+		"price": rate_json(&l.price),
+		"last_seen": l.last_seen,
+	})
+}
+
+fn escrow_json(id: u64, e: &Escrow<AccountId, Balance, u32>) -> Value {
+	json!({
+		"id": id,
+		"held": e.held.to_string(),
+		"paid": e.paid.to_string(),
+		"fee": e.fee.to_string(),
+		"pending_usage": e.pending.len(),
+	})
+}
+
+fn lease_text(
+	id: u64,
+	lease: Option<&Lease<AccountId, Balance, u32>>,
+	escrow: Option<&Escrow<AccountId, Balance, u32>>,
+) -> String {
+	let mut lines = vec![match lease {
+		Some(l) => {
+			let (state, reason) = lease_state(&l.state);
+			let state = match reason {
+				Some(r) => format!("{state} ({})", r.replace('_', " ")),
+				None => state.to_string(),
 			};
-			let required_tier = match tier.as_deref() {
-				None => None,
-				Some("basic") => Some(virtengine_veid_primitives::Tier::Basic),
-				Some("standard") => Some(virtengine_veid_primitives::Tier::Standard),
-				Some("premium") => Some(virtengine_veid_primitives::Tier::Premium),
-				Some(other) => {
-					return Err(Error::BadArgument(format!(
-						"--tier `{other}`: basic, standard or premium"
-					)))
-				},
-			};
-			let client = Client::new(&conn.rpc)?;
-			let pair = signer(&conn.from)?;
-			let me = virtengine_runtime::AccountId::from(pair.public());
-			let details = seal_to(&client, &pair, &me, &read(&details)?, b"offering-details")?;
-			let name = plan
-				.into_bytes()
-				.try_into()
-				.map_err(|_| Error::BadArgument("--plan: at most 32 bytes".into()))?;
-			let plans = vec![pallet_market::Plan { name, rate: rate(&price)? }]
-				.try_into()
-				.map_err(|_| Error::BadArgument("one plan".into()))?;
-			let call =
-				RuntimeCall::Market(M::create_offering { category, plans, required_tier, details });
-			if let Some(done) = send(&conn, call)? {
-				for e in done.events {
-					if let virtengine_runtime::RuntimeEvent::Market(
-						pallet_market::Event::OfferingCreated { id, .. },
-					) = e
-					{
-						println!("offering {id}");
-					}
-				}
-			}
+			format!(
+				"lease {id}: {state} since #{}, provider {}, price {}, last seen #{}",
+				l.since,
+				l.provider,
+				rate_text(&l.price),
+				l.last_seen
+			)
 		},
-		Command::Offering(OfferingCommand::List { rpc }) => {
-			let client = Client::new(&rpc.rpc)?;
-			let n = client.offering_count()?;
-			let first = n.saturating_sub(100);
-			eprintln!("offerings {first}..{n} (the newest 100)");
-			for id in first..n {
-				if let Some(o) = client.offering(id)? {
-					let plans: Vec<String> = o
-						.plans
-						.iter()
-						.enumerate()
-						.map(|(i, p)| {
-							format!(
-								"[{i}] {}: {}",
-								String::from_utf8_lossy(&p.name),
-								show_rate(&p.rate)
-							)
-						})
-						.collect();
-					println!(
-						"{id}\t{:?}\t{}\ttier {:?}\t{}\t{}",
-						o.category,
-						o.provider.to_ss58check(),
-						o.required_tier,
-						if o.active { "active" } else { "inactive" },
-						plans.join("; ")
-					);
-				}
-			}
-		},
-		Command::Order(OrderCommand::Create { conn, offering, plan, config, max, funds }) => {
-			let client = Client::new(&conn.rpc)?;
-			let pair = signer(&conn.from)?;
-			let o = client
-				.offering(offering)?
-				.ok_or_else(|| Error::BadArgument(format!("no offering {offering}")))?;
-			let config = seal_to(&client, &pair, &o.provider, &read(&config)?, b"order-config")?;
-			let call = RuntimeCall::Market(M::create_order {
-				target: pallet_market::Target::Offering { id: offering, plan },
-				config: Some(config),
-				max_price: rate(&max)?,
-				funds: parse_ve(&funds)?,
-			});
-			if let Some(done) = send(&conn, call)? {
-				for e in done.events {
-					if let virtengine_runtime::RuntimeEvent::Market(
-						pallet_market::Event::OrderCreated { id, .. },
-					) = e
-					{
-						println!("order {id}");
-					}
-				}
-			}
-		},
-		Command::Order(OrderCommand::Cancel { conn, id }) => {
-			send(&conn, RuntimeCall::Market(M::cancel_order { id }))?;
-		},
-		Command::Order(OrderCommand::Show { rpc, id }) => {
-			let client = Client::new(&rpc.rpc)?;
-			match client.order(id)? {
-				Some(o) => println!(
-					"order {id}: {:?}, customer {}, {:?}, max {}, {} bid(s)",
-					o.state,
-					o.customer.to_ss58check(),
-					o.target,
-					show_rate(&o.max_price),
-					o.bids
-				),
-				None => println!("order {id}: none (never created, cancelled, or removed)"),
-			}
-			show_lease(&client, id)?;
-		},
-		Command::Bid { conn, order, price, expires_in } => {
-			let client = Client::new(&conn.rpc)?;
-			let expires = client.best_number()?.saturating_add(expires_in);
-			send(&conn, RuntimeCall::Market(M::bid { order, price: rate(&price)?, expires }))?;
-		},
-		Command::Lease(c) => lease(c)?,
-		Command::Settle { conn, id } => {
-			send(&conn, RuntimeCall::Escrow(pallet_escrow::Call::settle { id }))?;
-		},
-		Command::Withdraw { conn } => {
-			send(&conn, RuntimeCall::Escrow(pallet_escrow::Call::withdraw {}))?;
-		},
-	}
-	Ok(())
-}
-
-fn show_lease(client: &Client, id: u64) -> Result<(), Error> {
-	match client.lease(id)? {
-		Some(l) => println!(
-			"lease {id}: {:?} since #{}, provider {}, price {}, last seen #{}",
-			l.state,
-			l.since,
-			l.provider.to_ss58check(),
-			show_rate(&l.price),
-			l.last_seen
-		),
-		None => println!("lease {id}: none"),
-	}
-	if let Some(e) = client.escrow(id)? {
-		println!(
+		None => format!("lease {id}: none"),
+	}];
+	if let Some(e) = escrow {
+		lines.push(format!(
 			"escrow {id}: {} held, {} paid ({} fee), {} usage record(s) pending",
 			format_ve(e.held),
 			format_ve(e.paid),
 			format_ve(e.fee),
 			e.pending.len()
-		);
+		));
 	}
-	Ok(())
+	lines.join("\n")
 }
 
-fn provider(c: ProviderCommand) -> Result<(), Error> {
-	use pallet_provider::Call as P;
-	match c {
-		ProviderCommand::DaemonKeygen { out } => {
-			if out.exists() {
-				return Err(Error::BadArgument(format!(
-					"{} exists: not overwriting a key",
-					out.display()
-				)));
-			}
-			let seed: [u8; 32] = crate::random();
-			let pair = ed25519::Pair::from_seed(&seed);
-			let json = serde_json::json!({
-				"secret": hex::encode(seed),
-				"public": hex::encode(pair.public().0),
-			});
-			crate::envelope::write(Some(&out), json.to_string().as_bytes(), true)
-				.map_err(|e| Error::BadArgument(e.to_string()))?;
-			println!("{}", hex::encode(pair.public().0));
+/// Runs a `virtengine market` command.
+pub async fn run(ctx: &Ctx, command: Command) -> Result<(), Error> {
+	match command {
+		Command::Provider(c) => provider(ctx, c).await,
+		Command::Offering(c) => offering(ctx, c).await,
+		Command::Order(c) => order(ctx, c).await,
+		Command::Bid { send: s, order, price, expires_in } => {
+			let rate = rate(price.per_hour, &price.units)?;
+			let client = ctx.connect().await?;
+			let expires = client.best_number().await?.saturating_add(expires_in);
+			let call = RuntimeCall::Market(MarketCall::bid { order, price: rate, expires });
+			send_and_print(
+				ctx,
+				&s,
+				call,
+				&format!("bid on order {order}"),
+				json!({ "order": order, "expires": expires }),
+			)
+			.await
 		},
-		ProviderCommand::ClaimDomain { conn, domain } => {
-			let name = domain
-				.into_bytes()
-				.try_into()
-				.map_err(|_| Error::BadArgument("--domain: at most 253 bytes".into()))?;
-			if let Some(done) =
-				send(&conn, RuntimeCall::Provider(P::claim_domain { domain: name }))?
-			{
-				for e in done.events {
-					if let virtengine_runtime::RuntimeEvent::Provider(
-						pallet_provider::Event::DomainClaimed { domain, token, .. },
-					) = e
-					{
-						println!(
-							"publish this TXT record on {}:\nvirtengine-verify={}",
-							String::from_utf8_lossy(&domain),
-							hex::encode(token)
-						);
-					}
+		Command::Lease(c) => lease(ctx, c).await,
+		Command::Settle { send: s, id } => {
+			let call = RuntimeCall::Escrow(EscrowCall::settle { id });
+			if let Some((_, done)) = send(ctx, &s, call).await? {
+				let paid = done.find(|e| match e {
+					runtime::Event::Escrow(runtime::escrow::Event::Settled {
+						to_payee,
+						fee,
+						..
+					}) => Some((*to_payee, *fee)),
+					_ => None,
+				});
+				ctx.print(
+					with(
+						tx_json(&done),
+						json!({
+							"lease": id,
+							"paid": paid.map(|p| p.0.to_string()),
+							"fee": paid.map(|p| p.1.to_string()),
+						}),
+					),
+					|| match paid {
+						Some((amount, fee)) => format!(
+							"settled lease {id}: {} paid ({} fee) {}",
+							format_ve(amount),
+							format_ve(fee),
+							in_block(&done)
+						),
+						None => format!("settled lease {id} {}", in_block(&done)),
+					},
+				);
+			}
+			Ok(())
+		},
+		Command::Withdraw { send: s } => {
+			send_and_print(
+				ctx,
+				&s,
+				RuntimeCall::Escrow(EscrowCall::withdraw {}),
+				"payouts withdrawn",
+				json!({}),
+			)
+			.await
+		},
+	}
+}
+
+async fn offering(ctx: &Ctx, c: OfferingCommand) -> Result<(), Error> {
+	match c {
+		OfferingCommand::Create { send: s, category, plan, price, tier, details } => {
+			let category = match category {
+				CategoryArg::Compute => Category::Compute,
+				CategoryArg::Gpu => Category::Gpu,
+				CategoryArg::Storage => Category::Storage,
+				CategoryArg::Hpc => Category::Hpc,
+			};
+			let required_tier = tier.map(|t| match t {
+				TierArg::Basic => ChainTier::Basic,
+				TierArg::Standard => ChainTier::Standard,
+				TierArg::Premium => ChainTier::Premium,
+			});
+			let name = bytes_arg("--plan", plan, limits::PLAN_NAME)?;
+			let plans = vec![Plan { name, rate: rate(price.per_hour, &price.units)? }];
+			let details = files::read(&details)?;
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let me = signer.account();
+			let details =
+				seal_to(&client, &signer, &me, &details, b"offering-details", "--details").await?;
+			let call = RuntimeCall::Market(MarketCall::create_offering {
+				category,
+				plans,
+				required_tier,
+				details,
+			});
+			if s.print_call {
+				return send(ctx, &s, call).await.map(|_| ());
+			}
+			let done = submit_as(ctx, &s, &client, &signer, call).await?;
+			let id = done.find(|e| match e {
+				runtime::Event::Market(runtime::market::Event::OfferingCreated { id, .. }) => {
+					Some(*id)
+				},
+				_ => None,
+			});
+			ctx.print(with(tx_json(&done), json!({ "offering": id })), || match id {
+				Some(id) => format!("offering {id} created {}", in_block(&done)),
+				None => format!("offering created {}", in_block(&done)),
+			});
+		},
+		OfferingCommand::List => {
+			let client = ctx.connect().await?;
+			let n = client.offering_count().await?;
+			let first = n.saturating_sub(100);
+			let mut rows = Vec::new();
+			for id in first..n {
+				if let Some(o) = client.offering(id).await? {
+					rows.push((id, o));
 				}
 			}
-		},
-		ProviderCommand::ConfirmDomain { conn, who, domain, token } => {
-			let who = account(&who, "--who")?;
-			let domain = domain
-				.into_bytes()
-				.try_into()
-				.map_err(|_| Error::BadArgument("--domain: at most 253 bytes".into()))?;
-			let token = token.strip_prefix("virtengine-verify=").unwrap_or(&token);
-			let token: [u8; 32] = hex::decode(token)
-				.ok()
-				.and_then(|t| t.try_into().ok())
-				.ok_or_else(|| Error::BadArgument("--token: 32 bytes in hex".into()))?;
-			let call = RuntimeCall::Provider(P::confirm_domain { who, domain, token });
-			send(&conn, virtengine_client::mfa::sudo(call))?;
-		},
-		ProviderCommand::Register {
-			conn,
-			region,
-			capabilities: caps,
-			encryption_key,
-			daemon_key,
-		} => {
-			let enc = crate::envelope::load_secret(&encryption_key)
-				.map_err(|e| Error::BadArgument(format!("--encryption-key: {e}")))?;
-			let daemon = load_daemon_key(&daemon_key)?;
-			let attributes = pallet_provider::Attributes {
-				region: region
-					.into_bytes()
-					.try_into()
-					.map_err(|_| Error::BadArgument("--region: at most 32 bytes".into()))?,
-				cpu_models: Default::default(),
-				gpu_models: Default::default(),
-				capabilities: capabilities(&caps)?,
-			};
-			send(
-				&conn,
-				RuntimeCall::Provider(P::register {
-					attributes,
-					encryption_key: enc.public(),
-					daemon_key: daemon.public().0,
+			ctx.print(
+				json!({
+					"offerings": rows.iter().map(|(id, o)| json!({
+						"id": id,
+						"category": category_name(&o.category),
+						"provider": o.provider.to_string(),
+						"required_tier": o.required_tier.as_ref().map(tier_name),
+						"active": o.active,
+						"plans": o.plans.iter().enumerate().map(|(i, p)| json!({
+							"index": i,
+							"name": String::from_utf8_lossy(&p.name),
+							"rate": rate_json(&p.rate),
+						})).collect::<Vec<_>>(),
+					})).collect::<Vec<_>>(),
 				}),
-			)?;
-		},
-		ProviderCommand::Show { rpc, who } => {
-			let client = Client::new(&rpc.rpc)?;
-			let who = account(&who, "--who")?;
-			match client.provider(&who)? {
-				Some(p) => println!(
-					"{}: {:?}, domain {}, region {}, capabilities {:#x}, payouts {}",
-					who.to_ss58check(),
-					p.status,
-					String::from_utf8_lossy(&p.domain),
-					String::from_utf8_lossy(&p.attributes.region),
-					p.attributes.capabilities,
-					format_ve(client.payouts(&who)?)
-				),
-				None => println!("{}: not a provider", who.to_ss58check()),
-			}
+				|| {
+					let mut lines = vec![format!("offerings {first}..{n} (the newest 100)")];
+					for (id, o) in &rows {
+						let plans: Vec<String> = o
+							.plans
+							.iter()
+							.enumerate()
+							.map(|(i, p)| {
+								format!(
+									"[{i}] {}: {}",
+									String::from_utf8_lossy(&p.name),
+									rate_text(&p.rate)
+								)
+							})
+							.collect();
+						lines.push(format!(
+							"{id}\t{}\t{}\ttier {}\t{}\t{}",
+							category_name(&o.category),
+							o.provider,
+							o.required_tier.as_ref().map(tier_name).unwrap_or("none"),
+							if o.active { "active" } else { "inactive" },
+							plans.join("; ")
+						));
+					}
+					lines.join("\n")
+				},
+			);
 		},
 	}
 	Ok(())
 }
 
-fn lease(c: LeaseCommand) -> Result<(), Error> {
-	use pallet_market::Call as M;
+async fn order(ctx: &Ctx, c: OrderCommand) -> Result<(), Error> {
 	match c {
-		LeaseCommand::Accept { conn, order, provider, per_hour, units, config } => {
-			let provider = account(&provider, "--provider")?;
-			let client = Client::new(&conn.rpc)?;
+		OrderCommand::Create { send: s, offering, plan, config, max, funds } => {
+			let max_price = rate(max.per_hour, &max.units)?;
+			let config = files::read(&config)?;
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let o = client
+				.offering(offering)
+				.await?
+				.ok_or_else(|| Error::Arg(format!("--offering: no offering {offering}")))?;
+			let config =
+				seal_to(&client, &signer, &o.provider, &config, b"order-config", "--config")
+					.await?;
+			let call = RuntimeCall::Market(MarketCall::create_order {
+				target: Target::Offering { id: offering, plan },
+				config: Some(config),
+				max_price,
+				funds,
+			});
+			if s.print_call {
+				return send(ctx, &s, call).await.map(|_| ());
+			}
+			let done = submit_as(ctx, &s, &client, &signer, call).await?;
+			let id = done.find(|e| match e {
+				runtime::Event::Market(runtime::market::Event::OrderCreated { id, .. }) => {
+					Some(*id)
+				},
+				_ => None,
+			});
+			ctx.print(with(tx_json(&done), json!({ "order": id })), || match id {
+				Some(id) => format!("order {id} created {}", in_block(&done)),
+				None => format!("order created {}", in_block(&done)),
+			});
+		},
+		OrderCommand::Cancel { send: s, id } => {
+			send_and_print(
+				ctx,
+				&s,
+				RuntimeCall::Market(MarketCall::cancel_order { id }),
+				&format!("order {id} cancelled"),
+				json!({ "order": id }),
+			)
+			.await?;
+		},
+		OrderCommand::Show { id } => {
+			let client = ctx.connect().await?;
+			let order = client.order(id).await?;
+			let lease = client.lease(id).await?;
+			let escrow = client.escrow(id).await?;
+			ctx.print(
+				json!({
+					"order": order.as_ref().map(|o| order_json(id, o)),
+					"lease": lease.as_ref().map(|l| lease_json(id, l)),
+					"escrow": escrow.as_ref().map(|e| escrow_json(id, e)),
+				}),
+				|| {
+					let head = match &order {
+						Some(o) => format!(
+							"order {id}: {}, customer {}, {}, max {}, {} bid(s)",
+							order_state_name(&o.state),
+							o.customer,
+							target_text(&o.target),
+							rate_text(&o.max_price),
+							o.bids
+						),
+						None => format!("order {id}: none (never created, cancelled, or removed)"),
+					};
+					format!("{head}\n{}", lease_text(id, lease.as_ref(), escrow.as_ref()))
+				},
+			);
+		},
+	}
+	Ok(())
+}
+
+async fn provider(ctx: &Ctx, c: ProviderCommand) -> Result<(), Error> {
+	match c {
+		ProviderCommand::DaemonKeygen { out, force } => {
+			let seed = zeroize::Zeroizing::new(crate::random::<32>());
+			let pair = ed25519::Pair::from_seed(&seed);
+			let json = serde_json::json!({
+				"secret": hex::encode(&seed[..]),
+				"public": hex::encode(pair.public().0),
+			});
+			files::write_key(
+				&out,
+				json.to_string().as_bytes(),
+				force,
+				"a daemon key (a registered daemon key that is lost can no longer sign usage)",
+			)?;
+			let public = hex::encode(pair.public().0);
+			ctx.print(json!({ "public": public, "file": out.display().to_string() }), || {
+				public.clone()
+			});
+		},
+		ProviderCommand::ClaimDomain { send: s, domain } => {
+			let name = bytes_arg("--domain", domain, limits::DOMAIN)?;
+			let call = RuntimeCall::Provider(ProviderCall::claim_domain { domain: name });
+			if let Some((_, done)) = send(ctx, &s, call).await? {
+				let claimed = done.find(|e| match e {
+					runtime::Event::Provider(runtime::provider::Event::DomainClaimed {
+						domain,
+						token,
+						expires,
+						..
+					}) => Some((String::from_utf8_lossy(domain).into_owned(), *token, *expires)),
+					_ => None,
+				});
+				let Some((domain, token, expires)) = claimed else {
+					return Err(Error::Outcome("the chain reported no claim".into()));
+				};
+				let record = format!("virtengine-verify={}", hex::encode(token));
+				ctx.print(
+					with(
+						tx_json(&done),
+						json!({
+							"domain": domain,
+							"token": hex::encode(token),
+							"txt_record": record,
+							"expires": expires,
+						}),
+					),
+					|| {
+						format!("publish this TXT record on {domain} (before block #{expires}):\n{record}")
+					},
+				);
+			}
+		},
+		ProviderCommand::ConfirmDomain { send: s, who, domain, token } => {
+			let who = account_arg("--who", &who)?;
+			let domain = bytes_arg("--domain", domain, limits::DOMAIN)?;
+			let token = crate::hex32(
+				"--token",
+				token.strip_prefix("virtengine-verify=").unwrap_or(&token),
+			)?;
+			let call =
+				virtengine_client::sudo(RuntimeCall::Provider(ProviderCall::confirm_domain {
+					who,
+					domain,
+					token,
+				}));
+			if let Some((client, done)) = send(ctx, &s, call).await? {
+				crate::sudo_result(&client, &done).await?;
+				ctx.print(with(tx_json(&done), json!({ "who": who.to_string() })), || {
+					format!("domain of {who} confirmed {}", in_block(&done))
+				});
+			}
+		},
+		ProviderCommand::Register { send: s, region, capabilities, encryption_key, daemon_key } => {
+			let enc = crate::envelope::load_secret(&encryption_key)?;
+			let daemon = load_daemon_key("--daemon-key", &daemon_key)?;
+			let attributes = runtime_types::pallet_provider::Attributes {
+				region: bytes_arg("--region", region, limits::REGION)?,
+				cpu_models: Vec::new(),
+				gpu_models: Vec::new(),
+				capabilities: capabilities.iter().fold(0, |flags, c| flags | c.bit()),
+			};
+			let call = RuntimeCall::Provider(ProviderCall::register {
+				attributes,
+				encryption_key: enc.public(),
+				daemon_key: daemon.public().0,
+			});
+			send_and_print(ctx, &s, call, "registered as a provider", json!({})).await?;
+		},
+		ProviderCommand::Show { who } => {
+			let who = account_arg("--who", &who)?;
+			let client = ctx.connect().await?;
+			let provider = client.provider(&who).await?;
+			let payouts = client.payouts(&who).await?;
+			let status = |s: &virtengine_client::market::ProviderStatus| match s {
+				virtengine_client::market::ProviderStatus::Active => "active",
+				virtengine_client::market::ProviderStatus::Paused => "paused",
+				virtengine_client::market::ProviderStatus::Suspended => "suspended",
+			};
+			ctx.print(
+				json!({
+					"account": who.to_string(),
+					"provider": provider.as_ref().map(|p| json!({
+						"status": status(&p.status),
+						"domain": String::from_utf8_lossy(&p.domain),
+						"region": String::from_utf8_lossy(&p.attributes.region),
+						"capabilities": Capability::names(p.attributes.capabilities),
+						"encryption_key": hex::encode(p.encryption_key),
+						"daemon_key": hex::encode(p.daemon_key),
+					})),
+					"payouts": payouts.to_string(),
+				}),
+				|| match &provider {
+					Some(p) => format!(
+						"{who}: {}, domain {}, region {}, capabilities {}, payouts {}",
+						status(&p.status),
+						String::from_utf8_lossy(&p.domain),
+						String::from_utf8_lossy(&p.attributes.region),
+						Capability::names(p.attributes.capabilities).join(","),
+						format_ve(payouts)
+					),
+					None => format!("{who}: not a provider"),
+				},
+			);
+		},
+	}
+	Ok(())
+}
+
+async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
+	match c {
+		LeaseCommand::Accept { send: s, order, provider, per_hour, units, config } => {
+			let provider = account_arg("--provider", &provider)?;
+			let config = config.as_deref().map(files::read).transpose()?;
+			let client = ctx.connect().await?;
 			let price = if per_hour.is_some() || !units.is_empty() {
-				rate(&PriceArgs { per_hour: per_hour.unwrap_or_else(|| "0".into()), units })?
+				rate(per_hour.unwrap_or(0), &units)?
 			} else {
-				let bid = client.bid(order, &provider)?.ok_or_else(|| {
-					Error::BadArgument(format!(
-						"--provider: no bid from {} on order {order}",
-						provider.to_ss58check()
-					))
+				let bid = client.bid(order, &provider).await?.ok_or_else(|| {
+					Error::Arg(format!("--provider: no bid from {provider} on order {order}"))
 				})?;
 				bid.price
 			};
-			eprintln!("accepting at most {}", show_rate(&price));
+			if ctx.output() == crate::Output::Human {
+				eprintln!("accepting at most {}", rate_text(&price));
+			}
 			let config = match config {
-				Some(path) => {
-					let pair = signer(&conn.from)?;
-					Some(seal_to(&client, &pair, &provider, &read(&path)?, b"order-config")?)
+				Some(plain) => {
+					let signer = ctx.signer()?;
+					Some(
+						seal_to(&client, &signer, &provider, &plain, b"order-config", "--config")
+							.await?,
+					)
 				},
 				None => None,
 			};
-			send(&conn, RuntimeCall::Market(M::accept_bid { order, provider, price, config }))?;
+			let call = RuntimeCall::Market(MarketCall::accept_bid {
+				order,
+				provider,
+				price: price.clone(),
+				config,
+			});
+			send_and_print(
+				ctx,
+				&s,
+				call,
+				&format!("accepted {provider}'s bid on order {order}"),
+				json!({ "order": order, "provider": provider.to_string(), "price": rate_json(&price) }),
+			)
+			.await?;
 		},
-		LeaseCommand::Start { conn, id } => {
-			send(&conn, RuntimeCall::Market(M::start_lease { id }))?;
+		LeaseCommand::Start { send: s, id } => {
+			send_and_print(
+				ctx,
+				&s,
+				RuntimeCall::Market(MarketCall::start_lease { id }),
+				&format!("lease {id} started"),
+				json!({ "lease": id }),
+			)
+			.await?;
 		},
-		LeaseCommand::Heartbeat { conn, id } => {
-			send(&conn, RuntimeCall::Market(M::heartbeat { id }))?;
+		LeaseCommand::Heartbeat { send: s, id } => {
+			send_and_print(
+				ctx,
+				&s,
+				RuntimeCall::Market(MarketCall::heartbeat { id }),
+				&format!("lease {id} heartbeat"),
+				json!({ "lease": id }),
+			)
+			.await?;
 		},
-		LeaseCommand::Close { conn, id } => {
-			send(&conn, RuntimeCall::Market(M::close_lease { id }))?;
+		LeaseCommand::Close { send: s, id } => {
+			send_and_print(
+				ctx,
+				&s,
+				RuntimeCall::Market(MarketCall::close_lease { id }),
+				&format!("lease {id} closing"),
+				json!({ "lease": id }),
+			)
+			.await?;
 		},
-		LeaseCommand::Usage { conn, id, daemon_key, seq, quantities } => {
-			let daemon = load_daemon_key(&daemon_key)?;
-			let mut q = Vec::new();
-			for spec in &quantities {
-				let (name, n) = spec.split_once('=').ok_or_else(|| {
-					Error::BadArgument(format!("--quantity `{spec}`: expected unit=count"))
-				})?;
-				let n: u64 = n
-					.parse()
-					.map_err(|_| Error::BadArgument(format!("--quantity `{spec}`: not a count")))?;
-				q.push((unit(name)?, n));
+		LeaseCommand::Usage { send: s, id, daemon_key, seq, quantities } => {
+			let daemon = load_daemon_key("--daemon-key", &daemon_key)?;
+			if quantities.len() > limits::UNITS {
+				return Err(Error::Arg(format!(
+					"--quantity: at most {} quantities",
+					limits::UNITS
+				)));
 			}
 			let record = UsageRecord {
 				lease: id,
 				seq,
-				quantities: q
-					.try_into()
-					.map_err(|_| Error::BadArgument("at most 8 quantities".into()))?,
+				quantities: quantities.iter().map(|(u, n)| ((*u).into(), *n)).collect(),
 			};
-			let client = Client::new(&conn.rpc)?;
-			let genesis = client.chain_info()?.genesis.0;
-			let signature = sign_usage(&daemon, &genesis, &record);
-			send(
-				&conn,
-				RuntimeCall::Escrow(pallet_escrow::Call::submit_usage { record, signature }),
-			)?;
+			let client = ctx.connect().await?;
+			let signature = sign_usage(&daemon, &client.genesis().0, &record);
+			let call = RuntimeCall::Escrow(EscrowCall::submit_usage { record, signature });
+			send_and_print(
+				ctx,
+				&s,
+				call,
+				&format!("usage record {seq} of lease {id} submitted"),
+				json!({ "lease": id, "seq": seq }),
+			)
+			.await?;
 		},
-		LeaseCommand::Show { rpc, id } => show_lease(&Client::new(&rpc.rpc)?, id)?,
+		LeaseCommand::Show { id } => {
+			let client = ctx.connect().await?;
+			let lease = client.lease(id).await?;
+			let escrow = client.escrow(id).await?;
+			ctx.print(
+				json!({
+					"lease": lease.as_ref().map(|l| lease_json(id, l)),
+					"escrow": escrow.as_ref().map(|e| escrow_json(id, e)),
+				}),
+				|| lease_text(id, lease.as_ref(), escrow.as_ref()),
+			);
+		},
 	}
 	Ok(())
 }

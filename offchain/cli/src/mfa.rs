@@ -1,56 +1,43 @@
 //! `virtengine mfa ...`: enroll a FIDO2 credential (a software authenticator in a key file, for
-//! development), authorize a sensitive call with it, and show an account's MFA state.
+//! development), authorize a sensitive call with it, recover accounts, bind TOTP, and show an
+//! account's MFA state.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 use codec::Decode;
-use sp_core::{crypto::Ss58Codec, Pair};
-use virtengine_client::{mfa::SoftKey, parse_account, Client};
-use virtengine_runtime::RuntimeCall;
+use serde_json::{json, Value};
+use virtengine_client::{
+	mfa::{ChannelKind, Proof, SoftKey},
+	runtime::{self, runtime_types},
+	subxt::utils::MultiAddress,
+	AccountId, Balance, Client, RuntimeCall,
+};
 
-use crate::{now_ms, random};
+use crate::{account_arg, files, hex32, in_block, now_ms, random, tx_json, with, Ctx, Error};
 
-/// What can go wrong, in words a user can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-	/// An argument is unusable.
-	#[error("{0}")]
-	BadArgument(String),
-	/// Talking to the node failed.
-	#[error(transparent)]
-	Chain(#[from] virtengine_client::Error),
-}
+type MfaCall = runtime_types::pallet_mfa::pallet::Call;
 
-/// `virtengine mfa` sub-commands.
+/// The environment variable that may hold a TOTP seed (base32) for `totp-code`.
+pub const TOTP_SEED_ENV: &str = "VIRTENGINE_TOTP_SEED";
+
+/// `virtengine mfa` sub-commands. The signing account is the global key (--suri-file, ...).
 #[derive(Subcommand)]
 pub enum Command {
-	/// Register a FIDO2 credential for your account. Creates the software authenticator's key
-	/// file if it does not exist (development use: the key lives in that file).
+	/// Register a FIDO2 credential for the signing account. Creates the software
+	/// authenticator's key file if it does not exist (development use: the key lives in that
+	/// file, readable by you only).
 	Enroll {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your account's secret URI (e.g. //Bob on a development chain).
-		#[arg(long)]
-		from: String,
 		/// The software authenticator's key file.
-		#[arg(long)]
-		key_file: PathBuf,
+		#[arg(long, value_name = "PATH")]
+		fido2_key: PathBuf,
 	},
-	/// Authorize a sensitive call with your FIDO2 credential, then (with --submit) submit it.
-	/// Give the call as SCALE hex (polkadot.js apps shows it as "encoded call data") or as a
-	/// transfer.
+	/// Authorize a sensitive call with your factors, then (with --submit) submit it. Give the
+	/// call as SCALE hex (polkadot.js apps shows it as "encoded call data") or as a transfer.
 	Authorize {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your account's secret URI.
-		#[arg(long)]
-		from: String,
 		/// The software authenticator's key file (omit when the call needs no FIDO2 proof).
-		#[arg(long)]
-		key_file: Option<PathBuf>,
+		#[arg(long, value_name = "PATH")]
+		fido2_key: Option<PathBuf>,
 		/// The call, SCALE-encoded, as hex.
 		#[arg(long, conflicts_with_all = ["transfer_to", "amount"])]
 		call: Option<String>,
@@ -58,8 +45,8 @@ pub enum Command {
 		#[arg(long, requires = "amount")]
 		transfer_to: Option<String>,
 		/// The transfer's amount in VE (decimals allowed, e.g. 12.5).
-		#[arg(long, requires = "transfer_to")]
-		amount: Option<String>,
+		#[arg(long, requires = "transfer_to", value_name = "VE", value_parser = positive_ve)]
+		amount: Option<Balance>,
 		/// Submit the call once authorized.
 		#[arg(long)]
 		submit: bool,
@@ -76,22 +63,16 @@ pub enum Command {
 	/// Set your SMS or email channel for one-time codes. Only a salted hash of the address goes
 	/// on chain; give the issuer the address and the printed salt.
 	SetChannel {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your account's secret URI.
-		#[arg(long)]
-		from: String,
-		/// `sms` or `email`.
-		#[arg(long)]
+		/// The channel's kind.
+		#[arg(long, value_enum)]
 		kind: ChannelArg,
 		/// The phone number or email address.
 		#[arg(long)]
 		address: String,
 		/// Once the account has factors, a channel is a factor change: authorize it with this
 		/// software authenticator key file (and `--code`/`--salt` if a channel exists).
-		#[arg(long)]
-		key_file: Option<PathBuf>,
+		#[arg(long, value_name = "PATH")]
+		fido2_key: Option<PathBuf>,
 		/// A one-time code sent to your current channel (where the account has one).
 		#[arg(long, requires = "salt")]
 		code: Option<u32>,
@@ -103,12 +84,6 @@ pub enum Command {
 	/// account and record its commitment. Prints the code and the salt: a real issuer sends the
 	/// code by SMS or email and the salt to the user's client.
 	IssueCode {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// The issuer's secret URI.
-		#[arg(long)]
-		from: String,
 		/// The account the code is for.
 		#[arg(long)]
 		to: String,
@@ -116,21 +91,16 @@ pub enum Command {
 		#[arg(long, default_value_t = 50)]
 		ttl_blocks: u32,
 	},
-	/// Start recovering an account whose key is lost, to your account, with the lost account's
-	/// FIDO2 key file and a code sent to its channel. Claimable after the chain's delay.
+	/// Start recovering an account whose key is lost, to the signing account, with the lost
+	/// account's FIDO2 key file and a code sent to its channel. Claimable after the chain's
+	/// delay.
 	Recover {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your (the rescuer's) secret URI.
-		#[arg(long)]
-		from: String,
 		/// The lost account.
 		#[arg(long)]
 		lost: String,
 		/// The lost account's software authenticator key file.
-		#[arg(long)]
-		key_file: PathBuf,
+		#[arg(long, value_name = "PATH")]
+		fido2_key: PathBuf,
 		/// The one-time code sent to the lost account's channel.
 		#[arg(long, requires = "salt")]
 		code: Option<u32>,
@@ -140,12 +110,6 @@ pub enum Command {
 	},
 	/// Claim an account whose recovery delay has passed: its funds move to you.
 	ClaimRecovery {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your (the rescuer's) secret URI.
-		#[arg(long)]
-		from: String,
 		/// The lost account.
 		#[arg(long)]
 		lost: String,
@@ -154,12 +118,6 @@ pub enum Command {
 	/// envelope key (the file goes to the verifier, never to the ledger), records the binding,
 	/// and prints the otpauth URI for your authenticator app.
 	TotpEnroll {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your account's secret URI.
-		#[arg(long)]
-		from: String,
 		/// The verifier's account (an approved attester with a registered envelope key).
 		#[arg(long)]
 		verifier: String,
@@ -169,15 +127,13 @@ pub enum Command {
 	},
 	/// The current TOTP code of a base32 seed (what an authenticator app shows; development).
 	TotpCode {
-		/// The seed, base32 (the otpauth URI's `secret`).
-		#[arg(long)]
-		seed: String,
+		/// A file holding the seed, base32 (the otpauth URI's `secret`), readable by you only.
+		/// Or set VIRTENGINE_TOTP_SEED.
+		#[arg(long, value_name = "PATH")]
+		seed_file: Option<PathBuf>,
 	},
 	/// Print the challenge an authorization of a call needs now (to show a TOTP verifier).
 	Challenge {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
 		/// The account that will authorize (SS58).
 		#[arg(long)]
 		account: String,
@@ -188,12 +144,6 @@ pub enum Command {
 	/// As a TOTP verifier: check an account's code against the seed sealed to you and attest it
 	/// on chain for a challenge.
 	TotpAttest {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// The verifier's secret URI.
-		#[arg(long)]
-		from: String,
 		/// The verifier's envelope key file (`virtengine envelope keygen`).
 		#[arg(long)]
 		key: PathBuf,
@@ -213,27 +163,17 @@ pub enum Command {
 		#[arg(long, default_value_t = 50)]
 		ttl_blocks: u32,
 	},
-	/// Cancel a recovery of your own account.
-	CancelRecovery {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
-		/// Your account's secret URI.
-		#[arg(long)]
-		from: String,
-	},
+	/// Cancel a recovery of the signing account.
+	CancelRecovery,
 	/// Show an account's factors, pending authorization and open sessions.
 	Status {
-		/// The node's RPC address.
-		#[arg(long, default_value = "http://127.0.0.1:9944")]
-		rpc: String,
 		/// The account (SS58, or a 0x-prefixed 32-byte account id).
 		account: String,
 	},
 }
 
 /// A code channel's kind.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ChannelArg {
 	/// Text message.
 	Sms,
@@ -241,12 +181,54 @@ pub enum ChannelArg {
 	Email,
 }
 
-impl From<ChannelArg> for pallet_mfa::ChannelKind {
+impl From<ChannelArg> for ChannelKind {
 	fn from(c: ChannelArg) -> Self {
 		match c {
-			ChannelArg::Sms => pallet_mfa::ChannelKind::Sms,
-			ChannelArg::Email => pallet_mfa::ChannelKind::Email,
+			ChannelArg::Sms => ChannelKind::Sms,
+			ChannelArg::Email => ChannelKind::Email,
 		}
+	}
+}
+
+fn channel_name(kind: &ChannelKind) -> &'static str {
+	match kind {
+		ChannelKind::Sms => "sms",
+		ChannelKind::Email => "email",
+	}
+}
+
+/// A sensitive action's name (`pallet_mfa::Action`), snake_case.
+pub fn action_name(action: &runtime_types::pallet_mfa::policy::Action) -> &'static str {
+	use runtime_types::pallet_mfa::policy::Action as A;
+	match action {
+		A::AccountRecovery => "account_recovery",
+		A::KeyRotation => "key_rotation",
+		A::ProviderRegistration => "provider_registration",
+		A::ValidatorRegistration => "validator_registration",
+		A::Withdrawal => "withdrawal",
+		A::GovernanceProposal => "governance_proposal",
+		A::OrderCreate => "order_create",
+		A::OfferingCreate => "offering_create",
+		A::TransferTokens => "transfer_tokens",
+		A::UpdateAccountSettings => "update_account_settings",
+		A::SupportRequest => "support_request",
+		A::OfferingUpdate => "offering_update",
+		A::LeaseClose => "lease_close",
+		A::MfaSettings => "mfa_settings",
+		A::FundsCommit => "funds_commit",
+		A::StaffAction => "staff_action",
+	}
+}
+
+fn factor_names(set: &runtime_types::virtengine_mfa_primitives::FactorSet) -> Vec<&'static str> {
+	virtengine_mfa_primitives::FactorSet(set.0).iter().map(|f| f.name()).collect()
+}
+
+/// A positive amount of VE (a transfer of nothing is a mistake).
+fn positive_ve(text: &str) -> Result<Balance, String> {
+	match virtengine_client::parse_ve(text)? {
+		0 => Err("the amount must be above 0".into()),
+		amount => Ok(amount),
 	}
 }
 
@@ -254,62 +236,46 @@ fn code_arg(code: Option<u32>, salt: Option<String>) -> Result<Option<(u32, [u8;
 	match (code, salt) {
 		(Some(code), Some(salt)) => {
 			if code > 999_999 {
-				return Err(Error::BadArgument("--code: six digits".into()));
+				return Err(Error::Arg(format!("--code: `{code}` is not a six-digit code")));
 			}
-			let salt: [u8; 32] = hex::decode(salt.trim_start_matches("0x"))
-				.ok()
-				.and_then(|b| b.try_into().ok())
-				.ok_or_else(|| Error::BadArgument("--salt: expected 64 hex characters".into()))?;
-			Ok(Some((code, salt)))
+			Ok(Some((code, hex32("--salt", &salt)?)))
 		},
 		_ => Ok(None),
 	}
 }
 
-fn decode_call(hex_call: &str) -> Result<RuntimeCall, Error> {
-	let raw = hex::decode(hex_call.trim_start_matches("0x"))
-		.map_err(|_| Error::BadArgument("--call: not hex".into()))?;
+/// A call from SCALE hex; the error names `flag`.
+pub fn decode_call(flag: &str, hex_call: &str) -> Result<RuntimeCall, Error> {
+	let raw = hex::decode(hex_call.trim().trim_start_matches("0x"))
+		.map_err(|_| Error::Arg(format!("{flag}: not hex")))?;
 	let mut input = &raw[..];
 	let call = RuntimeCall::decode(&mut input)
-		.map_err(|e| Error::BadArgument(format!("--call: not a call of this runtime: {e}")))?;
+		.map_err(|e| Error::Arg(format!("{flag}: not a call of this runtime: {e}")))?;
 	if !input.is_empty() {
-		return Err(Error::BadArgument("--call: trailing bytes after the call".into()));
+		return Err(Error::Arg(format!("{flag}: trailing bytes after the call")));
 	}
 	Ok(call)
 }
 
-pub(crate) fn signer(uri: &str) -> Result<sp_core::sr25519::Pair, Error> {
-	sp_core::sr25519::Pair::from_string(uri, None)
-		.map_err(|_| Error::BadArgument("--from: not an sr25519 secret URI or seed".into()))
+/// Loads a software authenticator key file, which must be private.
+pub fn load_soft_key(path: &Path) -> Result<SoftKey, Error> {
+	files::check_private(path)?;
+	Ok(SoftKey::load(path)?)
 }
 
-/// Parses a VE amount ("12", "0.5") into the smallest unit (12 decimals).
-pub fn parse_ve(text: &str) -> Result<u128, Error> {
-	let bad = || Error::BadArgument(format!("--amount `{text}`: expected VE, e.g. 10 or 2.5"));
-	let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-	if whole.is_empty() && frac.is_empty() || frac.len() > 12 {
-		return Err(bad());
+fn save_to(path: Option<PathBuf>) -> impl FnMut(&SoftKey) -> Result<(), virtengine_client::Error> {
+	move |k: &SoftKey| match &path {
+		Some(path) => k.save(path),
+		None => Ok(()),
 	}
-	let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-	if !digits(whole) || !digits(frac) {
-		return Err(bad());
-	}
-	let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-	let frac_padded = format!("{frac:0<12}");
-	let frac: u128 = frac_padded.parse().map_err(|_| bad())?;
-	whole
-		.checked_mul(virtengine_runtime::VE)
-		.and_then(|w| w.checked_add(frac))
-		.filter(|v| *v > 0)
-		.ok_or_else(bad)
 }
 
-fn load_or_create(client: &Client, path: &std::path::Path) -> Result<SoftKey, Error> {
+async fn load_or_create(ctx: &Ctx, client: &Client, path: &Path) -> Result<SoftKey, Error> {
 	if path.exists() {
-		return Ok(SoftKey::load(path)?);
+		return load_soft_key(path);
 	}
-	let rp = client.relying_party()?.ok_or_else(|| {
-		Error::BadArgument("the chain has no WebAuthn relying party configured".into())
+	let rp = client.relying_party().await?.ok_or_else(|| {
+		Error::Outcome("the chain has no WebAuthn relying party configured".into())
 	})?;
 	let rp_id = String::from_utf8_lossy(&rp.id).into_owned();
 	let key = loop {
@@ -318,349 +284,471 @@ fn load_or_create(client: &Client, path: &std::path::Path) -> Result<SoftKey, Er
 		}
 	};
 	key.save(path)?;
-	eprintln!("created software authenticator {} for relying party `{rp_id}`", path.display());
+	ctx.wait_note(&format!(
+		"created software authenticator {} for relying party `{rp_id}`",
+		path.display()
+	));
 	Ok(key)
 }
 
+/// Authorizes `call` for the signing account with the factors given.
+async fn authorize(
+	ctx: &Ctx,
+	client: &Client,
+	signer: &virtengine_client::Keypair,
+	fido2_key: Option<PathBuf>,
+	call: RuntimeCall,
+	extra: Vec<Proof>,
+) -> Result<virtengine_client::Included, Error> {
+	let mut key = fido2_key.as_deref().map(load_soft_key).transpose()?;
+	Ok(client
+		.mfa_authorize(
+			signer,
+			key.as_mut(),
+			call,
+			extra,
+			save_to(fido2_key),
+			ctx.tx_options(),
+			ctx.progress(),
+		)
+		.await?)
+}
+
 /// Runs a `virtengine mfa` command.
-pub fn run(command: Command) -> Result<(), Error> {
+pub async fn run(ctx: &Ctx, command: Command) -> Result<(), Error> {
 	match command {
-		Command::Enroll { rpc, from, key_file } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let mut key = load_or_create(&client, &key_file)?;
-			let included = client.mfa_enroll(
-				&pair,
-				&mut key,
-				|k| k.save(&key_file),
-				|step| eprintln!("{step}"),
-			)?;
-			println!(
-				"credential {} registered for {} in block #{}",
-				hex::encode(&key.authenticator.credential_id),
-				pair.public().to_ss58check(),
-				included.block_number
+		Command::Enroll { fido2_key } => {
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let mut key = load_or_create(ctx, &client, &fido2_key).await?;
+			let included = client
+				.mfa_enroll(
+					&signer.keypair,
+					&mut key,
+					save_to(Some(fido2_key.clone())),
+					ctx.tx_options(),
+					ctx.progress(),
+				)
+				.await?;
+			let id = hex::encode(&key.authenticator.credential_id);
+			let who = signer.account();
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({ "account": who.to_string(), "credential_id": id }),
+				),
+				|| format!("credential {id} registered for {who} {}", in_block(&included)),
 			);
 		},
-		Command::Authorize {
-			rpc,
-			from,
-			key_file,
-			call,
-			transfer_to,
-			amount,
-			submit,
-			code,
-			salt,
-			totp,
-		} => {
-			let mut extra: Vec<pallet_mfa::Proof> = code_arg(code, salt)?
-				.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt })
+		Command::Authorize { fido2_key, call, transfer_to, amount, submit, code, salt, totp } => {
+			let mut extra: Vec<Proof> = code_arg(code, salt)?
+				.map(|(code, salt)| Proof::Code { code, salt })
 				.into_iter()
 				.collect();
 			if totp {
-				extra.push(pallet_mfa::Proof::Totp);
+				extra.push(Proof::Totp);
 			}
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
 			let call = match (call, transfer_to, amount) {
-				(Some(hex_call), None, None) => decode_call(&hex_call)?,
-				(None, Some(to), Some(amount)) => {
-					let dest = parse_account(&to).map_err(Error::BadArgument)?;
-					RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-						dest: dest.into(),
-						value: parse_ve(&amount)?,
-					})
-				},
+				(Some(hex_call), None, None) => decode_call("--call", &hex_call)?,
+				(None, Some(to), Some(value)) => RuntimeCall::Balances(
+					runtime_types::pallet_balances::pallet::Call::transfer_keep_alive {
+						dest: MultiAddress::Id(account_arg("--transfer-to", &to)?),
+						value,
+					},
+				),
 				_ => {
-					return Err(Error::BadArgument(
+					return Err(Error::Arg(
 						"give the call: --call <hex>, or --transfer-to <account> --amount <VE>"
 							.into(),
 					))
 				},
 			};
-			let mut key = key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
-			let save_to = key_file.clone();
-			let included = client.mfa_authorize(
-				&pair,
-				key.as_mut(),
-				call.clone(),
-				extra,
-				|k| match &save_to {
-					Some(path) => k.save(path),
-					None => Ok(()),
-				},
-				|step| eprintln!("{step}"),
-			)?;
-			let authorized = included.events.iter().find_map(|e| match e {
-				virtengine_runtime::RuntimeEvent::Mfa(pallet_mfa::Event::Authorized {
-					critical,
-					expires,
-					..
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let included =
+				authorize(ctx, &client, &signer.keypair, fido2_key, call.clone(), extra).await?;
+			let authorized = included.find(|e| match e {
+				runtime::Event::Mfa(runtime::mfa::Event::Authorized {
+					critical, expires, ..
 				}) => Some((*critical, *expires)),
 				_ => None,
 			});
-			match authorized {
-				Some((true, expires)) => println!(
-					"authorized this exact call once, until block #{expires} (block #{})",
-					included.block_number
-				),
-				Some((false, expires)) => println!(
-					"authorized: a session for this action until block #{expires} (block #{})",
-					included.block_number
-				),
+			let (critical, expires) = match authorized {
+				Some(a) => a,
 				None => {
-					let left = included.events.iter().find_map(|e| match e {
-						virtengine_runtime::RuntimeEvent::Mfa(
-							pallet_mfa::Event::CodeRejected { attempts_left, .. },
-						) => Some(*attempts_left),
+					let left = included.find(|e| match e {
+						runtime::Event::Mfa(runtime::mfa::Event::CodeRejected {
+							attempts_left,
+							..
+						}) => Some(*attempts_left),
 						_ => None,
 					});
-					return Err(Error::BadArgument(match left {
+					return Err(Error::Outcome(match left {
 						Some(0) => "wrong code; it is now void: ask for a new one".into(),
 						Some(n) => format!("wrong code; {n} attempts left"),
 						None => "the chain authorized nothing".into(),
 					}));
 				},
-			}
-			if submit {
-				let done = client.submit(&pair, call, |step| eprintln!("{step}"))?;
-				println!("call included in block #{}", done.block_number);
-			}
+			};
+			let submitted = if submit {
+				ctx.wait_note("authorized; submitting the call");
+				Some(ctx.submit(&client, &signer.keypair, &call).await?)
+			} else {
+				None
+			};
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({
+						"account": signer.account().to_string(),
+						"scope": if critical { "once" } else { "session" },
+						"expires": expires,
+						"submitted": submitted.as_ref().map(tx_json),
+					}),
+				),
+				|| {
+					let mut text = if critical {
+						format!(
+							"authorized this exact call once, until block #{expires} ({})",
+							in_block(&included)
+						)
+					} else {
+						format!(
+							"authorized: a session for this action until block #{expires} ({})",
+							in_block(&included)
+						)
+					};
+					if let Some(done) = &submitted {
+						text.push_str(&format!("\ncall included {}", in_block(done)));
+					}
+					text
+				},
+			);
 		},
-		Command::SetChannel { rpc, from, kind, address, key_file, code, salt: code_salt } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
+		Command::SetChannel { kind, address, fido2_key, code, salt: code_salt } => {
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
 			let salt: [u8; 32] = random();
-			let kind = pallet_mfa::ChannelKind::from(kind);
-			let hash = virtengine_client::mfa::contact_hash(kind, &address, &salt);
-			let extra: Vec<pallet_mfa::Proof> = code_arg(code, code_salt)?
-				.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt })
+			let kind = ChannelKind::from(kind);
+			let hash = virtengine_client::mfa::contact_hash(kind.clone(), &address, &salt);
+			let extra: Vec<Proof> = code_arg(code, code_salt)?
+				.map(|(code, salt)| Proof::Code { code, salt })
 				.into_iter()
 				.collect();
-			if key_file.is_some() || !extra.is_empty() {
-				let call =
-					RuntimeCall::Mfa(pallet_mfa::Call::set_channel { kind, destination: hash });
-				let mut key = key_file.as_ref().map(|k| SoftKey::load(k)).transpose()?;
-				client.mfa_authorize(
-					&pair,
-					key.as_mut(),
-					call,
-					extra,
-					|k| match &key_file {
-						Some(path) => k.save(path),
-						None => Ok(()),
-					},
-					|step| eprintln!("{step}"),
-				)?;
-				eprintln!("authorized; setting the channel");
+			if fido2_key.is_some() || !extra.is_empty() {
+				let call = RuntimeCall::Mfa(MfaCall::set_channel {
+					kind: kind.clone(),
+					destination: hash,
+				});
+				authorize(ctx, &client, &signer.keypair, fido2_key, call, extra).await?;
+				ctx.wait_note("authorized; setting the channel");
 			}
-			let included = client.mfa_set_channel(&pair, kind, hash, |s| eprintln!("{s}"))?;
-			println!("{kind:?} channel set in block #{}", included.block_number);
-			println!(
-				"salt {}  (give the code issuer your address and this salt)",
-				hex::encode(salt)
+			let included = client
+				.mfa_set_channel(
+					&signer.keypair,
+					kind.clone(),
+					hash,
+					ctx.tx_options(),
+					ctx.progress(),
+				)
+				.await?;
+			let name = channel_name(&kind);
+			ctx.print(
+				with(tx_json(&included), json!({ "kind": name, "salt": hex::encode(salt) })),
+				|| {
+					format!(
+						"{name} channel set {}\nsalt {}  (give the code issuer your address and this salt)",
+						in_block(&included),
+						hex::encode(salt)
+					)
+				},
 			);
 		},
-		Command::IssueCode { rpc, from, to, ttl_blocks } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let who = parse_account(&to).map_err(Error::BadArgument)?;
+		Command::IssueCode { to, ttl_blocks } => {
+			let who = account_arg("--to", &to)?;
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
 			let code = u32::from_le_bytes(random()) % 1_000_000;
 			let salt: [u8; 32] = random();
-			let included =
-				client.mfa_issue_code(&pair, &who, code, salt, ttl_blocks, |s| eprintln!("{s}"))?;
-			println!(
-				"code {code:06} salt {} (block #{})",
-				hex::encode(salt),
-				included.block_number
+			let included = client
+				.mfa_issue_code(
+					&signer.keypair,
+					&who,
+					code,
+					salt,
+					ttl_blocks,
+					ctx.tx_options(),
+					ctx.progress(),
+				)
+				.await?;
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({
+						"account": who.to_string(),
+						"code": format!("{code:06}"),
+						"salt": hex::encode(salt),
+					}),
+				),
+				|| format!("code {code:06} salt {} ({})", hex::encode(salt), in_block(&included)),
 			);
 		},
-		Command::Recover { rpc, from, lost, key_file, code, salt } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let lost = parse_account(&lost).map_err(Error::BadArgument)?;
+		Command::Recover { lost, fido2_key, code, salt } => {
+			let lost = account_arg("--lost", &lost)?;
 			let code = code_arg(code, salt)?;
-			let mut key = SoftKey::load(&key_file)?;
-			client.mfa_initiate_recovery(
-				&pair,
-				&lost,
-				&mut key,
-				code,
-				|k| k.save(&key_file),
-				|s| eprintln!("{s}"),
-			)?;
-			match client.mfa_recovery(&lost)? {
-				Some(r) => println!(
-					"recovery of {} to {} started; claimable from block #{}",
-					lost.to_ss58check(),
-					r.rescuer.to_ss58check(),
-					r.executable_at
+			let mut key = load_soft_key(&fido2_key)?;
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let included = client
+				.mfa_initiate_recovery(
+					&signer.keypair,
+					&lost,
+					&mut key,
+					code,
+					save_to(Some(fido2_key)),
+					ctx.tx_options(),
+					ctx.progress(),
+				)
+				.await?;
+			let Some(r) = client.mfa_recovery(&lost).await? else {
+				return Err(Error::Outcome(
+					"no recovery started: the code was wrong (one attempt used up)".into(),
+				));
+			};
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({
+						"lost": lost.to_string(),
+						"rescuer": r.rescuer.to_string(),
+						"claimable_at": r.executable_at,
+					}),
 				),
-				None => {
-					return Err(Error::BadArgument(
-						"no recovery started: the code was wrong (one attempt used up)".into(),
-					))
+				|| {
+					format!(
+						"recovery of {lost} to {} started {}; claimable from block #{}",
+						r.rescuer,
+						in_block(&included),
+						r.executable_at
+					)
 				},
-			}
+			);
 		},
-		Command::ClaimRecovery { rpc, from, lost } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let lost = parse_account(&lost).map_err(Error::BadArgument)?;
-			let call = RuntimeCall::Mfa(pallet_mfa::Call::claim_recovery { lost });
-			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
-			println!("account recovered in block #{}", included.block_number);
+		Command::ClaimRecovery { lost } => {
+			let lost = account_arg("--lost", &lost)?;
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let call = RuntimeCall::Mfa(MfaCall::claim_recovery { lost });
+			let included = ctx.submit(&client, &signer.keypair, &call).await?;
+			ctx.print(with(tx_json(&included), json!({ "lost": lost.to_string() })), || {
+				format!("account {lost} recovered {}", in_block(&included))
+			});
 		},
-		Command::TotpEnroll { rpc, from, verifier, out } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let who = virtengine_runtime::AccountId::from(pair.public());
-			let verifier = parse_account(&verifier).map_err(Error::BadArgument)?;
-			let key = client.active_encryption_key(&verifier)?;
-			let seed: [u8; 20] = random();
-			let now = now_ms();
+		Command::TotpEnroll { verifier, out } => {
+			let verifier = account_arg("--verifier", &verifier)?;
+			let signer = ctx.signer()?;
+			let who = signer.account();
+			let client = ctx.connect().await?;
+			let key = client.active_encryption_key(&verifier).await?;
+			let seed = zeroize::Zeroizing::new(random::<20>());
 			let envelope = virtengine_envelope::seal(
-				&seed,
+				&seed[..],
 				&[key.public],
-				&virtengine_envelope::SenderKey::Sr25519(pair.clone()),
+				&virtengine_envelope::SenderKey::Sr25519(signer.pair()?),
 				b"application/x-virtengine-totp-seed",
-				now,
+				now_ms(),
 				&virtengine_envelope::Limits::DEFAULT,
 			)
-			.map_err(|e| Error::BadArgument(format!("sealing the seed: {e}")))?;
+			.map_err(|e| Error::Outcome(format!("sealing the seed: {e}")))?;
 			let json = envelope
 				.to_json()
-				.map_err(|e| Error::BadArgument(format!("encoding the envelope: {e}")))?;
+				.map_err(|e| Error::Outcome(format!("encoding the envelope: {e}")))?;
 			let hash = virtengine_client::mfa::sealed_seed_hash(json.as_bytes());
-			std::fs::write(&out, format!("{json}\n"))
-				.map_err(|e| Error::BadArgument(format!("{}: {e}", out.display())))?;
-			let call = RuntimeCall::Mfa(pallet_mfa::Call::bind_totp {
-				verifier: verifier.clone(),
-				sealed_seed: hash,
-			});
-			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
-			println!(
-				"TOTP bound to {} in block #{}",
-				verifier.to_ss58check(),
-				included.block_number
+			files::write(Some(&out), format!("{json}\n").as_bytes(), false)?;
+			let call = RuntimeCall::Mfa(MfaCall::bind_totp { verifier, sealed_seed: hash });
+			let included = ctx.submit(&client, &signer.keypair, &call).await?;
+			let uri = virtengine_client::mfa::otpauth_uri(&who, &seed[..]);
+			ctx.print(
+				with(
+					tx_json(&included),
+					json!({
+						"verifier": verifier.to_string(),
+						"sealed_seed_file": out.display().to_string(),
+						"otpauth_uri": uri,
+					}),
+				),
+				|| {
+					format!(
+						"TOTP bound to {verifier} {}\nsealed seed for the verifier: {}\n{uri}",
+						in_block(&included),
+						out.display()
+					)
+				},
 			);
-			println!("sealed seed for the verifier: {}", out.display());
-			println!("{}", virtengine_client::mfa::otpauth_uri(&who, &seed));
 		},
-		Command::TotpCode { seed } => {
-			let seed = virtengine_client::mfa::base32_decode(&seed)
+		Command::TotpCode { seed_file } => {
+			let text = match &seed_file {
+				Some(path) => {
+					let bytes = files::read_secret(path)?;
+					String::from_utf8_lossy(&bytes).into_owned()
+				},
+				None => std::env::var(TOTP_SEED_ENV).map_err(|_| {
+					Error::Arg(format!("give the seed: --seed-file <PATH> or {TOTP_SEED_ENV}"))
+				})?,
+			};
+			let seed = virtengine_client::mfa::base32_decode(&text)
 				.filter(|s| !s.is_empty())
-				.ok_or_else(|| Error::BadArgument("--seed: not base32".into()))?;
-			let now = now_ms() / 1000;
+				.ok_or_else(|| Error::Arg("--seed-file: the seed is not base32".into()))?;
 			let code = virtengine_mfa_primitives::otp::totp(
 				virtengine_mfa_primitives::otp::Algorithm::Sha1,
 				&seed,
-				now,
+				now_ms() / 1000,
 				0,
 				30,
 				6,
 			);
-			println!("{code:06}");
+			ctx.print(json!({ "code": format!("{code:06}") }), || format!("{code:06}"));
 		},
-		Command::Challenge { rpc, account, call } => {
-			let client = Client::new(&rpc)?;
-			let who = parse_account(&account).map_err(Error::BadArgument)?;
-			let call = decode_call(&call)?;
-			println!("{}", hex::encode(client.mfa_challenge(&who, &call)?));
+		Command::Challenge { account, call } => {
+			let who = account_arg("--account", &account)?;
+			let call = decode_call("--call", &call)?;
+			let client = ctx.connect().await?;
+			let challenge = hex::encode(client.mfa_challenge(&who, &call).await?);
+			ctx.print(json!({ "account": who.to_string(), "challenge": challenge }), || {
+				challenge.clone()
+			});
 		},
-		Command::TotpAttest { rpc, from, key, envelope, account, challenge, code, ttl_blocks } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let me = virtengine_runtime::AccountId::from(pair.public());
-			let who = parse_account(&account).map_err(Error::BadArgument)?;
-			let challenge: [u8; 32] = hex::decode(challenge.trim_start_matches("0x"))
-				.ok()
-				.and_then(|b| b.try_into().ok())
-				.ok_or_else(|| Error::BadArgument("--challenge: 64 hex characters".into()))?;
-			let binding = client.mfa_totp_binding(&who)?.ok_or_else(|| {
-				Error::BadArgument(format!("{} has no TOTP binding", who.to_ss58check()))
-			})?;
+		Command::TotpAttest { key, envelope, account, challenge, code, ttl_blocks } => {
+			let who = account_arg("--account", &account)?;
+			let challenge = hex32("--challenge", &challenge)?;
+			let secret = crate::envelope::load_secret(&key)?;
+			let signer = ctx.signer()?;
+			let me = signer.account();
+			let client = ctx.connect().await?;
+			let binding = client
+				.mfa_totp_binding(&who)
+				.await?
+				.ok_or_else(|| Error::Outcome(format!("{who} has no TOTP binding")))?;
 			if binding.verifier != me {
-				return Err(Error::BadArgument(format!(
-					"{} is bound to verifier {}, not to you",
-					who.to_ss58check(),
-					binding.verifier.to_ss58check()
+				return Err(Error::Outcome(format!(
+					"{who} is bound to verifier {}, not to you ({me})",
+					binding.verifier
 				)));
 			}
-			let text = std::fs::read_to_string(&envelope)
-				.map_err(|e| Error::BadArgument(format!("{}: {e}", envelope.display())))?;
+			let text = String::from_utf8(files::read(&envelope)?).map_err(|_| {
+				Error::Arg(format!("--envelope {}: not an envelope", envelope.display()))
+			})?;
 			if virtengine_client::mfa::sealed_seed_hash(text.trim_end().as_bytes())
 				!= binding.sealed_seed
 			{
-				return Err(Error::BadArgument(
-					"this sealed seed is not the one bound on chain for the account".into(),
-				));
+				return Err(Error::Arg(format!(
+					"--envelope {}: not the sealed seed bound on chain for {who}",
+					envelope.display()
+				)));
 			}
-			let secret = crate::envelope::load_secret(&key)
-				.map_err(|e| Error::BadArgument(e.to_string()))?;
 			let sealed = virtengine_envelope::Envelope::from_json(text.trim_end())
-				.map_err(|e| Error::BadArgument(format!("{}: {e}", envelope.display())))?;
-			let seed = virtengine_envelope::open(&sealed, secret.as_bytes())
-				.map_err(|e| Error::BadArgument(format!("opening the sealed seed: {e}")))?;
-			let now = now_ms() / 1000;
-			if !virtengine_client::mfa::totp_matches(&seed, now, code) {
-				return Err(Error::BadArgument("the code does not match: nothing attested".into()));
+				.map_err(|e| Error::Arg(format!("--envelope {}: {e}", envelope.display())))?;
+			let seed = zeroize::Zeroizing::new(
+				virtengine_envelope::open(&sealed, secret.as_bytes())
+					.map_err(|e| Error::Arg(format!("--key: opening the sealed seed: {e}")))?,
+			);
+			if !virtengine_client::mfa::totp_matches(&seed, now_ms() / 1000, code) {
+				return Err(Error::Arg("--code: the code does not match: nothing attested".into()));
 			}
-			let call = RuntimeCall::Mfa(pallet_mfa::Call::attest_totp {
-				who: who.clone(),
-				challenge,
-				ttl: ttl_blocks,
+			let call = RuntimeCall::Mfa(MfaCall::attest_totp { who, challenge, ttl: ttl_blocks });
+			let included = ctx.submit(&client, &signer.keypair, &call).await?;
+			ctx.print(with(tx_json(&included), json!({ "account": who.to_string() })), || {
+				format!("attested {who}'s code {}", in_block(&included))
 			});
-			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
-			println!("attested {}'s code in block #{}", who.to_ss58check(), included.block_number);
 		},
-		Command::CancelRecovery { rpc, from } => {
-			let client = Client::new(&rpc)?;
-			let pair = signer(&from)?;
-			let call = RuntimeCall::Mfa(pallet_mfa::Call::cancel_recovery {});
-			let included = client.submit(&pair, call, |s| eprintln!("{s}"))?;
-			println!("recovery cancelled in block #{}", included.block_number);
+		Command::CancelRecovery => {
+			let signer = ctx.signer()?;
+			let client = ctx.connect().await?;
+			let call = RuntimeCall::Mfa(MfaCall::cancel_recovery {});
+			let included = ctx.submit(&client, &signer.keypair, &call).await?;
+			ctx.print(tx_json(&included), || format!("recovery cancelled {}", in_block(&included)));
 		},
-		Command::Status { rpc, account } => {
-			let client = Client::new(&rpc)?;
-			let who = parse_account(&account).map_err(Error::BadArgument)?;
-			let s = client.mfa_status(&who)?;
-			println!("account        {}", who.to_ss58check());
-			println!("authorizations {}", s.nonce);
+		Command::Status { account } => {
+			let who = account_arg("account", &account)?;
+			let client = ctx.connect().await?;
+			let s = client.mfa_status(&who).await?;
+			status(ctx, &who, &s);
+		},
+	}
+	Ok(())
+}
+
+fn status(ctx: &Ctx, who: &AccountId, s: &virtengine_client::mfa::MfaStatus) {
+	let credentials: Vec<Value> = s
+		.credentials
+		.iter()
+		.map(|c| {
+			json!({
+				"id": hex::encode(&c.id),
+				"counter": c.counter,
+				"user_verification_required": c.require_uv,
+			})
+		})
+		.collect();
+	let sessions: Vec<Value> = s
+		.sessions
+		.iter()
+		.map(|g| {
+			json!({
+				"action": action_name(&g.action),
+				"factors": factor_names(&g.factors),
+				"expires": g.expires,
+			})
+		})
+		.collect();
+	ctx.print(
+		json!({
+			"account": who.to_string(),
+			"authorizations": s.nonce,
+			"credentials": credentials,
+			"channels": s.channels.iter().map(|c| channel_name(&c.kind)).collect::<Vec<_>>(),
+			"devices": s.devices.iter().map(hex::encode).collect::<Vec<_>>(),
+			"pending": s.pending.as_ref().map(|p| json!({
+				"call_hash": hex::encode(p.call_hash),
+				"expires": p.expires,
+			})),
+			"sessions": sessions,
+		}),
+		|| {
+			let mut lines =
+				vec![format!("account        {who}"), format!("authorizations {}", s.nonce)];
 			for c in &s.credentials {
-				println!(
+				lines.push(format!(
 					"fido2          {} (counter {}, user verification {})",
 					hex::encode(&c.id),
 					c.counter,
 					if c.require_uv { "required" } else { "not required" }
-				);
+				));
 			}
 			for c in &s.channels {
-				println!("code channel   {:?}", c.kind);
+				lines.push(format!("code channel   {}", channel_name(&c.kind)));
 			}
 			for d in &s.devices {
-				println!("device         {}", hex::encode(d));
+				lines.push(format!("device         {}", hex::encode(d)));
 			}
 			if let Some(p) = &s.pending {
-				println!(
+				lines.push(format!(
 					"pending        call {} until block #{}",
 					hex::encode(p.call_hash),
 					p.expires
-				);
+				));
 			}
 			for g in &s.sessions {
-				let factors: Vec<_> = g.factors.iter().map(|f| f.name()).collect();
-				println!(
-					"session        {:?} ({}) until block #{}",
-					g.action,
-					factors.join("+"),
+				lines.push(format!(
+					"session        {} ({}) until block #{}",
+					action_name(&g.action).replace('_', " "),
+					factor_names(&g.factors).join("+"),
 					g.expires
-				);
+				));
 			}
+			lines.join("\n")
 		},
-	}
-	Ok(())
+	);
 }
 
 #[cfg(test)]
@@ -668,13 +756,25 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn amounts_in_ve() {
-		let ve = virtengine_runtime::VE;
-		assert_eq!(parse_ve("10").ok(), Some(10 * ve));
-		assert_eq!(parse_ve("2.5").ok(), Some(2 * ve + ve / 2));
-		assert_eq!(parse_ve("0.000000000001").ok(), Some(1));
+	fn transfer_amounts_are_positive_ve() {
+		let ve = virtengine_primitives::units::VE;
+		assert_eq!(positive_ve("10"), Ok(10 * ve));
+		assert_eq!(positive_ve("2.5"), Ok(2 * ve + ve / 2));
+		assert_eq!(positive_ve("0.000000000001"), Ok(1));
 		for bad in ["", ".", "0", "1.0000000000001", "-1", "1e3", "1,5", "x"] {
-			assert!(parse_ve(bad).is_err(), "{bad}");
+			assert!(positive_ve(bad).is_err(), "{bad}");
 		}
+	}
+
+	#[test]
+	fn calls_decode_from_hex_and_errors_name_the_flag() {
+		let call = RuntimeCall::Mfa(MfaCall::cancel_recovery {});
+		let hex_call = format!("0x{}", hex::encode(codec::Encode::encode(&call)));
+		assert!(decode_call("--call", &hex_call).expect("decodes") == call);
+		let err = decode_call("--call", "zz").expect_err("not hex").to_string();
+		assert!(err.starts_with("--call:"), "{err}");
+		let err =
+			decode_call("--call", &format!("{hex_call}00")).expect_err("trailing").to_string();
+		assert!(err.contains("trailing"), "{err}");
 	}
 }

@@ -33,7 +33,7 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 		"seal",
 		"--to",
 		&alice_key,
-		"--from",
+		"--suri",
 		"//Alice",
 		"--content-type",
 		"order-config",
@@ -82,7 +82,7 @@ fn keygen_seal_open_and_the_errors_a_user_meets() {
 	assert!(!ok);
 	assert!(err.contains("not a VirtEngine envelope key file"), "{err}");
 	let (ok, _, err) =
-		virtengine(&["envelope", "seal", "--to", "abcd", "--from", "//Alice", "--in", &plain]);
+		virtengine(&["envelope", "seal", "--to", "abcd", "--suri", "//Alice", "--in", &plain]);
 	assert!(!ok);
-	assert!(err.contains("recipient `abcd`"), "{err}");
+	assert!(err.contains("--to `abcd`"), "{err}");
 }
