@@ -49,11 +49,7 @@ impl Client {
 		&self,
 		who: &AccountId,
 	) -> Result<(Option<Status>, Option<Tier>, Option<IdentityResult>), Error> {
-		let at = self.at_best().await?;
-		at.view_functions()
-			.call(runtime::view_functions().veid().identity_of(who.clone()))
-			.await
-			.map_err(|e| Error::Incompatible(format!("Veid::identity_of: {e}")))
+		self.view(runtime::view_functions().veid().identity_of(*who), "Veid::identity_of").await
 	}
 
 	/// The `Veid::pending_requests` view function: open requests with ids in
@@ -63,11 +59,62 @@ impl Client {
 		from: u64,
 		limit: u32,
 	) -> Result<Vec<(u64, AccountId, Vec<AccountId>)>, Error> {
-		let at = self.at_best().await?;
-		at.view_functions()
-			.call(runtime::view_functions().veid().pending_requests(from, limit))
+		self.view(
+			runtime::view_functions().veid().pending_requests(from, limit),
+			"Veid::pending_requests",
+		)
+		.await
+	}
+
+	/// Runs a view function at the best block through the runtime API
+	/// `RuntimeViewFunction_execute_view_function(id, input: Vec<u8>)` over `state_call`.
+	/// subxt 0.50.3 (frame-decode 0.18) passes the input without its length prefix, which the
+	/// runtime cannot decode (it panics, and the request never completes), so the arguments
+	/// subxt encodes are framed here as the runtime API takes them.
+	async fn view<P, R>(&self, payload: P, what: &'static str) -> Result<R, Error>
+	where
+		P: subxt::view_functions::Payload,
+		R: codec::Decode,
+	{
+		/// `frame_support::view_functions::ViewFunctionDispatchError`.
+		#[derive(codec::Decode)]
+		enum DispatchError {
+			NotImplemented,
+			NotFound([u8; 32]),
+			Codec,
+		}
+		let (hash, _) = self.best().await?;
+		let at = self.at(hash).await?;
+		let args = at
+			.view_functions()
+			.encode_args(&payload)
+			.map_err(|e| Error::Incompatible(format!("{what}: {e}")))?;
+		let (id, input) = args.split_at(32.min(args.len()));
+		let mut framed = id.to_vec();
+		codec::Encode::encode_to(&input.to_vec(), &mut framed);
+		let reply = self
+			.rpc
+			.state_call("RuntimeViewFunction_execute_view_function", Some(&framed), Some(hash))
 			.await
-			.map_err(|e| Error::Incompatible(format!("Veid::pending_requests: {e}")))
+			.map_err(|e| Error::Rpc { method: "state_call", why: format!("{what}: {e}") })?;
+		let output = <Result<Vec<u8>, DispatchError> as codec::Decode>::decode(&mut &reply[..])
+			.map_err(|e| Error::Decode(format!("{what}: {e}")))?
+			.map_err(|e| {
+				Error::Incompatible(match e {
+					DispatchError::NotImplemented => {
+						format!("{what}: the runtime has no view functions")
+					},
+					DispatchError::NotFound(id) => format!(
+						"{what}: the node's runtime has no such view function (id 0x{})",
+						hex::encode(id)
+					),
+					DispatchError::Codec => {
+						format!("{what}: the runtime cannot decode the arguments")
+					},
+				})
+			})?;
+		<R as codec::DecodeAll>::decode_all(&mut &output[..])
+			.map_err(|e| Error::Decode(format!("{what}: {e}")))
 	}
 
 	/// The identity committee uploads must be sealed to; an error if there is none.
