@@ -7,14 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cli, free_port, Node};
-use sp_core::crypto::Ss58Codec;
-use sp_keyring::Sr25519Keyring;
-use virtengine_client::mfa::pallet_mfa;
-use virtengine_runtime::RuntimeCall;
+use common::{account, cli, free_port, set_critical_policy, Node};
+use virtengine_client_next::runtime::runtime_types::pallet_mfa::policy::Rule;
+use virtengine_primitives::refusal::mfa::MFA_REQUIRED;
 
-fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
-	node.reserved_balance(&who.to_account_id())
+fn reserved(node: &Node, who: &str) -> u128 {
+	node.reserved_balance(&account(who))
 }
 
 #[test]
@@ -24,7 +22,7 @@ fn seal_to_an_account_through_its_registered_key() {
 	let rpc = node.rpc_url();
 	let dir = tempfile::tempdir().expect("temp dir");
 	let file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-	let bob = Sr25519Keyring::Bob.to_account_id().to_ss58check();
+	let bob = account("//Bob").to_string();
 	let (key1, key2, carol_key) = (file("bob1.key"), file("bob2.key"), file("c.key"));
 	for key in [&key1, &key2, &carol_key] {
 		cli(&["envelope", "keygen", "--out", key]).expect("keygen");
@@ -41,7 +39,7 @@ fn seal_to_an_account_through_its_registered_key() {
 			&bob,
 			"--rpc",
 			&rpc,
-			"--from",
+			"--suri",
 			"//Alice",
 			"--in",
 			&secret,
@@ -58,10 +56,10 @@ fn seal_to_an_account_through_its_registered_key() {
 	assert!(!std::path::Path::new(&sealed).exists());
 
 	// Register: the deposit is held.
-	let held_before = reserved(&node, &Sr25519Keyring::Bob);
-	cli(&["envelope", "register", "--key", &key1, "--from", "//Bob", "--rpc", &rpc])
+	let held_before = reserved(&node, "//Bob");
+	cli(&["envelope", "register", "--key", &key1, "--suri", "//Bob", "--rpc", &rpc])
 		.expect("register");
-	assert!(reserved(&node, &Sr25519Keyring::Bob) > held_before, "a deposit is held");
+	assert!(reserved(&node, "//Bob") > held_before, "a deposit is held");
 	cli(&["envelope", "lookup", &bob, "--rpc", &rpc]).expect("lookup");
 
 	// Seal to the account; Bob's key opens it, Carol's does not.
@@ -81,7 +79,12 @@ fn seal_to_an_account_through_its_registered_key() {
 		serde_json::from_slice(&std::fs::read(&carol_key).expect("read")).expect("json");
 	std::fs::write(&old, serde_json::json!({ "secret": carol_json["secret"] }).to_string())
 		.expect("write");
-	let err = cli(&["envelope", "register", "--key", &old, "--from", "//Charlie", "--rpc", &rpc])
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+	}
+	let err = cli(&["envelope", "register", "--key", &old, "--suri", "//Charlie", "--rpc", &rpc])
 		.expect_err("no seed");
 	assert!(err.contains("predates proofs of possession"), "{err}");
 	// The old file is still a key file (it opens its own envelopes; this one is Bob's).
@@ -89,28 +92,20 @@ fn seal_to_an_account_through_its_registered_key() {
 	assert!(err.contains("is not a recipient"), "{err}");
 
 	// The same key twice is refused by the runtime, by name.
-	let err = cli(&["envelope", "register", "--key", &key1, "--from", "//Bob", "--rpc", &rpc])
+	let err = cli(&["envelope", "register", "--key", &key1, "--suri", "//Bob", "--rpc", &rpc])
 		.expect_err("already registered");
-	assert!(err.contains("Encryption("), "a named runtime error: {err}");
+	assert!(err.failed.as_deref().is_some_and(|e| e.starts_with("Encryption::")), "{err}");
 
 	// Rotate: new envelopes go to the new key only. A rotation is MFA-gated (KeyRotation: VEID
 	// and FIDO2, which Bob has not set up), so the pool refuses it first; governance then empties
 	// the rule for this test (an empty policy requires nothing). The proof is checked either way.
 	let rotate = || {
-		cli(&["envelope", "register", "--rotate", "--key", &key2, "--from", "//Bob", "--rpc", &rpc])
+		cli(&["envelope", "register", "--rotate", "--key", &key2, "--suri", "//Bob", "--rpc", &rpc])
 	};
 	let refused = rotate().expect_err("a rotation needs MFA");
-	assert!(refused.contains("Custom error: 20"), "{refused}");
-	let mut policy = pallet_mfa::Rule::KeyRotation.default_policy();
-	policy.factors = pallet_mfa::FactorSet::EMPTY;
-	let set_policy = virtengine_client::mfa::sudo(RuntimeCall::Mfa(pallet_mfa::Call::set_policy {
-		rule: pallet_mfa::Rule::KeyRotation,
-		policy,
-	}));
-	virtengine_client::Client::new(&rpc)
-		.expect("client")
-		.submit(&Sr25519Keyring::Alice.pair(), set_policy, |_| {})
-		.expect("sudo set_policy");
+	assert_eq!(refused.refused, Some(MFA_REQUIRED), "{refused}");
+	assert!(refused.contains("virtengine mfa authorize"), "the refusal says what to do: {refused}");
+	set_critical_policy(&node, Rule::KeyRotation, &[]);
 	rotate().expect("rotate");
 	let sealed2 = file("sealed2.json");
 	seal_to_bob(&sealed2).expect("seal after rotation");
@@ -122,7 +117,7 @@ fn seal_to_an_account_through_its_registered_key() {
 	assert_eq!(std::fs::read(&opened).expect("read"), std::fs::read(&secret).expect("read"));
 
 	// No node at the address: a clear error.
-	let nowhere = format!("http://127.0.0.1:{}", free_port());
+	let nowhere = format!("ws://127.0.0.1:{}", free_port());
 	let err = cli(&[
 		"envelope",
 		"seal",
@@ -130,7 +125,7 @@ fn seal_to_an_account_through_its_registered_key() {
 		&bob,
 		"--rpc",
 		&nowhere,
-		"--from",
+		"--suri",
 		"//Alice",
 		"--in",
 		&secret,
@@ -145,7 +140,7 @@ fn seal_to_an_account_through_its_registered_key() {
 		"5NotAnAddress",
 		"--rpc",
 		&rpc,
-		"--from",
+		"--suri",
 		"//Alice",
 		"--in",
 		&secret,

@@ -12,63 +12,51 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use codec::Decode;
-use common::{cli, fixture, Node};
-use sp_core::{crypto::Ss58Codec, H256};
-use sp_keyring::Sr25519Keyring;
-use virtengine_client::{
-	market::{pallet_market::LeaseState, Unit},
-	Client,
-};
-use virtengine_runtime::{AccountId, Balance, RuntimeEvent, VE};
+use common::{account, block_on, cli, cli_json, fixture, Node};
+use virtengine_client_next::{market::LeaseState, runtime, AccountId, Balance, Client};
+use virtengine_primitives::{refusal::mfa::MFA_REQUIRED, units::VE};
 
 /// Free plus held.
 fn total(node: &Node, who: &AccountId) -> Balance {
 	node.free_balance(who) + node.reserved_balance(who)
 }
 
+/// The platform's fee account: `PalletId(*b"ve/mktfe")` as an account (`modl`, the id, zeros).
+fn fee_account() -> AccountId {
+	let mut raw = [0u8; 32];
+	raw[..4].copy_from_slice(b"modl");
+	raw[4..12].copy_from_slice(b"ve/mktfe");
+	AccountId::from(raw)
+}
+
 /// Transaction fees `who` paid in blocks `from..=to`, from the blocks' events.
 fn fees(client: &Client, who: &AccountId, from: u32, to: u32) -> Balance {
-	let key = frame_support::storage::storage_prefix(b"System", b"Events");
-	let mut sum = 0;
-	for n in from..=to {
-		let hash = client.call("chain_getBlockHash", serde_json::json!([n])).expect("hash");
-		let raw = client
-			.call(
-				"state_getStorage",
-				serde_json::json!([sp_core::bytes::to_hex(&key, false), hash]),
-			)
-			.expect("events");
-		let Some(hex) = raw.as_str() else { continue };
-		let bytes = sp_core::bytes::from_hex(hex).expect("hex");
-		let events = Vec::<frame_system::EventRecord<RuntimeEvent, H256>>::decode(&mut &bytes[..])
-			.expect("events decode");
-		for e in events {
-			if let RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { who: w, actual_fee, tip },
-			) = e.event
-			{
-				if &w == who {
-					sum += actual_fee + tip;
+	block_on(async {
+		let mut sum = 0;
+		for n in from..=to {
+			let at = client.at(client.block_hash(n).await.expect("hash")).await.expect("block");
+			let events = at.events().fetch().await.expect("events");
+			for event in events.iter() {
+				let event =
+					event.expect("an event").decode_as::<runtime::Event>().expect("decodes");
+				if let runtime::Event::TransactionPayment(
+					runtime::transaction_payment::Event::TransactionFeePaid {
+						who: w,
+						actual_fee,
+						tip,
+					},
+				) = event
+				{
+					if &w == who {
+						sum += actual_fee + tip;
+					}
 				}
 			}
 		}
-	}
-	sum
-}
-
-fn wait_until(node: &Node, what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-	let started = Instant::now();
-	while !done() {
-		assert!(
-			started.elapsed() < timeout,
-			"{what} within {timeout:?}; node log:\n{}",
-			node.log_tail()
-		);
-		std::thread::sleep(Duration::from_millis(300));
-	}
+		sum
+	})
 }
 
 #[test]
@@ -82,7 +70,9 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
 
 	// Identities: the committee forms, a capture client is approved, Bob and Charlie upload.
-	wait_until(&node, "a committee", Duration::from_secs(60), || client.committee().is_ok());
+	node.wait_until("a committee", Duration::from_secs(60), || {
+		block_on(client.committee()).is_ok()
+	});
 	cli(&[
 		"veid",
 		"add-client",
@@ -90,7 +80,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		"capture-app",
 		"--client-key",
 		"//CaptureApp",
-		"--sudo",
+		"--suri",
 		"//Alice",
 		"--rpc",
 		r,
@@ -119,7 +109,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"ANNA MARIA",
 			"--birth-date",
 			"1990-03-14",
-			"--from",
+			"--suri",
 			who,
 			"--client-id",
 			"capture-app",
@@ -132,10 +122,8 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		.unwrap_or_else(|e| panic!("upload {who}: {e}; node log:\n{}", node.log_tail()));
 	}
 
-	let bob = Sr25519Keyring::Bob.to_account_id();
-	let charlie = Sr25519Keyring::Charlie.to_account_id();
-	let fee_account = virtengine_runtime::configs::market::fee_account();
-	let first_block = client.best_number().expect("best") + 1;
+	let (bob, charlie, fee_account) = (account("//Bob"), account("//Charlie"), fee_account());
+	let first_block = block_on(client.best_number()).expect("best") + 1;
 	let (bob0, charlie0, fee0) =
 		(total(&node, &bob), total(&node, &charlie), total(&node, &fee_account));
 
@@ -147,40 +135,38 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	let err =
 		cli(&["market", "provider", "daemon-keygen", "--out", &daemon]).expect_err("overwrite");
 	assert!(err.contains("not overwriting"), "{err}");
-	cli(&["mfa", "enroll", "--rpc", r, "--from", "//Bob", "--key-file", &webauthn])
+	cli(&["mfa", "enroll", "--rpc", r, "--suri", "//Bob", "--fido2-key", &webauthn])
 		.expect("enroll");
-	cli(&[
+	let claimed = cli_json(&[
 		"market",
 		"provider",
 		"claim-domain",
 		"--rpc",
 		r,
-		"--from",
+		"--suri",
 		"//Bob",
 		"--domain",
 		"bob.example.com",
 	])
 	.expect("claim domain");
-	// The token the verifier finds in the TXT record the CLI asked Bob to publish.
-	let token = hex::encode(virtengine_client::market::pallet_provider::domain_token(
-		bob.as_ref(),
-		b"bob.example.com",
-	));
-	let bob_ss58 = bob.to_ss58check();
+	// The TXT record the CLI asked Bob to publish, as the verifier finds it.
+	let record = claimed["txt_record"].as_str().expect("a TXT record").to_string();
+	assert!(record.starts_with("virtengine-verify="), "{claimed}");
+	let bob_ss58 = bob.to_string();
 	cli(&[
 		"market",
 		"provider",
 		"confirm-domain",
 		"--rpc",
 		r,
-		"--from",
+		"--suri",
 		"//Alice",
 		"--who",
 		&bob_ss58,
 		"--domain",
 		"bob.example.com",
 		"--token",
-		&token,
+		&record,
 	])
 	.expect("confirm domain");
 	let register = |mfa: bool| {
@@ -190,7 +176,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"register",
 			"--rpc",
 			r,
-			"--from",
+			"--suri",
 			"//Bob",
 			"--region",
 			"eu-central",
@@ -202,15 +188,16 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			&daemon,
 		];
 		if mfa {
-			args.extend(["--mfa", "--mfa-key-file", &webauthn]);
+			args.extend(["--mfa", "--fido2-key", &webauthn]);
 		}
 		cli(&args)
 	};
 	// Without MFA the pool refuses it, and says what to do.
 	let err = register(false).expect_err("provider registration needs MFA");
+	assert_eq!(err.refused, Some(MFA_REQUIRED), "{err}");
 	assert!(err.contains("virtengine mfa authorize"), "{err}");
 	register(true).unwrap_or_else(|e| panic!("register: {e}; node log:\n{}", node.log_tail()));
-	assert!(client.provider(&bob).expect("provider").is_some());
+	assert!(block_on(client.provider(&bob)).expect("provider").is_some());
 
 	// An offering: 36 VE an hour (0.06 VE a block) and 0.5 VE a job.
 	let details = path("details.txt");
@@ -221,7 +208,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		"create",
 		"--rpc",
 		r,
-		"--from",
+		"--suri",
 		"//Bob",
 		"--category",
 		"gpu",
@@ -234,11 +221,13 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		"--details",
 		&details,
 		"--mfa",
-		"--mfa-key-file",
+		"--fido2-key",
 		&webauthn,
 	])
 	.unwrap_or_else(|e| panic!("offering: {e}; node log:\n{}", node.log_tail()));
-	cli(&["market", "offering", "list", "--rpc", r]).expect("list");
+	let listed = cli_json(&["market", "offering", "list", "--rpc", r]).expect("list");
+	assert_eq!(listed["offerings"][0]["category"], "gpu", "{listed}");
+	assert_eq!(listed["offerings"][0]["required_tier"], "standard", "{listed}");
 
 	// Charlie orders it with 100 VE in escrow (his first order: VEID).
 	let config = path("config.json");
@@ -250,7 +239,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"create",
 			"--rpc",
 			r,
-			"--from",
+			"--suri",
 			"//Charlie",
 			"--offering",
 			"0",
@@ -269,7 +258,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	let err = order(&["--unit", "gpu"]).expect_err("a bad unit");
 	assert!(err.contains("expected unit=VE"), "{err}");
 	order(&["--mfa"]).unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
-	assert!(client.order(0).expect("order").is_some());
+	assert!(block_on(client.order(0)).expect("order").is_some());
 
 	// Bob bids above Charlie's maximum (refused), then at his offering's price.
 	let bid = |per_hour: &str| {
@@ -278,7 +267,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"bid",
 			"--rpc",
 			r,
-			"--from",
+			"--suri",
 			"//Bob",
 			"--order",
 			"0",
@@ -289,7 +278,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		])
 	};
 	let err = bid("41").expect_err("above the maximum");
-	assert!(err.contains("PriceTooHigh"), "{err}");
+	assert!(err.failed_with("Market::PriceTooHigh"), "{err}");
 	bid("36").expect("bid");
 	// Charlie accepts the price he saw: a bid above it (as if raised meanwhile) is refused.
 	let accept = |per_hour: &str| {
@@ -299,7 +288,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"accept",
 			"--rpc",
 			r,
-			"--from",
+			"--suri",
 			"//Charlie",
 			"--order",
 			"0",
@@ -312,10 +301,10 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		])
 	};
 	let err = accept("35").expect_err("the bid is above the accepted price");
-	assert!(err.contains("PriceChanged"), "{err}");
+	assert!(err.failed_with("Market::PriceChanged"), "{err}");
 	accept("36").expect("accept");
-	cli(&["market", "lease", "start", "--rpc", r, "--from", "//Bob", "--id", "0"]).expect("start");
-	let lease = client.lease(0).expect("lease").expect("a lease");
+	cli(&["market", "lease", "start", "--rpc", r, "--suri", "//Bob", "--id", "0"]).expect("start");
+	let lease = block_on(client.lease(0)).expect("lease").expect("a lease");
 	assert_eq!(lease.state, LeaseState::Active);
 	let started = lease.started.expect("started");
 
@@ -327,7 +316,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 			"usage",
 			"--rpc",
 			r,
-			"--from",
+			"--suri",
 			"//Bob",
 			"--id",
 			"0",
@@ -341,42 +330,46 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	};
 	usage().expect("usage");
 	let err = usage().expect_err("replayed");
-	assert!(err.contains("Replayed"), "{err}");
-	let escrow = client.escrow(0).expect("escrow").expect("an escrow");
+	assert!(err.failed_with("Escrow::Replayed"), "{err}");
+	let escrow = block_on(client.escrow(0)).expect("escrow").expect("an escrow");
 	assert_eq!(escrow.pending.len(), 1);
 	assert_eq!(escrow.pending[0].amount, 2 * VE);
-	let _ = Unit::Job;
 
 	// After the dispute window (2 minutes: 20 blocks) a stranger settles; Bob is paid.
 	let due = escrow.pending[0].at + 20;
 	node.wait_for_block(due, Duration::from_secs(60));
-	cli(&["market", "settle", "--rpc", r, "--from", "//Dave", "--id", "0"]).expect("settle");
-	assert!(client.payouts(&bob).expect("payouts") > 2 * VE);
+	cli(&["market", "settle", "--rpc", r, "--suri", "//Dave", "--id", "0"]).expect("settle");
+	assert!(block_on(client.payouts(&bob)).expect("payouts") > 2 * VE);
 
 	// Charlie closes; the rate stops; after the closing timeout (20 blocks) the lease closes.
-	cli(&["market", "lease", "close", "--rpc", r, "--from", "//Charlie", "--id", "0"])
+	cli(&["market", "lease", "close", "--rpc", r, "--suri", "//Charlie", "--id", "0"])
 		.expect("close");
-	let closing = client.lease(0).expect("lease").expect("a lease");
+	let closing = block_on(client.lease(0)).expect("lease").expect("a lease");
 	assert!(matches!(closing.state, LeaseState::Closing(_)), "{:?}", closing.state);
 	let stopped = closing.since;
-	wait_until(&node, "the lease closed", Duration::from_secs(60), || {
-		client.lease(0).ok().flatten().is_some_and(|l| matches!(l.state, LeaseState::Closed(_)))
+	node.wait_until("the lease closed", Duration::from_secs(60), || {
+		block_on(client.lease(0))
+			.ok()
+			.flatten()
+			.is_some_and(|l| matches!(l.state, LeaseState::Closed(_)))
 	});
-	assert!(client.escrow(0).expect("escrow").is_none(), "settled, refunded and removed");
-	cli(&["market", "lease", "show", "--rpc", r, "--id", "0"]).expect("show");
+	assert!(block_on(client.escrow(0)).expect("escrow").is_none(), "settled, refunded and removed");
+	let shown = cli_json(&["market", "lease", "show", "--rpc", r, "--id", "0"]).expect("show");
+	assert_eq!(shown["lease"]["state"], "closed", "{shown}");
+	assert_eq!(shown["lease"]["close_reason"], "by_customer", "{shown}");
 
 	// Bob withdraws his payouts.
-	let payout = client.payouts(&bob).expect("payouts");
-	let fee = client.payouts(&fee_account).expect("fee payouts");
-	cli(&["market", "withdraw", "--rpc", r, "--from", "//Bob"]).expect("withdraw");
-	assert_eq!(client.payouts(&bob).expect("payouts"), 0);
+	let payout = block_on(client.payouts(&bob)).expect("payouts");
+	let fee = block_on(client.payouts(&fee_account)).expect("fee payouts");
+	cli(&["market", "withdraw", "--rpc", r, "--suri", "//Bob"]).expect("withdraw");
+	assert_eq!(block_on(client.payouts(&bob)).expect("payouts"), 0);
 
 	// The arithmetic: the fixed rate over the blocks it ran, the usage, the fee.
 	let fixed = 36 * VE * Balance::from(stopped - started) / 600;
 	let paid = fixed + 2 * VE;
 	let expected_fee = paid / 100;
 	assert_eq!((payout + fee, fee), (paid, expected_fee), "ran {started}..{stopped}");
-	let last_block = client.best_number().expect("best");
+	let last_block = block_on(client.best_number()).expect("best");
 	node.wait_for_block(last_block + 1, Duration::from_secs(30));
 	let (bob_fees, charlie_fees) = (
 		fees(&client, &bob, first_block, last_block),

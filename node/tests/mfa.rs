@@ -25,12 +25,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{cli, Node};
-use sp_core::{crypto::Ss58Codec, sr25519, Pair};
-use sp_keyring::Sr25519Keyring;
-use sp_runtime::MultiAddress;
-use virtengine_client::mfa::pallet_mfa;
-use virtengine_runtime::{RuntimeCall, RuntimeEvent, VE};
+use common::{account, block_on, chain_error, cli, keypair, set_critical_policy, Node};
+use virtengine_client_next::{
+	runtime::{self, runtime_types},
+	subxt::utils::MultiAddress,
+	RuntimeCall, TxOptions,
+};
+use virtengine_mfa_primitives::Factor;
+use virtengine_primitives::{refusal::mfa::MFA_REQUIRED, units::VE};
+
+use runtime_types::pallet_mfa::policy::{Action, Rule};
 
 #[test]
 fn sensitive_transfer_needs_a_webauthn_authorization() {
@@ -41,36 +45,33 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	let dir = tempfile::tempdir().expect("tempdir");
 	let key_file = dir.path().join("bob.webauthn.json");
 	let key_path = key_file.to_str().expect("utf-8 path");
+	let options = TxOptions::default();
 
-	let bob = Sr25519Keyring::Bob;
-	let fresh = sr25519::Pair::from_string("//virtengine-mfa-e2e-recipient", None).unwrap();
-	let fresh_id = virtengine_runtime::AccountId::from(fresh.public());
-	let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-		dest: MultiAddress::Id(fresh_id.clone()),
-		value: 10 * VE,
-	});
+	let bob = account("//Bob");
+	let fresh_id = account("//virtengine-mfa-e2e-recipient");
+	let transfer =
+		RuntimeCall::Balances(runtime_types::pallet_balances::pallet::Call::transfer_keep_alive {
+			dest: MultiAddress::Id(fresh_id),
+			value: 10 * VE,
+		});
 
 	// Without authorization: refused by the pool, with the reason spelled out.
-	let refused = client.submit(&bob.pair(), transfer.clone(), |_| {}).expect_err("refused");
-	let text = refused.to_string();
-	assert!(
-		text.contains("Custom error: 20") && text.contains("virtengine mfa authorize"),
-		"refusal: {text}"
-	);
-	let account_key =
-		frame_system::Account::<virtengine_runtime::Runtime>::hashed_key_for(&fresh_id);
-	assert_eq!(client.storage(&account_key).expect("storage"), None, "nothing arrived");
+	let refused = block_on(client.submit(&keypair("//Bob"), &transfer, &options, |_| {}))
+		.expect_err("refused");
+	assert_eq!(chain_error(&refused).0, Some(MFA_REQUIRED), "refusal: {refused}");
+	assert!(refused.to_string().contains("virtengine mfa authorize"), "refusal: {refused}");
+	assert_eq!(block_on(client.balance(&fresh_id)).expect("balance"), (0, 0), "nothing arrived");
 
-	let fresh_ss58 = fresh_id.to_ss58check();
+	let fresh_ss58 = fresh_id.to_string();
 	let authorize_transfer = || {
 		cli(&[
 			"mfa",
 			"authorize",
 			"--rpc",
 			&rpc,
-			"--from",
+			"--suri",
 			"//Bob",
-			"--key-file",
+			"--fido2-key",
 			key_path,
 			"--transfer-to",
 			&fresh_ss58,
@@ -83,33 +84,32 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	assert!(no_key.contains("bob.webauthn.json"), "{no_key}");
 
 	// Enroll (creates the key file; the chain verifies the enrollment assertion).
-	cli(&["mfa", "enroll", "--rpc", &rpc, "--from", "//Bob", "--key-file", key_path])
+	cli(&["mfa", "enroll", "--rpc", &rpc, "--suri", "//Bob", "--fido2-key", key_path])
 		.unwrap_or_else(|e| panic!("enroll: {e}; node log:\n{}", node.log_tail()));
-	let status = client.mfa_status(&bob.to_account_id()).expect("status");
+	let status = block_on(client.mfa_status(&bob)).expect("status");
 	assert_eq!(status.credentials.len(), 1);
 	assert_eq!(status.credentials[0].counter, 1, "the enrollment assertion's counter");
 	assert!(status.credentials[0].require_uv);
-	assert!(node.reserved_balance(&bob.to_account_id()) > 0, "a deposit for the credential");
+	assert!(node.reserved_balance(&bob) > 0, "a deposit for the credential");
 
 	// Authorize exactly this transfer with an assertion verified on chain.
 	authorize_transfer()
 		.unwrap_or_else(|e| panic!("authorize: {e}; node log:\n{}", node.log_tail()));
-	let status = client.mfa_status(&bob.to_account_id()).expect("status");
+	let status = block_on(client.mfa_status(&bob)).expect("status");
 	assert_eq!(status.nonce, 1);
 	assert_eq!(status.credentials[0].counter, 2);
 	assert!(
-		status.sessions.iter().any(|s| s.action == pallet_mfa::Action::TransferTokens),
+		status.sessions.iter().any(|s| s.action == Action::TransferTokens),
 		"a TransferTokens session: {:?}",
 		status.sessions
 	);
 
 	// The same call now goes through.
-	let included = client
-		.submit(&bob.pair(), transfer, |_| {})
+	let included = block_on(client.submit(&keypair("//Bob"), &transfer, &options, |_| {}))
 		.unwrap_or_else(|e| panic!("transfer after authorization: {e}"));
 	assert!(included.events.iter().any(|e| matches!(
 		e,
-		RuntimeEvent::Balances(pallet_balances::Event::Transfer { amount, .. }) if *amount == 10 * VE
+		runtime::Event::Balances(runtime::balances::Event::Transfer { amount, .. }) if *amount == 10 * VE
 	)));
 	node.wait_for_block(included.block_number + 1, Duration::from_secs(30));
 	assert_eq!(node.free_balance(&fresh_id), 10 * VE);
@@ -121,68 +121,61 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		"enroll",
 		"--rpc",
 		&rpc,
-		"--from",
+		"--suri",
 		"//Bob",
-		"--key-file",
+		"--fido2-key",
 		second.to_str().unwrap(),
 	])
 	.expect_err("factor change needs MFA");
-	assert!(refused.contains("Custom error: 20"), "{refused}");
-	assert_eq!(client.mfa_status(&bob.to_account_id()).unwrap().credentials.len(), 1);
+	assert_eq!(refused.refused, Some(MFA_REQUIRED), "{refused}");
+	assert_eq!(block_on(client.mfa_status(&bob)).unwrap().credentials.len(), 1);
 
 	// ---- account recovery ----
-	let charlie = Sr25519Keyring::Charlie;
-	let charlie_ss58 = charlie.to_account_id().to_ss58check();
+	let charlie = account("//Charlie");
+	let charlie_ss58 = charlie.to_string();
 	let charlie_key = dir.path().join("charlie.webauthn.json");
 	let charlie_key = charlie_key.to_str().unwrap();
-	let mut policy = pallet_mfa::Rule::AccountRecovery.default_policy();
-	policy.factors =
-		pallet_mfa::FactorSet::of(&[pallet_mfa::Factor::Fido2, pallet_mfa::Factor::OneTimeCode]);
-	let set_policy = virtengine_client::mfa::sudo(RuntimeCall::Mfa(pallet_mfa::Call::set_policy {
-		rule: pallet_mfa::Rule::AccountRecovery,
-		policy,
-	}));
-	client.submit(&Sr25519Keyring::Alice.pair(), set_policy, |_| {}).expect("sudo set_policy");
-	cli(&["mfa", "enroll", "--rpc", &rpc, "--from", "//Charlie", "--key-file", charlie_key])
+	set_critical_policy(&node, Rule::AccountRecovery, &[Factor::Fido2, Factor::OneTimeCode]);
+	cli(&["mfa", "enroll", "--rpc", &rpc, "--suri", "//Charlie", "--fido2-key", charlie_key])
 		.expect("charlie enrolls");
 	cli(&[
 		"mfa",
 		"set-channel",
 		"--rpc",
 		&rpc,
-		"--from",
+		"--suri",
 		"//Charlie",
 		"--kind",
 		"sms",
 		"--address",
 		"+41 79 000 00 00",
 		// A channel is a factor: with a key enrolled, its key authorizes the change.
-		"--key-file",
+		"--fido2-key",
 		charlie_key,
 	])
 	.expect("charlie's channel");
 	let salt = [0x5a; 32];
-	client
-		.mfa_issue_code(
-			&Sr25519Keyring::Alice.pair(),
-			&charlie.to_account_id(),
-			424_242,
-			salt,
-			50,
-			|_| {},
-		)
-		.expect("alice issues a code");
+	block_on(client.mfa_issue_code(
+		&keypair("//Alice"),
+		&charlie,
+		424_242,
+		salt,
+		50,
+		&options,
+		|_| {},
+	))
+	.expect("alice issues a code");
 	let recover = |salt: &str| {
 		cli(&[
 			"mfa",
 			"recover",
 			"--rpc",
 			&rpc,
-			"--from",
+			"--suri",
 			"//Dave",
 			"--lost",
 			&charlie_ss58,
-			"--key-file",
+			"--fido2-key",
 			charlie_key,
 			"--code",
 			"424242",
@@ -193,32 +186,32 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	let wrong = recover(&hex::encode([0x11; 32])).expect_err("wrong salt");
 	assert!(wrong.contains("no recovery started"), "{wrong}");
 	recover(&hex::encode(salt)).unwrap_or_else(|e| panic!("recover: {e}"));
-	let recovery = client.mfa_recovery(&charlie.to_account_id()).unwrap().expect("under way");
-	assert_eq!(recovery.rescuer, Sr25519Keyring::Dave.to_account_id());
+	let recovery = block_on(client.mfa_recovery(&charlie)).unwrap().expect("under way");
+	assert_eq!(recovery.rescuer, account("//Dave"));
 	let early =
-		cli(&["mfa", "claim-recovery", "--rpc", &rpc, "--from", "//Dave", "--lost", &charlie_ss58])
+		cli(&["mfa", "claim-recovery", "--rpc", &rpc, "--suri", "//Dave", "--lost", &charlie_ss58])
 			.expect_err("too early");
-	assert!(early.contains("TooEarly"), "{early}");
-	cli(&["mfa", "cancel-recovery", "--rpc", &rpc, "--from", "//Charlie"]).expect("cancel");
-	assert!(client.mfa_recovery(&charlie.to_account_id()).unwrap().is_none());
+	assert!(early.failed_with("Mfa::TooEarly"), "{early}");
+	cli(&["mfa", "cancel-recovery", "--rpc", &rpc, "--suri", "//Charlie"]).expect("cancel");
+	assert!(block_on(client.mfa_recovery(&charlie)).unwrap().is_none());
 
 	// ---- TOTP through a verifier ----
-	let eve = Sr25519Keyring::Eve;
-	let eve_ss58 = eve.to_account_id().to_ss58check();
+	let eve = account("//Eve");
+	let eve_ss58 = eve.to_string();
 	let alice_key = dir.path().join("alice.envelope-key.json");
 	let alice_key = alice_key.to_str().unwrap();
 	let sealed = dir.path().join("eve.totp.json");
 	let sealed = sealed.to_str().unwrap();
 	cli(&["envelope", "keygen", "--out", alice_key]).expect("keygen");
-	cli(&["envelope", "register", "--key", alice_key, "--from", "//Alice", "--rpc", &rpc])
+	cli(&["envelope", "register", "--key", alice_key, "--suri", "//Alice", "--rpc", &rpc])
 		.expect("alice registers her envelope key");
-	let alice_ss58 = Sr25519Keyring::Alice.to_account_id().to_ss58check();
+	let alice_ss58 = account("//Alice").to_string();
 	cli(&[
 		"mfa",
 		"totp-enroll",
 		"--rpc",
 		&rpc,
-		"--from",
+		"--suri",
 		"//Eve",
 		"--verifier",
 		&alice_ss58,
@@ -226,8 +219,8 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		sealed,
 	])
 	.unwrap_or_else(|e| panic!("totp-enroll: {e}"));
-	let binding = client.mfa_totp_binding(&eve.to_account_id()).unwrap().expect("bound");
-	assert_eq!(binding.verifier, Sr25519Keyring::Alice.to_account_id());
+	let binding = block_on(client.mfa_totp_binding(&eve)).unwrap().expect("bound");
+	assert_eq!(binding.verifier, account("//Alice"));
 	// The seed, as Eve's authenticator app has it (the test opens the sealed copy with the
 	// verifier's key to know it).
 	let secret = virtengine_cli::envelope::load_secret(std::path::Path::new(alice_key)).unwrap();
@@ -239,13 +232,16 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 	assert_eq!(seed.len(), 20);
 
 	// Changing Eve's requirements is now a factor change needing TOTP.
-	let set = RuntimeCall::Mfa(pallet_mfa::Call::set_requirement {
-		action: pallet_mfa::Action::LeaseClose,
-		factors: pallet_mfa::FactorSet::of(&[pallet_mfa::Factor::Totp]),
+	let set = RuntimeCall::Mfa(runtime_types::pallet_mfa::pallet::Call::set_requirement {
+		action: Action::LeaseClose,
+		factors: runtime_types::virtengine_mfa_primitives::FactorSet(
+			virtengine_mfa_primitives::FactorSet::of(&[Factor::Totp]).0,
+		),
 	});
-	let refused = client.submit(&eve.pair(), set.clone(), |_| {}).expect_err("needs TOTP");
-	assert!(refused.to_string().contains("Custom error: 20"), "{refused}");
-	let challenge = hex::encode(client.mfa_challenge(&eve.to_account_id(), &set).unwrap());
+	let refused =
+		block_on(client.submit(&keypair("//Eve"), &set, &options, |_| {})).expect_err("needs TOTP");
+	assert_eq!(chain_error(&refused).0, Some(MFA_REQUIRED), "{refused}");
+	let challenge = hex::encode(block_on(client.mfa_challenge(&eve, &set)).unwrap());
 	let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
 	let code = virtengine_mfa_primitives::otp::totp(
 		virtengine_mfa_primitives::otp::Algorithm::Sha1,
@@ -261,7 +257,7 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 			"totp-attest",
 			"--rpc",
 			&rpc,
-			"--from",
+			"--suri",
 			"//Alice",
 			"--key",
 			alice_key,
@@ -284,7 +280,7 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		"authorize",
 		"--rpc",
 		&rpc,
-		"--from",
+		"--suri",
 		"//Eve",
 		"--call",
 		&set_hex,
@@ -292,5 +288,5 @@ fn sensitive_transfer_needs_a_webauthn_authorization() {
 		"--submit",
 	])
 	.unwrap_or_else(|e| panic!("authorize with TOTP: {e}"));
-	assert_eq!(client.mfa_status(&eve.to_account_id()).unwrap().nonce, 1);
+	assert_eq!(block_on(client.mfa_status(&eve)).unwrap().nonce, 1);
 }

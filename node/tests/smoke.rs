@@ -6,11 +6,13 @@ mod common;
 
 use std::{net::TcpListener, process::Command, time::Duration};
 
-use common::{free_port, Node};
-
-use sp_keyring::Sr25519Keyring;
-use sp_runtime::MultiAddress;
-use virtengine_runtime::{RuntimeCall, RuntimeEvent, VE};
+use common::{account, block_on, free_port, keypair, Node};
+use virtengine_client_next::{
+	runtime::{self, runtime_types},
+	subxt::utils::MultiAddress,
+	RuntimeCall, TxOptions,
+};
+use virtengine_primitives::units::VE;
 
 #[test]
 fn dev_node_produces_blocks_and_includes_a_transfer() {
@@ -26,28 +28,28 @@ fn dev_node_produces_blocks_and_includes_a_transfer() {
 		node.log_tail()
 	);
 
-	let alice = Sr25519Keyring::Alice.to_account_id();
-	let bob = Sr25519Keyring::Bob.to_account_id();
+	let (alice, bob) = (account("//Alice"), account("//Bob"));
 	let alice_before = node.free_balance(&alice);
 	let bob_before = node.free_balance(&bob);
 
 	let client = node.client();
-	let nonce = client.next_nonce(&alice).expect("nonce");
+	let nonce = block_on(client.next_nonce(&alice)).expect("nonce");
 	// Below the 5,000 VE at which a transfer needs MFA (pallet_mfa; Bob is a known recipient of
 	// Alice on development chains).
 	let amount = 1_234 * VE;
-	let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-		dest: MultiAddress::Id(bob.clone()),
-		value: amount,
-	});
-	let included = client
-		.submit(&Sr25519Keyring::Alice.pair(), call, |_| {})
-		.unwrap_or_else(|e| panic!("transfer: {e}; node log:\n{}", node.log_tail()));
+	let call =
+		RuntimeCall::Balances(runtime_types::pallet_balances::pallet::Call::transfer_keep_alive {
+			dest: MultiAddress::Id(bob),
+			value: amount,
+		});
+	let included =
+		block_on(client.submit(&keypair("//Alice"), &call, &TxOptions::default(), |_| {}))
+			.unwrap_or_else(|e| panic!("transfer: {e}; node log:\n{}", node.log_tail()));
 	let included_in = included.block_number;
 	assert!(
 		included.events.iter().any(|e| matches!(
 			e,
-			RuntimeEvent::Balances(pallet_balances::Event::Transfer { amount: a, .. }) if *a == amount
+			runtime::Event::Balances(runtime::balances::Event::Transfer { amount: a, .. }) if *a == amount
 		)),
 		"a Transfer event: {:?}",
 		included.events
@@ -60,7 +62,7 @@ fn dev_node_produces_blocks_and_includes_a_transfer() {
 	let fee = alice_before - amount - alice_after;
 	assert!(fee > 0, "Alice pays a fee on top of the amount");
 	assert!(fee < VE, "the fee of a transfer is far below one VE, was {fee}");
-	assert_eq!(client.next_nonce(&alice).expect("nonce"), nonce + 1);
+	assert_eq!(block_on(client.next_nonce(&alice)).expect("nonce"), nonce + 1);
 	println!(
 		"transfer of {amount} included in block #{included_in}; fee {fee} (blocks #{first}..#{later} before)"
 	);

@@ -14,13 +14,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cli, fixture, Node};
-use sp_core::{crypto::Ss58Codec, Pair};
-use sp_keyring::Sr25519Keyring;
-use virtengine_client::veid::pallet_veid::{self, Status};
+use common::{account, block_on, chain_error, cli, fixture, keypair, Node};
+use sp_core::Pair;
+use virtengine_client_next::{
+	runtime,
+	veid::{self as chain, Status},
+	TxOptions,
+};
+use virtengine_primitives::units::MICRO_VE;
 
-fn reserved(node: &Node, who: &Sr25519Keyring) -> u128 {
-	node.reserved_balance(&who.to_account_id())
+fn reserved(node: &Node, who: &str) -> u128 {
+	node.reserved_balance(&account(who))
 }
 
 #[test]
@@ -29,11 +33,12 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	node.wait_for_block(1, Duration::from_secs(240));
 	let rpc = node.rpc_url();
 	let client = node.client();
+	let options = TxOptions::default();
 
 	// The committee forms: the node's worker publishes Alice's committee key for session 0.
 	let started = Instant::now();
 	let committee = loop {
-		match client.committee() {
+		match block_on(client.committee()) {
 			Ok(c) => break c,
 			Err(e) => {
 				assert!(
@@ -46,14 +51,14 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		}
 	};
 	assert_eq!(committee.len(), 1);
-	assert_eq!(committee[0].account, Sr25519Keyring::Alice.to_account_id());
+	assert_eq!(committee[0].account, account("//Alice"));
 
 	let dir = tempfile::tempdir().expect("temp dir");
 	let portrait = fixture(dir.path(), "person_b_1");
 	let selfie = fixture(dir.path(), "person_b_2");
 	let document = dir.path().join("card.png").to_string_lossy().into_owned();
 	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
-	let bob = Sr25519Keyring::Bob.to_account_id().to_ss58check();
+	let bob = account("//Bob").to_string();
 	let upload = |client_id: &str, client_key: &str| {
 		cli(&[
 			"veid",
@@ -68,7 +73,7 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 			"ANNA MARIA",
 			"--birth-date",
 			"1990-03-14",
-			"--from",
+			"--suri",
 			"//Bob",
 			"--client-id",
 			client_id,
@@ -82,7 +87,7 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 
 	// An unapproved client.
 	let err = upload("unknown-app", "//CaptureApp").expect_err("unapproved client");
-	assert!(err.contains("Veid(UnknownClient)"), "{err}");
+	assert!(err.failed_with("Veid::UnknownClient"), "{err}");
 
 	let add_client = || {
 		cli(&[
@@ -92,7 +97,7 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 			"capture-app",
 			"--client-key",
 			"//CaptureApp",
-			"--sudo",
+			"--suri",
 			"//Alice",
 			"--rpc",
 			&rpc,
@@ -101,25 +106,27 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	add_client().expect("approve the capture client");
 	// Approving it twice is refused by name.
 	let err = add_client().expect_err("twice");
-	assert!(err.contains("ClientExists"), "{err}");
+	assert!(err.failed_with("Veid::ClientExists"), "{err}");
 
 	// A forged client signature: the approved id, another key.
 	let err = upload("capture-app", "//Forger").expect_err("forged client signature");
-	assert!(err.contains("Veid(BadClientSignature)"), "{err}");
+	assert!(err.failed_with("Veid::BadClientSignature"), "{err}");
 
 	// An oversized upload, signed correctly, straight through the client library.
 	let user = sp_core::sr25519::Pair::from_string("//Bob", None).expect("bob");
 	let capture = sp_core::ed25519::Pair::from_string("//CaptureApp", None).expect("client key");
-	let who = Sr25519Keyring::Bob.to_account_id();
-	let envelope = vec![0u8; virtengine_client::veid::max_envelope_bytes() as usize + 1];
-	let scopes = vec![pallet_veid::ScopeKind::Document, pallet_veid::ScopeKind::Selfie];
-	let genesis = client.chain_info().expect("chain").genesis.0;
-	let digest = virtengine_client::veid::upload_digest(
-		&genesis, &who, &scopes, &[1; 32], &[2; 32], &[3; 32], &envelope,
-	);
-	let mut id = [0u8; 16];
-	id[..11].copy_from_slice(b"capture-app");
-	let call = virtengine_client::veid::upload_scopes(virtengine_client::veid::Upload {
+	let who = account("//Bob");
+	let max = block_on(client.max_envelope_bytes()).expect("the limit");
+	let envelope = vec![0u8; max as usize + 1];
+	let scopes = vec![
+		virtengine_veid_primitives::ScopeKind::Document,
+		virtengine_veid_primitives::ScopeKind::Selfie,
+	];
+	let genesis = client.genesis().0;
+	let digest =
+		chain::upload_digest(&genesis, &who, &scopes, &[1; 32], &[2; 32], &[3; 32], &envelope);
+	let id = chain::parse_client_id("capture-app").expect("id");
+	let call = chain::upload_scopes(chain::Upload {
 		client: id,
 		scopes,
 		salt: [1; 32],
@@ -127,49 +134,48 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		birth_date_commitment: [3; 32],
 		envelope,
 		client_signature: capture.sign(&digest).0,
-		user_signature: sp_runtime::MultiSignature::Sr25519(
-			user.sign(&virtengine_client::veid::user_message(&digest)),
-		),
+		user_signature: user.sign(&chain::user_message(&digest)).0,
 	})
 	.expect("call");
-	let err = client.submit(&user, call, |_| {}).expect_err("oversized").to_string();
-	assert!(err.contains("Veid(EnvelopeTooLarge)"), "{err}");
+	let err =
+		block_on(client.submit(&keypair("//Bob"), &call, &options, |_| {})).expect_err("oversized");
+	let failed = chain_error(&err).1;
+	assert!(failed.as_deref().is_some_and(|e| e.starts_with("Veid::EnvelopeTooLarge")), "{err}");
 
 	// Nothing was kept from the refused uploads.
-	assert_eq!(reserved(&node, &Sr25519Keyring::Bob), 0);
-	assert_eq!(client.identity(&who).expect("identity").status, None);
+	assert_eq!(reserved(&node, "//Bob"), 0);
+	assert_eq!(block_on(client.identity(&who)).expect("identity").status, None);
 
 	// The real upload: sealed to the committee, scored by the node, decided by the chain.
 	let started = Instant::now();
 	upload("capture-app", "//CaptureApp").unwrap_or_else(|e| {
 		panic!("upload: {e}; node log:\n{}", node.log_tail());
 	});
-	let s = client.identity(&who).expect("identity");
-	let result = s.result.expect("a result");
+	let s = block_on(client.identity(&who)).expect("identity");
+	let result = s.result.clone().expect("a result");
 	assert_eq!(s.status, Some(Status::Verified), "{:?}; node log:\n{}", s, node.log_tail());
 	assert!(result.score >= 70, "a genuine card scores at least standard: {result:?}");
 	assert_eq!(result.model_set, virtengine_veid_primitives::PINNED_MODEL_SET);
 	assert!(s.request.is_none(), "the request is closed");
 	// The runtime's view functions agree.
 	assert_eq!(
-		client.identity_of(&who).expect("view function"),
-		(Some(Status::Verified), Some(result.tier), Some(result))
+		block_on(client.identity_of(&who)).expect("view function"),
+		(Some(Status::Verified), Some(result.tier.clone()), Some(result.clone()))
 	);
-	assert!(client.pending_requests(0, 100).expect("view function").is_empty());
+	assert!(block_on(client.pending_requests(0, 100)).expect("view function").is_empty());
 	// Returned, but for the uniqueness index's entries (digest → account and back: 176 bytes).
 	assert_eq!(
-		reserved(&node, &Sr25519Keyring::Bob),
-		176 * virtengine_runtime::MICRO_VE,
+		reserved(&node, "//Bob"),
+		176 * MICRO_VE,
 		"the deposit is returned but for the index entry"
 	);
-	let envelopes = frame_support::storage::storage_prefix(b"Veid", b"Envelopes");
-	let left = client
-		.call(
-			"state_getKeysPaged",
-			serde_json::json!([sp_core::bytes::to_hex(&envelopes, false), 10]),
-		)
-		.expect("keys");
-	assert_eq!(left.as_array().map(|a| a.len()), Some(0), "the ciphertext left state");
+	let left = block_on(async {
+		let at = client.at_best().await.expect("best block");
+		let mut entries =
+			at.storage().iter(runtime::storage().veid().envelopes(), ()).await.expect("envelopes");
+		entries.next().await.is_some()
+	});
+	assert!(!left, "the ciphertext left state");
 	eprintln!(
 		"verified with score {} ({:?}) in {:.1} s",
 		result.score,
@@ -183,7 +189,7 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	// scorer refuses the mismatch: Charlie is rejected with BUNDLE_MISMATCH, not verified.
 	use virtengine_veid_primitives::{ScopeBundle, BUNDLE_MISMATCH};
 	let charlie_pair = sp_core::sr25519::Pair::from_string("//Charlie", None).expect("charlie");
-	let charlie = Sr25519Keyring::Charlie.to_account_id();
+	let charlie = account("//Charlie");
 	let salt = [5u8; 32];
 	let bundle = ScopeBundle {
 		version: ScopeBundle::VERSION,
@@ -193,11 +199,9 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		selfie: std::fs::read(&selfie).expect("selfie"),
 	};
 	let keys: Vec<[u8; 32]> =
-		client.committee().expect("committee").iter().map(|m| m.key).collect();
-	let limits = virtengine_envelope::Limits {
-		max_ciphertext: virtengine_client::veid::max_envelope_bytes(),
-		..virtengine_envelope::Limits::DEFAULT
-	};
+		block_on(client.committee()).expect("committee").iter().map(|m| m.key).collect();
+	let limits =
+		virtengine_envelope::Limits { max_ciphertext: max, ..virtengine_envelope::Limits::DEFAULT };
 	let envelope = virtengine_envelope::seal(
 		&codec::Encode::encode(&bundle),
 		&keys,
@@ -208,11 +212,13 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	)
 	.expect("seal");
 	let envelope = codec::Encode::encode(&envelope);
-	let scopes = vec![pallet_veid::ScopeKind::Document, pallet_veid::ScopeKind::Selfie];
-	let digest = virtengine_client::veid::upload_digest(
-		&genesis, &charlie, &scopes, &salt, &[2; 32], &[3; 32], &envelope,
-	);
-	let call = virtengine_client::veid::upload_scopes(virtengine_client::veid::Upload {
+	let scopes = vec![
+		virtengine_veid_primitives::ScopeKind::Document,
+		virtengine_veid_primitives::ScopeKind::Selfie,
+	];
+	let digest =
+		chain::upload_digest(&genesis, &charlie, &scopes, &salt, &[2; 32], &[3; 32], &envelope);
+	let call = chain::upload_scopes(chain::Upload {
 		client: id,
 		scopes,
 		salt,
@@ -220,15 +226,14 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		birth_date_commitment: [3; 32],
 		envelope,
 		client_signature: capture.sign(&digest).0,
-		user_signature: sp_runtime::MultiSignature::Sr25519(
-			charlie_pair.sign(&virtengine_client::veid::user_message(&digest)),
-		),
+		user_signature: charlie_pair.sign(&chain::user_message(&digest)).0,
 	})
 	.expect("call");
-	client.submit(&charlie_pair, call, |_| {}).expect("the replay is accepted on chain");
+	block_on(client.submit(&keypair("//Charlie"), &call, &options, |_| {}))
+		.expect("the replay is accepted on chain");
 	let started = Instant::now();
 	let s = loop {
-		let s = client.identity(&charlie).expect("identity");
+		let s = block_on(client.identity(&charlie)).expect("identity");
 		if s.status != Some(Status::Pending) {
 			break s;
 		}
@@ -239,8 +244,12 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 		);
 		std::thread::sleep(Duration::from_millis(500));
 	};
-	let result = s.result.expect("a result");
+	let result = s.result.clone().expect("a result");
 	assert_eq!(s.status, Some(Status::Rejected), "{s:?}; node log:\n{}", node.log_tail());
 	assert_eq!((result.score, result.reasons), (0, BUNDLE_MISMATCH), "{result:?}");
-	assert_eq!(client.identity_of(&charlie).expect("view").1, None, "Charlie has no tier");
+	assert_eq!(
+		block_on(client.identity_of(&charlie)).expect("view").1,
+		None,
+		"Charlie has no tier"
+	);
 }

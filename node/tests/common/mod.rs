@@ -1,21 +1,107 @@
 //! Shared by the tests that run the real `virtengine-node` binary: start a dev node on free ports,
-//! kill it when dropped, read its log, talk to it through `virtengine-client`.
+//! kill it when dropped, read its log, talk to it through the client on subxt.
+//!
+//! The tests are synchronous, like a user at a terminal: `cli` runs the `virtengine` CLI
+//! in-process (it drives the async client on a runtime of its own), and the tests' own client
+//! calls go through [`block_on`], on one runtime shared by the test binary. `cli` is never called
+//! from inside that runtime.
 
 #![allow(dead_code)]
 
 use std::{
+	future::Future,
 	net::TcpListener,
 	process::{Child, Command, Stdio},
+	str::FromStr,
+	sync::LazyLock,
 	time::{Duration, Instant},
 };
 
-use virtengine_client::Client;
-use virtengine_runtime::{AccountId, Balance, Nonce, Runtime};
+use virtengine_client_next::{AccountId, Balance, Client, Error, Keypair, Refused};
 
-/// Runs the `virtengine` CLI in-process, as a user types it; the error as text.
-pub fn cli(args: &[&str]) -> Result<(), String> {
+/// The runtime the tests' client calls run on (the client's connection lives on it).
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+	tokio::runtime::Builder::new_multi_thread()
+		.worker_threads(2)
+		.enable_all()
+		.build()
+		.expect("a tokio runtime")
+});
+
+/// Runs a client call to completion.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+	RUNTIME.block_on(future)
+}
+
+/// A CLI command's failure: its text, and the structured chain error when there is one.
+#[derive(Debug)]
+pub struct CliError {
+	/// What the CLI prints after `error:`.
+	pub text: String,
+	/// The refusal code when the pool refused the transaction.
+	pub refused: Option<u8>,
+	/// The runtime error (`Pallet::Name: docs`) when the transaction failed in a block.
+	pub failed: Option<String>,
+}
+
+impl CliError {
+	/// Whether the text contains `what`.
+	pub fn contains(&self, what: &str) -> bool {
+		self.text.contains(what)
+	}
+
+	/// Whether the transaction failed with the runtime error `name` (`Pallet::Error`).
+	pub fn failed_with(&self, name: &str) -> bool {
+		self.failed.as_deref().is_some_and(|e| e == name || e.starts_with(&format!("{name}:")))
+	}
+}
+
+impl std::fmt::Display for CliError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(&self.text)
+	}
+}
+
+/// A client error's refusal code and runtime error, if it is one of those.
+pub fn chain_error(error: &Error) -> (Option<u8>, Option<String>) {
+	match error {
+		Error::Rejected(Refused::Code(code)) => (Some(*code), None),
+		Error::Failed { error, .. } => (None, Some(error.clone())),
+		_ => (None, None),
+	}
+}
+
+fn cli_error(e: Box<dyn std::error::Error>) -> CliError {
+	let (refused, failed) = match e.downcast_ref::<virtengine_cli::Error>() {
+		Some(virtengine_cli::Error::Chain(error)) => chain_error(error),
+		_ => (None, None),
+	};
+	CliError { text: e.to_string(), refused, failed }
+}
+
+/// Runs the `virtengine` CLI in-process, as a user types it.
+pub fn cli(args: &[&str]) -> Result<(), CliError> {
 	virtengine_cli::run_args(std::iter::once("virtengine").chain(args.iter().copied()))
-		.map_err(|e| e.to_string())
+		.map_err(cli_error)
+}
+
+/// Runs the `virtengine` CLI in-process with `--output json`; the JSON object it prints.
+pub fn cli_json(args: &[&str]) -> Result<serde_json::Value, CliError> {
+	let args =
+		std::iter::once("virtengine").chain(args.iter().copied()).chain(["--output", "json"]);
+	let text = virtengine_cli::run_args_output(args).map_err(cli_error)?;
+	Ok(serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+}
+
+/// The key of `uri` (`//Alice`, `//CaptureApp`...).
+pub fn keypair(uri: &str) -> Keypair {
+	let uri = subxt_signer::SecretUri::from_str(uri).expect("a secret URI");
+	Keypair::from_uri(&uri).expect("a key")
+}
+
+/// The account of `uri`.
+pub fn account(uri: &str) -> AccountId {
+	keypair(uri).public_key().to_account_id()
 }
 
 /// Writes the pinned test photo `id` (checked against its sha256) into `dir`; its path.
@@ -34,6 +120,7 @@ pub struct Node {
 	child: Child,
 	pub rpc_port: u16,
 	pub log: std::path::PathBuf,
+	client: std::sync::OnceLock<Client>,
 }
 
 impl Drop for Node {
@@ -64,7 +151,7 @@ impl Node {
 			.stderr(log_file)
 			.spawn()
 			.expect("start virtengine-node");
-		Node { child, rpc_port, log }
+		Node { child, rpc_port, log, client: std::sync::OnceLock::new() }
 	}
 
 	pub fn log_tail(&self) -> String {
@@ -73,16 +160,39 @@ impl Node {
 		lines[lines.len().saturating_sub(40)..].join("\n")
 	}
 
-	/// A client of the node's RPC.
+	/// The RPC address, as a user passes it to `virtengine --rpc` (the dev node serves
+	/// WebSocket and HTTP on one port).
+	pub fn rpc_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// A client of the node's RPC, connected once the node answers (waits up to 240 s: the
+	/// first start compiles the runtime).
 	pub fn client(&self) -> Client {
-		Client::new(&format!("http://127.0.0.1:{}", self.rpc_port)).expect("local address")
+		self.client
+			.get_or_init(|| {
+				let started = Instant::now();
+				loop {
+					match block_on(Client::connect(&self.rpc_url())) {
+						Ok(client) => break client,
+						Err(e) => assert!(
+							started.elapsed() < Duration::from_secs(240),
+							"no node at {} within 240 s ({e}); node log:\n{}",
+							self.rpc_url(),
+							self.log_tail()
+						),
+					}
+					std::thread::sleep(Duration::from_millis(250));
+				}
+			})
+			.clone()
 	}
 
 	pub fn wait_for_block(&self, at_least: u32, timeout: Duration) -> u32 {
 		let start = Instant::now();
 		let client = self.client();
 		loop {
-			if let Ok(n) = client.best_number() {
+			if let Ok(n) = block_on(client.best_number()) {
 				if n >= at_least {
 					return n;
 				}
@@ -96,33 +206,65 @@ impl Node {
 		}
 	}
 
+	/// The free balance of `who`.
 	pub fn free_balance(&self, who: &AccountId) -> Balance {
-		self.client()
-			.storage_value::<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>>(
-				&frame_system::Account::<Runtime>::hashed_key_for(who),
-				"account info",
-			)
-			.expect("storage")
-			.expect("the account exists")
-			.data
-			.free
+		block_on(self.client().balance(who)).expect("balance").0
 	}
 
-	/// The RPC address, as a user passes it to `virtengine --rpc`.
 	/// The reserved (held) balance of `who`.
 	pub fn reserved_balance(&self, who: &AccountId) -> Balance {
-		self.client()
-			.storage_value::<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>>(
-				&frame_system::Account::<Runtime>::hashed_key_for(who),
-				"account info",
-			)
-			.expect("storage")
-			.expect("the account exists")
-			.data
-			.reserved
+		block_on(self.client().balance(who)).expect("balance").1
 	}
 
-	pub fn rpc_url(&self) -> String {
-		format!("http://127.0.0.1:{}", self.rpc_port)
+	/// Waits until `done` holds, up to `timeout`.
+	pub fn wait_until(&self, what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+		let started = Instant::now();
+		while !done() {
+			assert!(
+				started.elapsed() < timeout,
+				"{what} within {timeout:?}; node log:\n{}",
+				self.log_tail()
+			);
+			std::thread::sleep(Duration::from_millis(300));
+		}
 	}
+}
+
+/// Governance (sudo, Alice on a dev chain) sets a critical MFA rule's policy to require
+/// `factors` (the genesis default but for its factors), and the sudo call itself succeeds.
+pub fn set_critical_policy(
+	node: &Node,
+	rule: virtengine_client_next::runtime::runtime_types::pallet_mfa::policy::Rule,
+	factors: &[virtengine_mfa_primitives::Factor],
+) {
+	use virtengine_client_next::runtime::{self, runtime_types};
+	let policy = runtime_types::pallet_mfa::policy::Policy {
+		factors: runtime_types::virtengine_mfa_primitives::FactorSet(
+			virtengine_mfa_primitives::FactorSet::of(factors).0,
+		),
+		min_tier: runtime_types::virtengine_veid_primitives::Tier::Standard,
+		critical: true,
+		device_reduction: false,
+		enrolled_only: false,
+		session_blocks: 0,
+	};
+	let call = virtengine_client_next::sudo(virtengine_client_next::RuntimeCall::Mfa(
+		runtime_types::pallet_mfa::pallet::Call::set_policy { rule, policy },
+	));
+	let client = node.client();
+	let included = block_on(client.submit(
+		&keypair("//Alice"),
+		&call,
+		&virtengine_client_next::TxOptions::default(),
+		|_| {},
+	))
+	.expect("sudo set_policy");
+	assert!(
+		included.events.iter().any(|e| matches!(
+			e,
+			runtime::Event::Sudo(runtime::sudo::Event::Sudid { sudo_result: Ok(()) })
+		)),
+		"the policy is set: {:?}",
+		included.events
+	);
 }
