@@ -386,8 +386,11 @@ fn init_logging(verbose: u8) {
 	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
 		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
 	// A second run in the same process (the end-to-end tests) keeps the first subscriber.
-	let _ =
-		tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+	let _ = tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_writer(std::io::stderr)
+		.with_ansi(std::io::stderr().is_terminal())
+		.try_init();
 }
 
 /// Runs a parsed command line. The client is asynchronous; this drives it on a runtime of its
