@@ -12,7 +12,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use virtengine_client_next::{
+use virtengine_client::{
 	runtime::{self, runtime_types},
 	AccountId, Client, ConnectOptions, Error, Keypair, Refused, RuntimeCall, Status, TxOptions,
 	Wait,
@@ -97,7 +97,7 @@ fn transfer(amount: u128) -> RuntimeCall {
 	})
 }
 
-fn transferred(included: &virtengine_client_next::Included) -> Option<u128> {
+fn transferred(included: &virtengine_client::Included) -> Option<u128> {
 	included.find(|e| match e {
 		runtime::Event::Balances(runtime::balances::Event::Transfer { amount, .. }) => {
 			Some(*amount)

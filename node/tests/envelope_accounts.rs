@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{account, cli, free_port, set_critical_policy, Node};
-use virtengine_client_next::runtime::runtime_types::pallet_mfa::policy::Rule;
+use virtengine_client::runtime::runtime_types::pallet_mfa::policy::Rule;
 use virtengine_primitives::refusal::mfa::MFA_REQUIRED;
 
 fn reserved(node: &Node, who: &str) -> u128 {

@@ -15,7 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{account, block_on, cli, cli_json, fixture, Node};
-use virtengine_client_next::{market::LeaseState, runtime, AccountId, Balance, Client};
+use virtengine_client::{market::LeaseState, runtime, AccountId, Balance, Client};
 use virtengine_primitives::{refusal::mfa::MFA_REQUIRED, units::VE};
 
 /// Free plus held.

@@ -26,7 +26,7 @@ mod common;
 use std::time::Duration;
 
 use common::{account, block_on, chain_error, cli, keypair, set_critical_policy, Node};
-use virtengine_client_next::{
+use virtengine_client::{
 	runtime::{self, runtime_types},
 	subxt::utils::MultiAddress,
 	RuntimeCall, TxOptions,

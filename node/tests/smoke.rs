@@ -7,7 +7,7 @@ mod common;
 use std::{net::TcpListener, process::Command, time::Duration};
 
 use common::{account, block_on, free_port, keypair, Node};
-use virtengine_client_next::{
+use virtengine_client::{
 	runtime::{self, runtime_types},
 	subxt::utils::MultiAddress,
 	RuntimeCall, TxOptions,

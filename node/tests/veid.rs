@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::{account, block_on, chain_error, cli, fixture, keypair, Node};
 use sp_core::Pair;
-use virtengine_client_next::{
+use virtengine_client::{
 	runtime,
 	veid::{self as chain, Status},
 	TxOptions,

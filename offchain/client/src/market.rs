@@ -3,78 +3,76 @@
 //! usage records.
 
 use sp_core::{ed25519, Pair};
-use virtengine_runtime::{AccountId, Balance, Runtime};
 
-use crate::{Client, Error};
+use crate::{runtime, AccountId, Balance, Client, Error};
 
-pub use pallet_escrow::{self, Rate, Unit, UsageRecord};
-pub use pallet_market;
-pub use pallet_provider;
-
-/// An escrow of this runtime.
-pub type Escrow = pallet_escrow::EscrowOf<Runtime>;
+pub use runtime::runtime_types::{
+	pallet_escrow::{Escrow, Rate, Unit, UsageRecord},
+	pallet_market::{Bid, Category, Lease, LeaseState, Offering, Order, OrderState, Plan, Target},
+	pallet_provider::{Attributes, Provider, Status as ProviderStatus},
+};
 
 impl Client {
 	/// A registered provider.
-	pub fn provider(
-		&self,
-		who: &AccountId,
-	) -> Result<Option<pallet_provider::ProviderOf<Runtime>>, Error> {
-		self.storage_value(&pallet_provider::Providers::<Runtime>::hashed_key_for(who), "provider")
+	pub async fn provider(&self, who: &AccountId) -> Result<Option<Provider<Balance, u32>>, Error> {
+		self.fetch(runtime::storage().provider().providers(), (who.clone(),), "a provider").await
 	}
 
 	/// An offering.
-	pub fn offering(&self, id: u64) -> Result<Option<pallet_market::OfferingOf<Runtime>>, Error> {
-		self.storage_value(&pallet_market::Offerings::<Runtime>::hashed_key_for(id), "offering")
+	pub async fn offering(&self, id: u64) -> Result<Option<Offering<AccountId, Balance>>, Error> {
+		self.fetch(runtime::storage().market().offerings(), (id,), "an offering").await
 	}
 
 	/// The next offering's number (offerings are numbered from 0).
-	pub fn offering_count(&self) -> Result<u64, Error> {
+	pub async fn offering_count(&self) -> Result<u64, Error> {
 		Ok(self
-			.storage_value(&pallet_market::NextOffering::<Runtime>::hashed_key(), "next offering")?
+			.fetch(runtime::storage().market().next_offering(), (), "the next offering")
+			.await?
 			.unwrap_or(0))
 	}
 
 	/// An order.
-	pub fn order(&self, id: u64) -> Result<Option<pallet_market::OrderOf<Runtime>>, Error> {
-		self.storage_value(&pallet_market::Orders::<Runtime>::hashed_key_for(id), "order")
+	pub async fn order(&self, id: u64) -> Result<Option<Order<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().orders(), (id,), "an order").await
 	}
 
 	/// The next order's number.
-	pub fn order_count(&self) -> Result<u64, Error> {
+	pub async fn order_count(&self) -> Result<u64, Error> {
 		Ok(self
-			.storage_value(&pallet_market::NextOrder::<Runtime>::hashed_key(), "next order")?
+			.fetch(runtime::storage().market().next_order(), (), "the next order")
+			.await?
 			.unwrap_or(0))
 	}
 
 	/// A provider's bid on an order.
-	pub fn bid(
+	pub async fn bid(
 		&self,
 		order: u64,
 		provider: &AccountId,
-	) -> Result<Option<pallet_market::BidOf<Runtime>>, Error> {
-		self.storage_value(&pallet_market::Bids::<Runtime>::hashed_key_for(order, provider), "bid")
+	) -> Result<Option<Bid<Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().bids(), (order, provider.clone()), "a bid").await
 	}
 
 	/// A lease.
-	pub fn lease(&self, id: u64) -> Result<Option<pallet_market::LeaseOf<Runtime>>, Error> {
-		self.storage_value(&pallet_market::Leases::<Runtime>::hashed_key_for(id), "lease")
+	pub async fn lease(&self, id: u64) -> Result<Option<Lease<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().market().leases(), (id,), "a lease").await
 	}
 
 	/// An escrow (gone once settled and closed).
-	pub fn escrow(&self, id: u64) -> Result<Option<Escrow>, Error> {
-		self.storage_value(&pallet_escrow::Escrows::<Runtime>::hashed_key_for(id), "escrow")
+	pub async fn escrow(&self, id: u64) -> Result<Option<Escrow<AccountId, Balance, u32>>, Error> {
+		self.fetch(runtime::storage().escrow().escrows(), (id,), "an escrow").await
 	}
 
 	/// A payee's unwithdrawn payouts.
-	pub fn payouts(&self, who: &AccountId) -> Result<Balance, Error> {
+	pub async fn payouts(&self, who: &AccountId) -> Result<Balance, Error> {
 		Ok(self
-			.storage_value(&pallet_escrow::Payouts::<Runtime>::hashed_key_for(who), "payouts")?
+			.fetch(runtime::storage().escrow().payouts(), (who.clone(),), "payouts")
+			.await?
 			.unwrap_or(0))
 	}
 }
 
 /// The provider daemon's signature of a usage record on the chain with genesis `genesis`.
 pub fn sign_usage(daemon: &ed25519::Pair, genesis: &[u8; 32], record: &UsageRecord) -> [u8; 64] {
-	daemon.sign(&pallet_escrow::usage_message(genesis, record)).0
+	daemon.sign(&virtengine_primitives::signing::usage_message(genesis, record)).0
 }

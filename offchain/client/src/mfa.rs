@@ -9,13 +9,17 @@ use std::path::Path;
 
 use codec::Encode;
 use serde_json::{json, Value};
-use sp_core::{sr25519, Pair};
 use virtengine_mfa_primitives::webauthn::{self, soft::SoftAuthenticator};
-use virtengine_runtime::{AccountId, Runtime, RuntimeCall};
 
-use crate::{Client, Error, Included};
+use crate::{
+	runtime::runtime_types::pallet_mfa::{self as types, pallet::Call},
+	AccountId, Client, Error, Included, Keypair, RuntimeCall, Status, TxOptions,
+};
 
-pub use pallet_mfa;
+pub use types::{
+	pallet::RelyingPartyConfig, Assertion, CallAuthorization, Channel, ChannelKind, Credential,
+	Proof, Recovery, SessionGrant, TotpBinding,
+};
 
 /// A software FIDO2 credential in a key file.
 pub struct SoftKey {
@@ -34,7 +38,7 @@ impl SoftKey {
 
 	/// Reads a key file.
 	pub fn load(path: &Path) -> Result<SoftKey, Error> {
-		let bad = |why: String| Error::Key(format!("{}: {why}", path.display()));
+		let bad = |why: String| Error::Invalid(format!("{}: {why}", path.display()));
 		let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
 		let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
 		let field = |name: &str| {
@@ -69,7 +73,7 @@ impl SoftKey {
 			"counter": a.counter,
 		}))
 		.unwrap_or_default();
-		let bad = |e: std::io::Error| Error::Key(format!("{}: {e}", path.display()));
+		let bad = |e: std::io::Error| Error::Invalid(format!("{}: {e}", path.display()));
 		let tmp = path.with_extension("tmp");
 		{
 			use std::io::Write;
@@ -88,24 +92,29 @@ impl SoftKey {
 	}
 }
 
+/// The chain's limits on an assertion's parts (`pallet_mfa::Assertion`).
+const ASSERTION_LIMITS: [(&str, usize); 4] =
+	[("credential id", 255), ("authenticator data", 512), ("client data", 1024), ("signature", 80)];
+
 fn to_assertion(
 	a: &webauthn::soft::SoftAssertion,
 	credential_id: &[u8],
-) -> Result<pallet_mfa::Assertion, Error> {
-	let too_long = |what: &str| Error::Key(format!("the assertion's {what} is too long"));
-	Ok(pallet_mfa::Assertion {
-		credential_id: credential_id.to_vec().try_into().map_err(|_| too_long("credential id"))?,
-		authenticator_data: a
-			.authenticator_data
-			.clone()
-			.try_into()
-			.map_err(|_| too_long("authenticator data"))?,
-		client_data_json: a
-			.client_data_json
-			.clone()
-			.try_into()
-			.map_err(|_| too_long("client data"))?,
-		signature: a.signature.clone().try_into().map_err(|_| too_long("signature"))?,
+) -> Result<Assertion, Error> {
+	let parts =
+		[credential_id, &a.authenticator_data[..], &a.client_data_json[..], &a.signature[..]];
+	for ((what, limit), part) in ASSERTION_LIMITS.iter().zip(parts) {
+		if part.len() > *limit {
+			return Err(Error::Invalid(format!(
+				"the assertion's {what} is {} bytes, the chain takes at most {limit}",
+				part.len()
+			)));
+		}
+	}
+	Ok(Assertion {
+		credential_id: credential_id.to_vec(),
+		authenticator_data: a.authenticator_data.clone(),
+		client_data_json: a.client_data_json.clone(),
+		signature: a.signature.clone(),
 	})
 }
 
@@ -113,69 +122,58 @@ fn to_assertion(
 #[derive(Debug, Default)]
 pub struct MfaStatus {
 	/// FIDO2 credentials.
-	pub credentials: Vec<pallet_mfa::Credential>,
+	pub credentials: Vec<Credential>,
 	/// Code channels.
-	pub channels: Vec<pallet_mfa::Channel>,
+	pub channels: Vec<Channel>,
 	/// Trusted device keys.
 	pub devices: Vec<[u8; 32]>,
 	/// Authorizations made so far.
 	pub nonce: u64,
 	/// The pending single-use authorization.
-	pub pending: Option<pallet_mfa::CallAuthorization<u32>>,
+	pub pending: Option<CallAuthorization<u32>>,
 	/// Open sessions.
-	pub sessions: Vec<pallet_mfa::SessionGrant<u32>>,
+	pub sessions: Vec<SessionGrant<u32>>,
 }
 
 impl Client {
 	/// The chain's WebAuthn relying party.
-	pub fn relying_party(&self) -> Result<Option<pallet_mfa::RelyingPartyConfig>, Error> {
-		self.storage_value(
-			&pallet_mfa::RelyingParty::<Runtime>::hashed_key(),
-			"the MFA relying party",
-		)
+	pub async fn relying_party(&self) -> Result<Option<RelyingPartyConfig>, Error> {
+		self.fetch(crate::runtime::storage().mfa().relying_party(), (), "the MFA relying party")
+			.await
 	}
 
 	/// An account's factors, nonce, pending authorization and sessions.
-	pub fn mfa_status(&self, who: &AccountId) -> Result<MfaStatus, Error> {
+	pub async fn mfa_status(&self, who: &AccountId) -> Result<MfaStatus, Error> {
+		let storage = crate::runtime::storage().mfa();
+		let key = (who.clone(),);
 		Ok(MfaStatus {
 			credentials: self
-				.storage_value::<Vec<pallet_mfa::Credential>>(
-					&pallet_mfa::Credentials::<Runtime>::hashed_key_for(who),
-					"MFA credentials",
-				)?
+				.fetch(storage.credentials(), key.clone(), "MFA credentials")
+				.await?
 				.unwrap_or_default(),
 			channels: self
-				.storage_value(
-					&pallet_mfa::Channels::<Runtime>::hashed_key_for(who),
-					"MFA channels",
-				)?
+				.fetch(storage.channels(), key.clone(), "MFA channels")
+				.await?
 				.unwrap_or_default(),
 			devices: self
-				.storage_value(&pallet_mfa::Devices::<Runtime>::hashed_key_for(who), "MFA devices")?
+				.fetch(storage.devices(), key.clone(), "MFA devices")
+				.await?
 				.unwrap_or_default(),
-			nonce: self.mfa_nonce(who)?,
-			pending: self.storage_value(
-				&pallet_mfa::Pending::<Runtime>::hashed_key_for(who),
-				"MFA authorization",
-			)?,
+			nonce: self.mfa_nonce(who).await?,
+			pending: self.fetch(storage.pending(), key.clone(), "MFA authorization").await?,
 			sessions: self
-				.storage_value(
-					&pallet_mfa::Sessions::<Runtime>::hashed_key_for(who),
-					"MFA sessions",
-				)?
+				.fetch(storage.sessions(), key, "MFA sessions")
+				.await?
 				.unwrap_or_default(),
 		})
 	}
 
-	fn require_relying_party(
-		&self,
-		key: &SoftKey,
-	) -> Result<pallet_mfa::RelyingPartyConfig, Error> {
-		let rp = self.relying_party()?.ok_or_else(|| {
-			Error::Key("the chain has no WebAuthn relying party configured (pallet_mfa)".into())
+	async fn require_relying_party(&self, key: &SoftKey) -> Result<RelyingPartyConfig, Error> {
+		let rp = self.relying_party().await?.ok_or_else(|| {
+			Error::Invalid("the chain has no WebAuthn relying party configured (pallet_mfa)".into())
 		})?;
 		if rp.id.as_slice() != key.authenticator.rp_id.as_bytes() {
-			return Err(Error::Key(format!(
+			return Err(Error::Invalid(format!(
 				"the key is scoped to `{}`, the chain's relying party is `{}`",
 				key.authenticator.rp_id,
 				String::from_utf8_lossy(&rp.id)
@@ -187,19 +185,19 @@ impl Client {
 	/// Registers `key`'s credential for `signer` (the assertion over the enroll challenge proves
 	/// possession). The counter advances and `save` is called before anything is submitted, so a
 	/// counter is never reused.
-	pub fn mfa_enroll(
+	pub async fn mfa_enroll(
 		&self,
-		signer: &sr25519::Pair,
+		signer: &Keypair,
 		key: &mut SoftKey,
 		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
-		progress: impl FnMut(&str),
+		options: &TxOptions,
+		progress: impl FnMut(&Status),
 	) -> Result<Included, Error> {
-		let rp = self.require_relying_party(key)?;
-		let info = self.chain_info()?;
-		let who = AccountId::from(signer.public());
+		let rp = self.require_relying_party(key).await?;
+		let who = signer.public_key().to_account_id();
 		let pk = key.authenticator.public_key();
 		let challenge = webauthn::enroll_challenge(
-			&info.genesis.0,
+			&self.genesis().0,
 			&who.encode(),
 			&key.authenticator.credential_id,
 			&pk,
@@ -207,38 +205,40 @@ impl Client {
 		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
 		let a = key.authenticator.assert(&challenge, &origin);
 		save(key)?;
-		let call = RuntimeCall::Mfa(pallet_mfa::Call::register_credential {
-			public_key: pk.to_vec().try_into().map_err(|_| Error::Key("key length".into()))?,
+		let call = RuntimeCall::Mfa(Call::register_credential {
+			public_key: pk.to_vec(),
 			require_uv: key.authenticator.user_verified,
 			assertion: to_assertion(&a, &key.authenticator.credential_id)?,
 		});
-		self.submit(signer, call, progress)
+		self.submit(signer, &call, options, progress).await
 	}
 
-	/// Authorizes `call` for `signer` with `key`'s credential (if given), `extra` proofs (a one-time code, a
-	/// TOTP attestation) and the account's VEID tier, which the chain reads itself.
-	pub fn mfa_authorize(
+	/// Authorizes `call` for `signer` with `key`'s credential (if given), `extra` proofs (a
+	/// one-time code, a TOTP attestation) and the account's VEID tier, which the chain reads
+	/// itself.
+	#[allow(clippy::too_many_arguments)]
+	pub async fn mfa_authorize(
 		&self,
-		signer: &sr25519::Pair,
+		signer: &Keypair,
 		key: Option<&mut SoftKey>,
 		call: RuntimeCall,
-		extra: Vec<pallet_mfa::Proof>,
+		extra: Vec<Proof>,
 		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
-		progress: impl FnMut(&str),
+		options: &TxOptions,
+		progress: impl FnMut(&Status),
 	) -> Result<Included, Error> {
-		let info = self.chain_info()?;
-		let who = AccountId::from(signer.public());
-		let status = self.mfa_status(&who)?;
-		let challenge = challenge_for(&info, &who, status.nonce, &call);
+		let who = signer.public_key().to_account_id();
+		let status = self.mfa_status(&who).await?;
+		let challenge = challenge_for(&self.genesis().0, &who, status.nonce, &call);
 		let mut proofs = Vec::new();
 		if let Some(key) = key {
-			let rp = self.require_relying_party(key)?;
+			let rp = self.require_relying_party(key).await?;
 			if !status
 				.credentials
 				.iter()
 				.any(|c| c.id.as_slice() == key.authenticator.credential_id)
 			{
-				return Err(Error::Key(
+				return Err(Error::Invalid(
 					"this key's credential is not registered for the account: run `virtengine mfa enroll` first"
 						.into(),
 				));
@@ -246,78 +246,70 @@ impl Client {
 			let origin = String::from_utf8_lossy(&rp.origin).into_owned();
 			let a = key.authenticator.assert(&challenge, &origin);
 			save(key)?;
-			proofs.push(pallet_mfa::Proof::Fido2(to_assertion(
-				&a,
-				&key.authenticator.credential_id,
-			)?));
+			proofs.push(Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?));
 		}
 		proofs.extend(extra);
-		let authorize = RuntimeCall::Mfa(pallet_mfa::Call::authorize {
-			call: Box::new(call),
-			proofs: proofs.try_into().map_err(|_| Error::Key("too many proofs".into()))?,
-		});
-		self.submit(signer, authorize, progress)
+		if proofs.len() > MAX_PROOFS {
+			return Err(Error::Invalid(format!(
+				"{} proofs given, an authorization carries at most {MAX_PROOFS}",
+				proofs.len()
+			)));
+		}
+		let authorize = RuntimeCall::Mfa(Call::authorize { call: Box::new(call), proofs });
+		self.submit(signer, &authorize, options, progress).await
 	}
-}
 
-impl Client {
 	/// Sets the account's SMS or email channel; `destination` is the salted hash of the address
 	/// ([`contact_hash`]).
-	pub fn mfa_set_channel(
+	pub async fn mfa_set_channel(
 		&self,
-		signer: &sr25519::Pair,
-		kind: pallet_mfa::ChannelKind,
+		signer: &Keypair,
+		kind: ChannelKind,
 		destination: [u8; 32],
-		progress: impl FnMut(&str),
+		options: &TxOptions,
+		progress: impl FnMut(&Status),
 	) -> Result<Included, Error> {
-		self.submit(
-			signer,
-			RuntimeCall::Mfa(pallet_mfa::Call::set_channel { kind, destination }),
-			progress,
-		)
+		let call = RuntimeCall::Mfa(Call::set_channel { kind, destination });
+		self.submit(signer, &call, options, progress).await
 	}
 
 	/// As an approved issuer, records the code sent to `who`; the user needs `code` and `salt`.
-	pub fn mfa_issue_code(
+	#[allow(clippy::too_many_arguments)]
+	pub async fn mfa_issue_code(
 		&self,
-		issuer: &sr25519::Pair,
+		issuer: &Keypair,
 		who: &AccountId,
 		code: u32,
 		salt: [u8; 32],
 		ttl_blocks: u32,
-		progress: impl FnMut(&str),
+		options: &TxOptions,
+		progress: impl FnMut(&Status),
 	) -> Result<Included, Error> {
 		let commitment =
 			virtengine_mfa_primitives::otp::code_commitment(&salt, &who.encode(), code);
-		self.submit(
-			issuer,
-			RuntimeCall::Mfa(pallet_mfa::Call::issue_code {
-				who: who.clone(),
-				commitment,
-				ttl: ttl_blocks,
-			}),
-			progress,
-		)
+		let call =
+			RuntimeCall::Mfa(Call::issue_code { who: who.clone(), commitment, ttl: ttl_blocks });
+		self.submit(issuer, &call, options, progress).await
 	}
 
 	/// Starts recovering `lost` to `rescuer` with the lost account's FIDO2 key and a code sent
 	/// to its channel (its VEID tier is read by the chain).
 	#[allow(clippy::too_many_arguments)]
-	pub fn mfa_initiate_recovery(
+	pub async fn mfa_initiate_recovery(
 		&self,
-		rescuer: &sr25519::Pair,
+		rescuer: &Keypair,
 		lost: &AccountId,
 		key: &mut SoftKey,
 		code: Option<(u32, [u8; 32])>,
 		mut save: impl FnMut(&SoftKey) -> Result<(), Error>,
-		progress: impl FnMut(&str),
+		options: &TxOptions,
+		progress: impl FnMut(&Status),
 	) -> Result<Included, Error> {
-		let rp = self.require_relying_party(key)?;
-		let info = self.chain_info()?;
-		let nonce = self.mfa_nonce(lost)?;
-		let rescuer_id = AccountId::from(rescuer.public());
+		let rp = self.require_relying_party(key).await?;
+		let nonce = self.mfa_nonce(lost).await?;
+		let rescuer_id = rescuer.public_key().to_account_id();
 		let challenge = webauthn::recovery_challenge(
-			&info.genesis.0,
+			&self.genesis().0,
 			&lost.encode(),
 			nonce,
 			&rescuer_id.encode(),
@@ -325,69 +317,72 @@ impl Client {
 		let origin = String::from_utf8_lossy(&rp.origin).into_owned();
 		let a = key.authenticator.assert(&challenge, &origin);
 		save(key)?;
-		let mut proofs =
-			vec![pallet_mfa::Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?)];
-		proofs.extend(code.map(|(code, salt)| pallet_mfa::Proof::Code { code, salt }));
-		let call = RuntimeCall::Mfa(pallet_mfa::Call::initiate_recovery {
-			lost: lost.clone(),
-			proofs: proofs.try_into().map_err(|_| Error::Key("too many proofs".into()))?,
-		});
-		self.submit(rescuer, call, progress)
+		let mut proofs = vec![Proof::Fido2(to_assertion(&a, &key.authenticator.credential_id)?)];
+		proofs.extend(code.map(|(code, salt)| Proof::Code { code, salt }));
+		let call = RuntimeCall::Mfa(Call::initiate_recovery { lost: lost.clone(), proofs });
+		self.submit(rescuer, &call, options, progress).await
 	}
 
 	/// A recovery under way for `lost`.
-	pub fn mfa_recovery(
+	pub async fn mfa_recovery(
 		&self,
 		lost: &AccountId,
-	) -> Result<Option<pallet_mfa::Recovery<AccountId, u32>>, Error> {
-		self.storage_value(
-			&pallet_mfa::Recoveries::<Runtime>::hashed_key_for(lost),
+	) -> Result<Option<Recovery<AccountId, u32>>, Error> {
+		self.fetch(
+			crate::runtime::storage().mfa().recoveries(),
+			(lost.clone(),),
 			"the recovery under way",
 		)
+		.await
+	}
+
+	/// The challenge an authorization of `call` by `who` must carry now.
+	pub async fn mfa_challenge(
+		&self,
+		who: &AccountId,
+		call: &RuntimeCall,
+	) -> Result<[u8; 32], Error> {
+		Ok(challenge_for(&self.genesis().0, who, self.mfa_nonce(who).await?, call))
+	}
+
+	/// An account's MFA nonce (authorizations made so far).
+	pub async fn mfa_nonce(&self, who: &AccountId) -> Result<u64, Error> {
+		Ok(self
+			.fetch(crate::runtime::storage().mfa().nonces(), (who.clone(),), "MFA nonce")
+			.await?
+			.unwrap_or_default())
+	}
+
+	/// An account's TOTP binding.
+	pub async fn mfa_totp_binding(
+		&self,
+		who: &AccountId,
+	) -> Result<Option<TotpBinding<AccountId>>, Error> {
+		self.fetch(crate::runtime::storage().mfa().totp(), (who.clone(),), "the TOTP binding").await
 	}
 }
 
-/// `Sudo::sudo(call)`: governance's calls on a chain whose admin origin is root (sudo on dev
-/// chains), e.g. `Mfa::set_policy`.
-pub fn sudo(call: RuntimeCall) -> RuntimeCall {
-	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call) })
-}
+/// The most proofs one authorization carries (`pallet_mfa`'s bound).
+pub const MAX_PROOFS: usize = 4;
 
 /// The salted hash of a contact address the chain keeps for a code channel: the issuer, given
 /// the address and the salt by the user, checks it against the chain.
-pub fn contact_hash(kind: pallet_mfa::ChannelKind, address: &str, salt: &[u8; 32]) -> [u8; 32] {
+pub fn contact_hash(kind: ChannelKind, address: &str, salt: &[u8; 32]) -> [u8; 32] {
 	virtengine_mfa_primitives::blake2_256(
 		&(b"virtengine/mfa/contact/v1", kind, salt, address).encode(),
 	)
 }
 
-/// The challenge an authorization of `call` by `who` at MFA nonce `nonce` signs on this chain.
-fn challenge_for(
-	info: &crate::ChainInfo,
+/// The challenge an authorization of `call` by `who` at MFA nonce `nonce` signs on the chain
+/// with genesis `genesis`.
+pub fn challenge_for(
+	genesis: &[u8; 32],
 	who: &AccountId,
 	nonce: u64,
 	call: &RuntimeCall,
 ) -> [u8; 32] {
 	let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
-	webauthn::authorize_challenge(&info.genesis.0, &who.encode(), nonce, &call_hash)
-}
-
-/// Explains a transaction-pool refusal by this runtime's extensions' codes.
-pub fn explain_refusal(message: &str) -> Option<&'static str> {
-	let code = |c: u8| message.contains(&format!("Custom error: {c}"));
-	if code(pallet_mfa::MFA_REQUIRED) {
-		Some("this call is sensitive (pallet_mfa policies): authorize it first with `virtengine mfa authorize`, then submit the same call")
-	} else if code(pallet_mfa::UNCLASSIFIABLE) {
-		Some("the call nests batches too deeply to be checked for MFA; flatten it")
-	} else if code(pallet_roles::TOO_DEEP) {
-		Some("the call nests wrappers too deeply to be checked for the account's state; flatten it")
-	} else if code(pallet_roles::SUSPENDED) {
-		Some("the account is suspended: it may only appeal, close its leases, cancel its orders and dispute usage (pallet_roles)")
-	} else if code(pallet_roles::TERMINATED) {
-		Some("the account is terminated: it can no longer transact (pallet_roles)")
-	} else {
-		None
-	}
+	webauthn::authorize_challenge(genesis, &who.encode(), nonce, &call_hash)
 }
 
 /// RFC 4648 base32 without padding: how authenticator apps take a TOTP seed.
@@ -433,10 +428,9 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
 
 /// The `otpauth://` URI an authenticator app scans (TOTP, SHA-1, 6 digits, 30 s).
 pub fn otpauth_uri(account: &AccountId, seed: &[u8]) -> String {
-	use sp_core::crypto::Ss58Codec;
 	format!(
 		"otpauth://totp/VirtEngine:{}?secret={}&issuer=VirtEngine&algorithm=SHA1&digits=6&period=30",
-		account.to_ss58check(),
+		account,
 		base32(seed)
 	)
 }
@@ -453,29 +447,6 @@ pub fn totp_matches(seed: &[u8], unix_time: u64, code: u32) -> bool {
 /// Hash of a sealed TOTP seed as `bind_totp` records it: BLAKE2b-256 of the envelope's JSON.
 pub fn sealed_seed_hash(envelope_json: &[u8]) -> [u8; 32] {
 	virtengine_mfa_primitives::blake2_256(envelope_json)
-}
-
-impl Client {
-	/// The challenge an authorization of `call` by `who` must carry now.
-	pub fn mfa_challenge(&self, who: &AccountId, call: &RuntimeCall) -> Result<[u8; 32], Error> {
-		let info = self.chain_info()?;
-		Ok(challenge_for(&info, who, self.mfa_nonce(who)?, call))
-	}
-
-	/// An account's MFA nonce (authorizations made so far).
-	pub fn mfa_nonce(&self, who: &AccountId) -> Result<u64, Error> {
-		Ok(self
-			.storage_value(&pallet_mfa::Nonces::<Runtime>::hashed_key_for(who), "MFA nonce")?
-			.unwrap_or_default())
-	}
-
-	/// An account's TOTP binding.
-	pub fn mfa_totp_binding(
-		&self,
-		who: &AccountId,
-	) -> Result<Option<pallet_mfa::TotpBinding<AccountId>>, Error> {
-		self.storage_value(&pallet_mfa::Totp::<Runtime>::hashed_key_for(who), "the TOTP binding")
-	}
 }
 
 #[cfg(test)]

@@ -1,32 +1,18 @@
 //! The VEID pallet, read from a node, and its calls.
 
-use frame_support::traits::Get;
-pub use pallet_sudo;
-pub use pallet_veid;
-use sp_core::crypto::Ss58Codec;
-pub use virtengine_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
 use virtengine_veid_primitives::ScopeKind;
 
-use crate::{Client, Error};
+use crate::{
+	runtime::{
+		self,
+		runtime_types::pallet_veid::pallet::{self as types, Call},
+	},
+	scale_convert, AccountId, Client, Error, RuntimeCall,
+};
 
-/// A committee member as uploads are sealed to it.
-pub type Member = pallet_veid::Member<AccountId>;
-/// An account's identity record.
-pub type Identity = pallet_veid::Identity<Runtime>;
-/// A final result.
-pub use pallet_veid::IdentityResult;
-/// An open request.
-pub type Request = pallet_veid::Request<Runtime>;
-
-/// The largest envelope the runtime accepts, in bytes.
-pub fn max_envelope_bytes() -> u32 {
-	<Runtime as pallet_veid::Config>::MaxEnvelopeBytes::get()
-}
-
-/// Blocks a request may stay pending before it times out.
-pub fn request_timeout() -> BlockNumber {
-	<Runtime as pallet_veid::Config>::RequestTimeout::get()
-}
+pub use types::{ClientKey, Identity, IdentityResult, Member, RejectReason, Request, Status};
+/// A verification tier.
+pub type Tier = runtime::runtime_types::virtengine_veid_primitives::Tier;
 
 /// An account's identity as a node reports it, with expiry applied at the best block.
 #[derive(Clone, Debug)]
@@ -34,7 +20,7 @@ pub struct IdentityStatus {
 	/// The stored record (`None`: never uploaded).
 	pub identity: Option<Identity>,
 	/// The status after lazy expiry at `at`.
-	pub status: Option<pallet_veid::Status>,
+	pub status: Option<Status>,
 	/// The last final result.
 	pub result: Option<IdentityResult>,
 	/// The open request, if any.
@@ -42,72 +28,103 @@ pub struct IdentityStatus {
 	/// Committee members of the open request that committed and that revealed, and its size.
 	pub votes: (u32, u32, u32),
 	/// The best block the state was read at.
-	pub at: BlockNumber,
+	pub at: u32,
 }
 
 impl Client {
-	/// Runs one of the runtime's view functions on the node (`state_call` of
-	/// `RuntimeViewFunction_execute_view_function`) and decodes its output.
-	fn view<T: codec::Decode>(
-		&self,
-		id: frame_support::view_functions::ViewFunctionId,
-		input: Vec<u8>,
-		what: &'static str,
-	) -> Result<T, Error> {
-		use codec::{Decode, Encode};
-		let params = sp_core::bytes::to_hex(&(id, input).encode(), false);
-		let reply = self.call(
-			"state_call",
-			serde_json::json!(["RuntimeViewFunction_execute_view_function", params]),
-		)?;
-		let raw = crate::hex_bytes(&reply, "state_call")?;
-		let output =
-			Result::<Vec<u8>, frame_support::view_functions::ViewFunctionDispatchError>::decode(
-				&mut &raw[..],
-			)
-			.map_err(|source| Error::Decode { what, source })?
-			.map_err(|e| Error::BadReply { method: what.into(), why: format!("{e:?}") })?;
-		T::decode(&mut &output[..]).map_err(|source| Error::Decode { what, source })
+	/// The largest envelope the runtime accepts, in bytes.
+	pub async fn max_envelope_bytes(&self) -> Result<u32, Error> {
+		self.constant(runtime::constants().veid().max_envelope_bytes(), "Veid::MaxEnvelopeBytes")
+			.await
+	}
+
+	/// Blocks a request may stay pending before it times out.
+	pub async fn request_timeout(&self) -> Result<u32, Error> {
+		self.constant(runtime::constants().veid().request_timeout(), "Veid::RequestTimeout").await
 	}
 
 	/// The `Veid::identity_of` view function: status (expiry applied), tier, last result, as the
 	/// runtime computes them.
-	pub fn identity_of(
+	pub async fn identity_of(
 		&self,
 		who: &AccountId,
-	) -> Result<
-		(Option<pallet_veid::Status>, Option<pallet_veid::Tier>, Option<IdentityResult>),
-		Error,
-	> {
-		use codec::Encode;
-		use frame_support::view_functions::ViewFunction;
-		let id = pallet_veid::IdentityOfViewFunction::<Runtime>::id();
-		self.view(id, who.encode(), "Veid::identity_of")
+	) -> Result<(Option<Status>, Option<Tier>, Option<IdentityResult>), Error> {
+		self.view(runtime::view_functions().veid().identity_of(*who), "Veid::identity_of").await
 	}
 
 	/// The `Veid::pending_requests` view function: open requests with ids in
 	/// `from..from + limit` (at most 100), with their accounts and committees.
-	pub fn pending_requests(
+	pub async fn pending_requests(
 		&self,
 		from: u64,
 		limit: u32,
 	) -> Result<Vec<(u64, AccountId, Vec<AccountId>)>, Error> {
-		use codec::Encode;
-		use frame_support::view_functions::ViewFunction;
-		let id = pallet_veid::PendingRequestsViewFunction::<Runtime>::id();
-		self.view(id, (from, limit).encode(), "Veid::pending_requests")
+		self.view(
+			runtime::view_functions().veid().pending_requests(from, limit),
+			"Veid::pending_requests",
+		)
+		.await
+	}
+
+	/// Runs a view function at the best block through the runtime API
+	/// `RuntimeViewFunction_execute_view_function(id, input: Vec<u8>)` over `state_call`.
+	/// subxt 0.50.3 (frame-decode 0.18) passes the input without its length prefix, which the
+	/// runtime cannot decode (it panics, and the request never completes), so the arguments
+	/// subxt encodes are framed here as the runtime API takes them.
+	async fn view<P, R>(&self, payload: P, what: &'static str) -> Result<R, Error>
+	where
+		P: subxt::view_functions::Payload,
+		R: codec::Decode,
+	{
+		/// `frame_support::view_functions::ViewFunctionDispatchError`.
+		#[derive(codec::Decode)]
+		enum DispatchError {
+			NotImplemented,
+			NotFound([u8; 32]),
+			Codec,
+		}
+		let (hash, _) = self.best().await?;
+		let at = self.at(hash).await?;
+		let args = at
+			.view_functions()
+			.encode_args(&payload)
+			.map_err(|e| Error::Incompatible(format!("{what}: {e}")))?;
+		let (id, input) = args.split_at(32.min(args.len()));
+		let mut framed = id.to_vec();
+		codec::Encode::encode_to(&input.to_vec(), &mut framed);
+		let reply = self
+			.rpc
+			.state_call("RuntimeViewFunction_execute_view_function", Some(&framed), Some(hash))
+			.await
+			.map_err(|e| Error::Rpc { method: "state_call", why: format!("{what}: {e}") })?;
+		let output = <Result<Vec<u8>, DispatchError> as codec::Decode>::decode(&mut &reply[..])
+			.map_err(|e| Error::Decode(format!("{what}: {e}")))?
+			.map_err(|e| {
+				Error::Incompatible(match e {
+					DispatchError::NotImplemented => {
+						format!("{what}: the runtime has no view functions")
+					},
+					DispatchError::NotFound(id) => format!(
+						"{what}: the node's runtime has no such view function (id 0x{})",
+						hex::encode(id)
+					),
+					DispatchError::Codec => {
+						format!("{what}: the runtime cannot decode the arguments")
+					},
+				})
+			})?;
+		<R as codec::DecodeAll>::decode_all(&mut &output[..])
+			.map_err(|e| Error::Decode(format!("{what}: {e}")))
 	}
 
 	/// The identity committee uploads must be sealed to; an error if there is none.
-	pub fn committee(&self) -> Result<Vec<Member>, Error> {
+	pub async fn committee(&self) -> Result<Vec<Member<AccountId>>, Error> {
 		let members = self
-			.storage_value::<Vec<Member>>(
-				&pallet_veid::Committee::<Runtime>::hashed_key(),
-				"the identity committee",
-			)?
+			.fetch(runtime::storage().veid().committee(), (), "the identity committee")
+			.await?
 			.unwrap_or_default();
 		if members.is_empty() {
-			return Err(Error::Key(
+			return Err(Error::Invalid(
 				"the chain has no identity committee yet: no collator has published a VEID \
 				 committee key for this session (on a fresh dev chain, wait a few blocks)"
 					.into(),
@@ -117,51 +134,34 @@ impl Client {
 	}
 
 	/// Whether a capture client with this id is approved.
-	pub fn capture_client(&self, id: &[u8; 16]) -> Result<Option<pallet_veid::ClientKey>, Error> {
-		self.storage_value(
-			&pallet_veid::CaptureClients::<Runtime>::hashed_key_for(id),
-			"a capture client",
-		)
+	pub async fn capture_client(&self, id: &[u8; 16]) -> Result<Option<ClientKey>, Error> {
+		self.fetch(runtime::storage().veid().capture_clients(), (*id,), "a capture client").await
 	}
 
 	/// An account's identity, its last result and its open request with the votes so far.
-	pub fn identity(&self, who: &AccountId) -> Result<IdentityStatus, Error> {
-		let at = self.best_number()?;
-		let identity: Option<Identity> = self.storage_value(
-			&pallet_veid::Identities::<Runtime>::hashed_key_for(who),
-			"an identity record",
-		)?;
-		let result = self.storage_value(
-			&pallet_veid::Results::<Runtime>::hashed_key_for(who),
-			"an identity result",
-		)?;
+	pub async fn identity(&self, who: &AccountId) -> Result<IdentityStatus, Error> {
+		let storage = runtime::storage().veid();
+		let at = self.best_number().await?;
+		let identity =
+			self.fetch(storage.identities(), (who.clone(),), "an identity record").await?;
+		let result = self.fetch(storage.results(), (who.clone(),), "an identity result").await?;
 		// The runtime applies lazy expiry; ask it rather than repeat the rule here.
-		let (status, _, _) = self.identity_of(who)?;
+		let (status, _, _) = self.identity_of(who).await?;
 		let mut request = None;
 		let mut votes = (0, 0, 0);
-		if let Some(id) = identity.as_ref().and_then(|i| i.request) {
-			if let Some(r) = self.storage_value::<Request>(
-				&pallet_veid::Requests::<Runtime>::hashed_key_for(id),
-				"a request",
-			)? {
-				let committee: Vec<Member> = self
-					.storage_value(
-						&pallet_veid::RequestCommittee::<Runtime>::hashed_key_for(id),
-						"a request's committee",
-					)?
+		if let Some(id) = identity.as_ref().and_then(|i: &Identity| i.request) {
+			if let Some(r) = self.fetch(storage.requests(), (id,), "a request").await? {
+				let committee = self
+					.fetch(storage.request_committee(), (id,), "a request's committee")
+					.await?
 					.unwrap_or_default();
 				votes.2 = committee.len() as u32;
 				for m in &committee {
-					if self
-						.storage(&pallet_veid::Commits::<Runtime>::hashed_key_for(id, &m.account))?
-						.is_some()
-					{
+					let key = (id, m.account.clone());
+					if self.fetch(storage.commits(), key.clone(), "a commit").await?.is_some() {
 						votes.0 += 1;
 					}
-					if self
-						.storage(&pallet_veid::Reveals::<Runtime>::hashed_key_for(id, &m.account))?
-						.is_some()
-					{
+					if self.fetch(storage.reveals(), key, "a reveal").await?.is_some() {
 						votes.1 += 1;
 					}
 				}
@@ -190,7 +190,7 @@ pub struct Upload {
 	/// The capture client's signature over the upload digest.
 	pub client_signature: [u8; 64],
 	/// The user's signature over the upload digest.
-	pub user_signature: sp_runtime::MultiSignature,
+	pub user_signature: [u8; 64],
 }
 
 /// The upload digest for `who` on the chain with genesis `genesis` (what both signatures cover;
@@ -211,7 +211,7 @@ pub fn upload_digest(
 		salt,
 		name_commitment,
 		birth_date_commitment,
-		&<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(envelope).0,
+		&virtengine_mfa_primitives::blake2_256(envelope),
 	)
 }
 
@@ -219,11 +219,8 @@ pub use virtengine_veid_primitives::user_message;
 
 /// `Veid::upload_scopes(..)`.
 pub fn upload_scopes(upload: Upload) -> Result<RuntimeCall, Error> {
-	let scopes = upload
-		.scopes
-		.try_into()
-		.map_err(|_| Error::Key("too many scope kinds for one upload".into()))?;
-	Ok(RuntimeCall::Veid(pallet_veid::Call::upload_scopes {
+	let scopes = upload.scopes.iter().map(scale_convert).collect::<Result<Vec<_>, _>>()?;
+	Ok(RuntimeCall::Veid(Call::upload_scopes {
 		client: upload.client,
 		scopes,
 		salt: upload.salt,
@@ -231,16 +228,16 @@ pub fn upload_scopes(upload: Upload) -> Result<RuntimeCall, Error> {
 		birth_date_commitment: upload.birth_date_commitment,
 		envelope: upload.envelope,
 		client_signature: upload.client_signature,
-		user_signature: upload.user_signature,
+		user_signature: runtime::runtime_types::sp_runtime::MultiSignature::Sr25519(
+			upload.user_signature,
+		),
 	}))
 }
 
 /// `Sudo::sudo(Veid::register_client(id, key))`: approves a capture client on a chain whose
 /// admin origin is root (sudo on dev chains).
-pub fn sudo_register_client(id: [u8; 16], key: pallet_veid::ClientKey) -> RuntimeCall {
-	RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-		call: Box::new(RuntimeCall::Veid(pallet_veid::Call::register_client { id, key })),
-	})
+pub fn sudo_register_client(id: [u8; 16], key: ClientKey) -> RuntimeCall {
+	crate::sudo(RuntimeCall::Veid(Call::register_client { id, key }))
 }
 
 /// A capture client id from text: up to 16 bytes of text (zero-padded), or `0x` and 32 hex
@@ -281,36 +278,27 @@ pub fn client_id_text(id: &[u8; 16]) -> String {
 	}
 }
 
-/// An amount of the native token for display: `0.430548 VE`.
-pub fn format_ve(amount: u128) -> String {
-	let unit = virtengine_runtime::VE;
-	let fraction = format!("{:012}", amount % unit);
-	let fraction = fraction.trim_end_matches('0');
-	if fraction.is_empty() {
-		format!("{} VE", amount / unit)
-	} else {
-		format!("{}.{fraction} VE", amount / unit)
-	}
-}
-
-/// An account for display.
-pub fn account_text(who: &AccountId) -> String {
-	who.to_ss58check()
-}
-
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use codec::Encode;
 
 	#[test]
-	fn amounts_and_client_ids_read_well() {
-		assert_eq!(format_ve(430_548_000_000), "0.430548 VE");
-		assert_eq!(format_ve(2 * virtengine_runtime::VE), "2 VE");
+	fn client_ids_read_well() {
 		let id = parse_client_id("capture-app").expect("id");
 		assert_eq!(client_id_text(&id), "capture-app");
 		assert_eq!(parse_client_id(&format!("0x{}", "ab".repeat(16))).map(|i| i[0]), Ok(0xab));
 		assert!(parse_client_id("a-much-too-long-client-id").is_err());
 		assert!(parse_client_id("0x12").is_err());
 		assert!(client_id_text(&[0xff; 16]).starts_with("0x"));
+	}
+
+	#[test]
+	fn scope_kinds_convert_to_the_bindings() {
+		for kind in [ScopeKind::Document, ScopeKind::Selfie, ScopeKind::Domain] {
+			let bound: runtime::runtime_types::virtengine_veid_primitives::ScopeKind =
+				scale_convert(&kind).expect("same shape");
+			assert_eq!(bound.encode(), kind.encode());
+		}
 	}
 }
