@@ -3,6 +3,9 @@
 //!
 //! With the `metadata-hash` feature the wasm is built twice: once to read its metadata, whose
 //! RFC-78 hash the second build embeds for `CheckMetadataHash` (docs/build.md says what it costs).
+//!
+//! A second runtime is built with the `upgrade-test` feature (one `spec_version` higher, no metadata
+//! hash): `upgrade_test::WASM_BINARY`, the code the runtime upgrade test sets on a dev chain.
 
 #[cfg(all(feature = "std", feature = "metadata-hash"))]
 fn main() {
@@ -10,11 +13,21 @@ fn main() {
 	substrate_wasm_builder::WasmBuilder::init_with_defaults()
 		.enable_metadata_hash("VE", 12)
 		.build();
+	build_upgrade_test();
 }
 
 #[cfg(all(feature = "std", not(feature = "metadata-hash")))]
 fn main() {
 	substrate_wasm_builder::WasmBuilder::build_using_defaults();
+	build_upgrade_test();
+}
+
+#[cfg(feature = "std")]
+fn build_upgrade_test() {
+	substrate_wasm_builder::WasmBuilder::init_with_defaults()
+		.enable_feature("upgrade-test")
+		.set_file_name("upgrade_test_wasm.rs")
+		.build();
 }
 
 #[cfg(not(feature = "std"))]

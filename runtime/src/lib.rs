@@ -15,6 +15,13 @@
 #[cfg(feature = "std")]
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
+/// This runtime built with the `upgrade-test` feature: the same code one `spec_version` later, which
+/// the runtime upgrade test sets on a dev chain (`WASM_BINARY`; `None` with `SKIP_WASM_BUILD`).
+#[cfg(feature = "std")]
+pub mod upgrade_test {
+	include!(concat!(env!("OUT_DIR"), "/upgrade_test_wasm.rs"));
+}
+
 extern crate alloc;
 
 pub mod apis;
@@ -124,19 +131,31 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime version. `spec_version` rises with every change of behaviour; `transaction_version`
-/// with every change of call indices or of the extrinsic format.
-#[sp_version::runtime_version]
-pub const VERSION: RuntimeVersion = RuntimeVersion {
-	spec_name: Cow::Borrowed("virtengine"),
-	impl_name: Cow::Borrowed("virtengine-runtime"),
-	authoring_version: 1,
-	spec_version: 6,
-	impl_version: 0,
-	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 5,
-	system_version: 1,
-};
+/// Defines [`VERSION`] with `spec_version` `$spec_version` (a literal: `runtime_version` reads it).
+macro_rules! runtime_version {
+	($spec_version:tt) => {
+		/// The runtime version. `spec_version` rises with every change of behaviour;
+		/// `transaction_version` with every change of call indices or of the extrinsic format.
+		#[sp_version::runtime_version]
+		pub const VERSION: RuntimeVersion = RuntimeVersion {
+			spec_name: Cow::Borrowed("virtengine"),
+			impl_name: Cow::Borrowed("virtengine-runtime"),
+			authoring_version: 1,
+			spec_version: $spec_version,
+			impl_version: 0,
+			apis: apis::RUNTIME_API_VERSIONS,
+			transaction_version: 5,
+			system_version: 1,
+		};
+	};
+}
+
+// Raise both together: the `upgrade-test` build is this runtime one spec version later, the code
+// the runtime upgrade test (node/tests/upgrade.rs) sets on a dev chain.
+#[cfg(not(feature = "upgrade-test"))]
+runtime_version!(6);
+#[cfg(feature = "upgrade-test")]
+runtime_version!(7);
 
 /// The share of a block's weight that on_initialize may use on average.
 const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(5);
