@@ -347,6 +347,23 @@ impl Client {
 		at.constants().entry(address).map_err(|e| Error::Incompatible(format!("{what}: {e}")))
 	}
 
+	/// Every event of block `hash`, decoded, in order.
+	pub async fn events(&self, hash: Hash) -> Result<Vec<runtime::Event>, Error> {
+		let at = self.at(hash).await?;
+		let all = at
+			.events()
+			.fetch()
+			.await
+			.map_err(|e| Error::Decode(format!("the events of block {hash:?}: {e}")))?;
+		let bad = |e: &dyn std::fmt::Display| Error::Decode(format!("an event of {hash:?}: {e}"));
+		let mut events = Vec::new();
+		for event in all.iter() {
+			let event = event.map_err(|e| bad(&e))?;
+			events.push(event.decode_as::<runtime::Event>().map_err(|e| bad(&e))?);
+		}
+		Ok(events)
+	}
+
 	/// The free and reserved balance of `who`.
 	pub async fn balance(&self, who: &AccountId) -> Result<(Balance, Balance), Error> {
 		let info =

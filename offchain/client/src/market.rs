@@ -63,6 +63,62 @@ impl Client {
 		self.fetch(runtime::storage().escrow().escrows(), (id,), "an escrow").await
 	}
 
+	/// Every order in state `Open` at `at`, by number (reads the whole `Orders` map: for a
+	/// daemon's start, not for every block).
+	pub async fn open_orders(
+		&self,
+		at: &crate::AtBlock,
+	) -> Result<Vec<(u64, Order<AccountId, Balance, u32>)>, Error> {
+		let mut entries = at
+			.storage()
+			.iter(runtime::storage().market().orders(), ())
+			.await
+			.map_err(|e| Error::Incompatible(format!("reading the orders: {e}")))?;
+		let mut open = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(|e| Error::Decode(format!("an order: {e}")))?;
+			let order: Order<AccountId, Balance, u32> = entry
+				.value()
+				.decode_as()
+				.map_err(|e| Error::Decode(format!("an order: {e}")))?;
+			if order.state != OrderState::Open {
+				continue;
+			}
+			let id = order_id(entry.key_bytes())?;
+			open.push((id, order));
+		}
+		open.sort_by_key(|(id, _)| *id);
+		Ok(open)
+	}
+
+	/// Every lease of `provider` at `at` that has not closed, by number (reads the whole
+	/// `Leases` map: for a daemon's start).
+	pub async fn leases_of(
+		&self,
+		at: &crate::AtBlock,
+		provider: &AccountId,
+	) -> Result<Vec<(u64, Lease<AccountId, Balance, u32>)>, Error> {
+		let mut entries = at
+			.storage()
+			.iter(runtime::storage().market().leases(), ())
+			.await
+			.map_err(|e| Error::Incompatible(format!("reading the leases: {e}")))?;
+		let mut leases = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(|e| Error::Decode(format!("a lease: {e}")))?;
+			let lease: Lease<AccountId, Balance, u32> = entry
+				.value()
+				.decode_as()
+				.map_err(|e| Error::Decode(format!("a lease: {e}")))?;
+			if &lease.provider != provider || matches!(lease.state, LeaseState::Closed(_)) {
+				continue;
+			}
+			leases.push((order_id(entry.key_bytes())?, lease));
+		}
+		leases.sort_by_key(|(id, _)| *id);
+		Ok(leases)
+	}
+
 	/// A payee's unwithdrawn payouts.
 	pub async fn payouts(&self, who: &AccountId) -> Result<Balance, Error> {
 		Ok(self
@@ -70,6 +126,15 @@ impl Client {
 			.await?
 			.unwrap_or(0))
 	}
+}
+
+/// The order number at the end of a `Blake2_128Concat` key of `Orders` or `Leases`.
+fn order_id(key: &[u8]) -> Result<u64, Error> {
+	key.len()
+		.checked_sub(8)
+		.and_then(|at| key[at..].try_into().ok())
+		.map(u64::from_le_bytes)
+		.ok_or_else(|| Error::Decode("an order key".into()))
 }
 
 /// The provider daemon's signature of a usage record on the chain with genesis `genesis`.
