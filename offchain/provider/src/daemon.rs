@@ -1,0 +1,920 @@
+//! The daemon: follows the chain, bids on orders it can serve, and runs one task per lease
+//! (provision, start, heartbeats, usage, close) until the lease ends. Everything stops on one
+//! cancellation token.
+
+use std::{
+	collections::{BTreeMap, HashMap},
+	sync::Arc,
+	time::{Duration, Instant},
+};
+
+use codec::Decode;
+use futures::StreamExt;
+use sp_core::Pair as _;
+use tokio::sync::{watch, Mutex};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+use virtengine_client::{
+	account_text,
+	market::{Category, LeaseState, Target, Unit, UsageRecord},
+	runtime::runtime_types::{
+		pallet_escrow::pallet::Call as EscrowCall, pallet_market::pallet::Call as MarketCall,
+	},
+	Error as ChainError, RuntimeCall,
+};
+
+use crate::{
+	backend::{Backend, JobState},
+	chain::{Chain, ChainEvent, LeaseOf, OfferingOf, OrderOf},
+	config::Config,
+	job::{JobSpec, Resources},
+	journal::{InFlight, Journal},
+	keys::Keys,
+	metrics::Metrics,
+	pricing::{self, Price, Pricing, Quote},
+	usage,
+};
+
+/// The provider's capability flags (`pallet_provider::capability`).
+const CAPABILITY_SLURM: u32 = 1 << 1;
+
+/// Why the daemon stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+	/// The chain failed in a way the daemon cannot ride out.
+	#[error("chain: {0}")]
+	Chain(#[from] ChainError),
+	/// The provider cannot bid.
+	#[error("{0}")]
+	Provider(String),
+	/// The journal failed.
+	#[error(transparent)]
+	Journal(#[from] crate::journal::JournalError),
+}
+
+/// The daemon's shared state.
+pub struct Daemon<C: Chain, B: Backend> {
+	chain: Arc<C>,
+	backend: Arc<B>,
+	journal: Arc<Journal>,
+	config: Arc<Config>,
+	keys: Arc<Keys>,
+	metrics: Arc<Metrics>,
+	pricing: Mutex<Pricing>,
+	cancel: CancellationToken,
+	offerings: Mutex<HashMap<u64, OfferingOf>>,
+	leases: Mutex<HashMap<u64, watch::Sender<Option<LeaseState>>>>,
+	tasks: tokio_util::task::TaskTracker,
+	attributes: Mutex<Attributes>,
+}
+
+/// What the provider registered.
+#[derive(Clone, Debug, Default)]
+struct Attributes {
+	region: Vec<u8>,
+	capabilities: u32,
+}
+
+/// A bid the engine decided on.
+struct Decision {
+	price: Price,
+	spec: Option<JobSpec>,
+}
+
+/// Why an order gets no bid: `Skip` for orders that are not ours to consider (another
+/// provider's offering, a category we do not sell), logged at debug; `Decline` for orders we
+/// will not serve, logged with the reason.
+enum NoBid {
+	Skip(String),
+	Decline(&'static str, String),
+}
+
+impl<C: Chain, B: Backend> Daemon<C, B> {
+	/// A daemon.
+	#[allow(clippy::too_many_arguments)]
+	pub fn new(
+		chain: Arc<C>,
+		backend: Arc<B>,
+		journal: Arc<Journal>,
+		config: Arc<Config>,
+		keys: Arc<Keys>,
+		metrics: Arc<Metrics>,
+		pricing: Pricing,
+		cancel: CancellationToken,
+	) -> Arc<Self> {
+		Arc::new(Daemon {
+			chain,
+			backend,
+			journal,
+			config,
+			keys,
+			metrics,
+			pricing: Mutex::new(pricing),
+			cancel,
+			offerings: Mutex::new(HashMap::new()),
+			leases: Mutex::new(HashMap::new()),
+			tasks: tokio_util::task::TaskTracker::new(),
+			attributes: Mutex::new(Attributes::default()),
+		})
+	}
+
+	/// Reads the pricing file again (SIGHUP, or when it changed).
+	pub async fn reload_pricing(&self, force: bool) {
+		match self.pricing.lock().await.reload(force) {
+			Ok(true) => info!(file = %self.config.pricing.display(), "pricing reloaded"),
+			Ok(false) => {},
+			Err(why) => warn!(%why, "pricing file unusable; keeping the last good pricing"),
+		}
+	}
+
+	/// Runs until cancelled or until the chain connection fails; waits for every task.
+	pub async fn run(self: &Arc<Self>) -> Result<(), DaemonError> {
+		let result = self.follow().await;
+		self.cancel.cancel();
+		self.tasks.close();
+		self.tasks.wait().await;
+		result
+	}
+
+	async fn follow(self: &Arc<Self>) -> Result<(), DaemonError> {
+		let me = self.chain.account().clone();
+		let provider = self.chain.provider().await?.ok_or_else(|| {
+			DaemonError::Provider(format!(
+				"{} is not a registered provider: register it first (docs/provider-daemon.md)",
+				account_text(&me)
+			))
+		})?;
+		if provider.daemon_key != self.keys.daemon.public().0 {
+			return Err(DaemonError::Provider(format!(
+				"the daemon key in {} is not the one {} registered: usage it signs would be refused",
+				self.config.keys.daemon.display(),
+				account_text(&me)
+			)));
+		}
+		if provider.encryption_key != self.keys.encryption.public() {
+			return Err(DaemonError::Provider(format!(
+				"the encryption key in {} is not the one {} registered: it could not open orders",
+				self.config.keys.encryption.display(),
+				account_text(&me)
+			)));
+		}
+		*self.attributes.lock().await = Attributes {
+			region: provider.attributes.region.clone(),
+			capabilities: provider.attributes.capabilities,
+		};
+		self.load_offerings().await?;
+		let mut blocks = self.chain.blocks().await?;
+
+		// Leases that ran while the daemon was away, and those the journal still holds.
+		let mut resume: BTreeMap<u64, Option<LeaseState>> = BTreeMap::new();
+		for (id, lease) in self.chain.my_leases().await? {
+			resume.insert(id, Some(lease.state));
+		}
+		for id in self.journal.snapshot().leases.keys() {
+			resume.entry(*id).or_insert(None);
+		}
+		info!(leases = resume.len(), "resuming leases");
+		for (id, state) in resume {
+			self.spawn_lease(id, state).await;
+		}
+		// Orders opened while the daemon was away.
+		let open = self.chain.open_orders().await?;
+		info!(orders = open.len(), "open orders at start");
+		let best = self.chain.best().await?;
+		for (id, _) in open {
+			self.spawn_consider(id, best, Instant::now());
+		}
+
+		loop {
+			let block = tokio::select! {
+				() = self.cancel.cancelled() => return Ok(()),
+				block = blocks.next() => block,
+			};
+			let block = match block {
+				Some(Ok(block)) => block,
+				Some(Err(e)) => return Err(e.into()),
+				None => {
+					return Err(
+						ChainError::Dropped("the node ended the block subscription".into()).into()
+					)
+				},
+			};
+			let seen = Instant::now();
+			self.reload_pricing(false).await;
+			let events = match self.chain.events(block.hash).await {
+				Ok(events) => events,
+				Err(e) => {
+					self.metrics.chain_errors.with_label_values(&["events"]).inc();
+					warn!(block = block.number, error = %e, "cannot read the block's events");
+					continue;
+				},
+			};
+			for event in events {
+				match event {
+					ChainEvent::OrderCreated(id) => self.spawn_consider(id, block.number, seen),
+					ChainEvent::Lease(id, state) => self.lease_changed(id, state).await,
+					ChainEvent::Offering(id) => self.refresh_offering(id).await,
+					ChainEvent::OrderCancelled(id) => debug!(order = id, "order cancelled"),
+				}
+			}
+		}
+	}
+
+	async fn load_offerings(&self) -> Result<(), ChainError> {
+		let count = self.chain.offering_count().await?;
+		for id in 0..count {
+			self.refresh_offering(id).await;
+		}
+		let ours = self.offerings.lock().await.len();
+		info!(offerings = ours, "offerings of this provider");
+		Ok(())
+	}
+
+	async fn refresh_offering(&self, id: u64) {
+		match self.chain.offering(id).await {
+			Ok(Some(o)) if &o.provider == self.chain.account() => {
+				self.offerings.lock().await.insert(id, o);
+			},
+			Ok(_) => {
+				self.offerings.lock().await.remove(&id);
+			},
+			Err(e) => warn!(offering = id, error = %e, "cannot read the offering"),
+		}
+	}
+
+	fn spawn_consider(self: &Arc<Self>, id: u64, order_block: u32, seen: Instant) {
+		let this = self.clone();
+		self.tasks.spawn(async move {
+			tokio::select! {
+				() = this.cancel.cancelled() => {},
+				() = this.consider(id, order_block, seen) => {},
+			}
+		});
+	}
+
+	/// Looks at order `id` and bids if the provider can serve it.
+	async fn consider(&self, id: u64, order_block: u32, seen: Instant) {
+		self.metrics.orders_seen.inc();
+		let decision = match self.evaluate(id).await {
+			Ok(d) => d,
+			Err(NoBid::Skip(why)) => {
+				debug!(order = id, %why, "not for this provider");
+				return;
+			},
+			Err(NoBid::Decline(kind, why)) => {
+				self.metrics.orders_declined.with_label_values(&[kind]).inc();
+				info!(order = id, reason = %why, "no bid");
+				return;
+			},
+		};
+		let best = match self.chain.best().await {
+			Ok(b) => b,
+			Err(e) => {
+				self.metrics.chain_errors.with_label_values(&["best"]).inc();
+				warn!(order = id, error = %e, "cannot read the best block; no bid");
+				return;
+			},
+		};
+		let expires = best.saturating_add(self.config.bidding.valid_blocks);
+		let call = RuntimeCall::Market(MarketCall::bid {
+			order: id,
+			price: pricing::rate(&decision.price),
+			expires,
+		});
+		match self.chain.send(call).await {
+			Ok(block) => {
+				self.metrics.bids.with_label_values(&["placed"]).inc();
+				self.metrics.bid_latency.observe(seen.elapsed().as_secs_f64());
+				self.metrics.bid_blocks.observe(f64::from(block.saturating_sub(order_block)));
+				info!(
+					order = id,
+					per_hour = %virtengine_client::format_ve(decision.price.per_hour),
+					block,
+					blocks_after_order = block.saturating_sub(order_block),
+					resources = ?decision.spec.as_ref().map(JobSpec::resources),
+					"bid placed"
+				);
+			},
+			Err(e) => {
+				self.metrics.bids.with_label_values(&["failed"]).inc();
+				warn!(order = id, error = %e, "bid failed");
+			},
+		}
+	}
+
+	async fn evaluate(&self, id: u64) -> Result<Decision, NoBid> {
+		let chain_err = |what: &str, e: ChainError| {
+			self.metrics.chain_errors.with_label_values(&["read"]).inc();
+			NoBid::Decline("error", format!("cannot read {what}: {e}"))
+		};
+		let order = self
+			.chain
+			.order(id)
+			.await
+			.map_err(|e| chain_err("the order", e))?
+			.ok_or_else(|| NoBid::Skip("gone".into()))?;
+		if order.state != virtengine_client::market::OrderState::Open {
+			return Err(NoBid::Skip("not open".into()));
+		}
+		if &order.customer == self.chain.account() {
+			return Err(NoBid::Skip("our own order".into()));
+		}
+		if self.chain.has_bid(id).await.map_err(|e| chain_err("our bid", e))? {
+			return Err(NoBid::Skip("already bid".into()));
+		}
+		let (plan, spec) = match &order.target {
+			Target::Offering { id: offering, plan } => {
+				let Some(o) = self.offerings.lock().await.get(offering).cloned() else {
+					return Err(NoBid::Skip(format!("offering {offering} is another provider's")));
+				};
+				let wanted = &self.config.bidding.offerings;
+				if !wanted.is_empty() && !wanted.contains(offering) {
+					return Err(NoBid::Skip(format!("offering {offering} is not in [bidding]")));
+				}
+				let name = o
+					.plans
+					.get(usize::from(*plan))
+					.map(|p| String::from_utf8_lossy(&p.name).into_owned());
+				let spec = self.open_config(&order).map_err(|why| NoBid::Decline("config", why))?;
+				(name, Some(spec))
+			},
+			Target::Requirements { category, region, capabilities } => {
+				if !self.config.bidding.requirements {
+					return Err(NoBid::Skip("requirement orders are off in [bidding]".into()));
+				}
+				if *category != Category::Hpc {
+					return Err(NoBid::Skip(format!(
+						"category {category:?}: this daemon sells Hpc"
+					)));
+				}
+				let ours = self.attributes.lock().await.clone();
+				if !region.is_empty() && *region != ours.region {
+					return Err(NoBid::Decline(
+						"requirements",
+						format!(
+							"region `{}` is not ours (`{}`)",
+							String::from_utf8_lossy(region),
+							String::from_utf8_lossy(&ours.region)
+						),
+					));
+				}
+				let missing = capabilities & !ours.capabilities;
+				if missing != 0 {
+					return Err(NoBid::Decline(
+						"requirements",
+						format!("capabilities {missing:#x} are not ours"),
+					));
+				}
+				if ours.capabilities & CAPABILITY_SLURM == 0 {
+					return Err(NoBid::Decline(
+						"requirements",
+						"the provider did not register the SLURM capability".into(),
+					));
+				}
+				(None, None)
+			},
+		};
+		// Capacity: what the backend has, less what our leases hold.
+		let capacity = self.backend.capacity().await.map_err(|e| {
+			self.metrics.backend_errors.with_label_values(&[self.backend.name(), "capacity"]).inc();
+			NoBid::Decline("error", format!("backend capacity: {e}"))
+		})?;
+		let held = self.held().await;
+		let free = capacity.total.minus(&held);
+		let want = match &spec {
+			Some(spec) => {
+				self.backend.admits(spec, &capacity).map_err(|why| {
+					NoBid::Decline("cluster", format!("the cluster cannot run it: {why}"))
+				})?;
+				spec.resources()
+			},
+			// A requirement order's job is told only on acceptance: one CPU must be free.
+			None => Resources { nodes: 1, cpus: 1, memory_mb: 1, ..Default::default() },
+		};
+		want.fits(&free).map_err(|short| {
+			NoBid::Decline("capacity", format!("not enough free capacity: {short}"))
+		})?;
+		let request = pricing::Request {
+			order: id,
+			customer: account_text(&order.customer),
+			target: if plan.is_some() { "offering" } else { "requirements" }.into(),
+			plan,
+			resources: spec.as_ref().map(JobSpec::resources),
+			max_per_hour: virtengine_client::format_ve(order.max_price.per_hour),
+			max_per_unit: order
+				.max_price
+				.per_unit
+				.iter()
+				.map(|(u, p)| (pricing::unit_name(u).to_string(), virtengine_client::format_ve(*p)))
+				.collect(),
+		};
+		let strategy = self.pricing.lock().await.strategy().clone();
+		let price = match strategy.quote(&request).await {
+			Quote::Bid(price) => price,
+			Quote::Decline(why) => return Err(NoBid::Decline("price", why)),
+		};
+		pricing::within(&price, &order.max_price).map_err(|why| NoBid::Decline("price", why))?;
+		Ok(Decision { price, spec })
+	}
+
+	/// The order's configuration, opened with the provider's key and parsed.
+	fn open_config(&self, order: &OrderOf) -> Result<JobSpec, String> {
+		let sealed = order.config.as_ref().ok_or("the order has no configuration yet")?;
+		let envelope = virtengine_envelope::Envelope::decode(&mut &sealed[..])
+			.map_err(|e| format!("the configuration is not an envelope: {e}"))?;
+		let plain = virtengine_envelope::open(&envelope, self.keys.encryption.as_bytes())
+			.map_err(|e| format!("cannot open the configuration (sealed to another key?): {e}"))?;
+		JobSpec::parse(&plain).map_err(|e| format!("configuration: {e}"))
+	}
+
+	/// What the leases in the journal hold.
+	async fn held(&self) -> Resources {
+		let mut held = Resources::default();
+		for entry in self.journal.snapshot().leases.values() {
+			if let Some(spec) = &entry.spec {
+				let r = spec.resources();
+				held.nodes += r.nodes;
+				held.cpus += r.cpus;
+				held.memory_mb += r.memory_mb;
+				held.gpus += r.gpus;
+			}
+		}
+		held
+	}
+
+	async fn lease_changed(self: &Arc<Self>, id: u64, state: LeaseState) {
+		if let Some(tx) = self.leases.lock().await.get(&id) {
+			let _ = tx.send(Some(state));
+			return;
+		}
+		if state == LeaseState::Matched {
+			match self.chain.lease(id).await {
+				Ok(Some(lease)) if &lease.provider == self.chain.account() => {
+					self.spawn_lease(id, Some(state)).await;
+				},
+				Ok(_) => {},
+				Err(e) => warn!(lease = id, error = %e, "cannot read the lease"),
+			}
+		}
+	}
+
+	async fn spawn_lease(self: &Arc<Self>, id: u64, state: Option<LeaseState>) {
+		let mut leases = self.leases.lock().await;
+		if leases.contains_key(&id) {
+			return;
+		}
+		let (tx, rx) = watch::channel(state);
+		leases.insert(id, tx);
+		drop(leases);
+		let this = self.clone();
+		self.tasks.spawn(async move {
+			let gauge = Gauge { metrics: this.metrics.clone(), label: None };
+			let task = LeaseTask { daemon: this.clone(), id, state: rx, gauge };
+			tokio::select! {
+				() = this.cancel.cancelled() => {},
+				result = task.run() => {
+					if let Err(e) = result {
+						error!(lease = id, error = %e, "lease task stopped; it resumes at the next start");
+					}
+				},
+			}
+			this.leases.lock().await.remove(&id);
+		});
+	}
+}
+
+/// One lease, from provisioning to its end.
+struct LeaseTask<C: Chain, B: Backend> {
+	daemon: Arc<Daemon<C, B>>,
+	id: u64,
+	state: watch::Receiver<Option<LeaseState>>,
+	gauge: Gauge,
+}
+
+/// The lease's place in the `leases{state}` gauge, left when the task ends.
+struct Gauge {
+	metrics: Arc<Metrics>,
+	label: Option<&'static str>,
+}
+
+impl Gauge {
+	fn set(&mut self, label: &'static str) {
+		if self.label == Some(label) {
+			return;
+		}
+		if let Some(old) = self.label.replace(label) {
+			self.metrics.leases.with_label_values(&[old]).dec();
+		}
+		self.metrics.leases.with_label_values(&[label]).inc();
+	}
+}
+
+impl Drop for Gauge {
+	fn drop(&mut self) {
+		if let Some(old) = self.label.take() {
+			self.metrics.leases.with_label_values(&[old]).dec();
+		}
+	}
+}
+
+/// Why a lease task stopped early.
+#[derive(Debug, thiserror::Error)]
+enum LeaseError {
+	#[error("chain: {0}")]
+	Chain(#[from] ChainError),
+	#[error("backend: {0}")]
+	Backend(#[from] crate::backend::BackendError),
+	#[error(transparent)]
+	Journal(#[from] crate::journal::JournalError),
+}
+
+impl<C: Chain, B: Backend> LeaseTask<C, B> {
+	fn d(&self) -> &Daemon<C, B> {
+		&self.daemon
+	}
+
+	async fn run(mut self) -> Result<(), LeaseError> {
+		let id = self.id;
+		let d = self.daemon.clone();
+		let lease = d.chain.lease(id).await?;
+		let entry = d.journal.lease(id);
+		let Some(lease) = lease else {
+			// Settled and removed while the daemon was away.
+			if let Some(entry) = entry {
+				self.cancel_job(&entry).await;
+				info!(lease = id, "lease gone from the chain; forgetting it");
+				d.journal.update(|s| s.leases.remove(&id))?;
+			}
+			return Ok(());
+		};
+		if &lease.provider != d.chain.account() {
+			return Ok(());
+		}
+		if entry.is_none() && lease.state != LeaseState::Matched {
+			// A lease this daemon never provisioned (journal lost or another daemon's): it
+			// cannot know what was billed, so it bills nothing; it only closes it.
+			warn!(lease = id, state = ?lease.state, "lease not in the journal: not billing it (nothing is billed twice); closing it");
+			if lease.state == LeaseState::Active {
+				self.close().await?;
+			}
+			return Ok(());
+		}
+		if entry.is_none() {
+			d.journal.update_lease(id, |e| e.job_name = format!("virtengine-lease-{id}"))?;
+		}
+		self.settle_in_flight().await?;
+		self.lifecycle(lease).await
+	}
+
+	/// A usage record written but perhaps not landed before a restart: found on chain, or sent
+	/// again exactly as it was.
+	async fn settle_in_flight(&self) -> Result<(), LeaseError> {
+		let d = self.d();
+		let Some(entry) = d.journal.lease(self.id) else { return Ok(()) };
+		let Some(flight) = entry.in_flight.clone() else { return Ok(()) };
+		match d.chain.last_usage_seq(self.id).await? {
+			Some(last) if last >= flight.seq => {
+				info!(
+					lease = self.id,
+					seq = flight.seq,
+					"usage record found on chain after restart"
+				);
+				self.confirm(&flight)?;
+			},
+			Some(_) => {
+				info!(
+					lease = self.id,
+					seq = flight.seq,
+					"usage record not on chain; sending it again"
+				);
+				self.submit_usage(flight).await?;
+			},
+			None => {
+				d.journal.update_lease(self.id, |e| e.in_flight = None)?;
+			},
+		}
+		Ok(())
+	}
+
+	async fn lifecycle(&mut self, lease: LeaseOf) -> Result<(), LeaseError> {
+		let id = self.id;
+		let d = self.daemon.clone();
+		// Provision.
+		if matches!(lease.state, LeaseState::Matched) {
+			self.gauge.set("provisioning");
+			let order = d.chain.order(id).await?;
+			let spec = match &order {
+				None => return self.refuse("the order is gone".into()).await,
+				Some(o) => match d.open_config(o) {
+					Ok(spec) => spec,
+					Err(why) => return self.refuse(why).await,
+				},
+			};
+			let capacity = d.backend.capacity().await?;
+			if let Err(why) = d.backend.admits(&spec, &capacity) {
+				return self.refuse(format!("the cluster cannot run it: {why}")).await;
+			}
+			d.journal.update_lease(id, |e| e.spec = Some(spec.clone()))?;
+			self.provision(&spec).await?;
+			if !d.journal.lease(id).is_some_and(|e| e.started) {
+				match d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await {
+					Ok(block) => info!(lease = id, block, "lease started"),
+					Err(e) => {
+						// Timed out or closed meanwhile: the loop below reads what happened.
+						warn!(lease = id, error = %e, "start_lease failed");
+					},
+				}
+				if matches!(d.chain.lease(id).await?.map(|l| l.state), Some(LeaseState::Active)) {
+					d.journal.update_lease(id, |e| e.started = true)?;
+				}
+			}
+		}
+		self.watch().await
+	}
+
+	/// Submits the job unless the backend already has it (a restart just after submitting).
+	async fn provision(&self, spec: &JobSpec) -> Result<(), LeaseError> {
+		let d = self.d();
+		let entry = d.journal.lease(self.id).unwrap_or_default();
+		if entry.job_id.is_some() {
+			return Ok(());
+		}
+		let job = match d.backend.find(&entry.job_name).await? {
+			Some(job) => {
+				info!(
+					lease = self.id,
+					job, "job found again after a restart; not submitting twice"
+				);
+				job
+			},
+			None => {
+				let dir = d.backend.lease_dir(self.id);
+				let started = Instant::now();
+				let job =
+					d.backend.submit(&entry.job_name, spec, &dir).await.inspect_err(|_| {
+						d.metrics
+							.backend_errors
+							.with_label_values(&[d.backend.name(), "submit"])
+							.inc();
+					})?;
+				info!(
+					lease = self.id,
+					job,
+					took_ms = started.elapsed().as_millis() as u64,
+					"job submitted"
+				);
+				job
+			},
+		};
+		d.journal.update_lease(self.id, |e| e.job_id = Some(job))?;
+		Ok(())
+	}
+
+	/// Follows the job and the lease until both are over.
+	async fn watch(&mut self) -> Result<(), LeaseError> {
+		let id = self.id;
+		let d = self.daemon.clone();
+		let poll = Duration::from_secs(d.config.usage.poll_secs);
+		let interval = d.config.usage_interval();
+		let heartbeat_blocks = d.chain.heartbeat_timeout().await.unwrap_or(50).max(4);
+		let mut last_report = Instant::now();
+		let mut last_seen_block = d.chain.best().await.unwrap_or(0);
+		let mut cancelled = false;
+		loop {
+			let lease = d.chain.lease(id).await?;
+			let state = lease.as_ref().map(|l| l.state.clone());
+			let entry = d.journal.lease(id).unwrap_or_default();
+			let job = entry.job_id;
+			match state {
+				None | Some(LeaseState::Closed(_)) => {
+					// Over: stop the job if it still runs, forget the lease.
+					if !cancelled {
+						self.cancel_job(&entry).await;
+					}
+					info!(lease = id, "lease closed");
+					d.journal.update(|s| s.leases.remove(&id))?;
+					return Ok(());
+				},
+				Some(LeaseState::Closing(reason)) => {
+					self.gauge.set("closing");
+					if !cancelled {
+						info!(lease = id, ?reason, "lease closing; cancelling the job");
+						self.cancel_job(&entry).await;
+						cancelled = true;
+					}
+					// Final usage, once accounting holds the job's end.
+					if !entry.final_billed {
+						if let Some(job) = job {
+							self.report(job, true).await?;
+						}
+					}
+				},
+				Some(LeaseState::Matched) => {
+					// start_lease did not land yet (or failed): try again.
+					if job.is_some() {
+						match d
+							.chain
+							.send(RuntimeCall::Market(MarketCall::start_lease { id }))
+							.await
+						{
+							Ok(_) => d.journal.update_lease(id, |e| e.started = true)?,
+							Err(e) => warn!(lease = id, error = %e, "start_lease failed"),
+						}
+					}
+				},
+				Some(LeaseState::Active) => {
+					self.gauge.set("running");
+					let Some(job) = job else {
+						// Active without a job: the daemon crashed between start_lease and
+						// the journal write cannot happen (the job is submitted first), so
+						// this is a lease someone else provisioned.
+						warn!(lease = id, "active lease without a job in the journal; closing it");
+						self.close().await?;
+						continue;
+					};
+					let job_state = d.backend.state(job).await.inspect_err(|_| {
+						d.metrics
+							.backend_errors
+							.with_label_values(&[d.backend.name(), "state"])
+							.inc();
+					});
+					match job_state {
+						Ok(JobState::Ended { success, state }) => {
+							info!(lease = id, job, success, %state, "job ended");
+							if self.report(job, true).await? {
+								self.close().await?;
+							}
+						},
+						Ok(JobState::Unknown) => {
+							warn!(
+								lease = id,
+								job, "the backend no longer knows the job; closing the lease"
+							);
+							self.close().await?;
+						},
+						Ok(_) => {
+							let now = d.chain.best().await.unwrap_or(last_seen_block);
+							if last_report.elapsed() >= interval {
+								if self.report(job, false).await? {
+									last_seen_block = now;
+								}
+								last_report = Instant::now();
+							}
+							if now.saturating_sub(last_seen_block) >= heartbeat_blocks / 3 {
+								match d
+									.chain
+									.send(RuntimeCall::Market(MarketCall::heartbeat { id }))
+									.await
+								{
+									Ok(_) => last_seen_block = now,
+									Err(e) => warn!(lease = id, error = %e, "heartbeat failed"),
+								}
+							}
+						},
+						Err(e) => warn!(lease = id, job, error = %e, "cannot read the job's state"),
+					}
+				},
+			}
+			let mut changed = self.state.clone();
+			tokio::select! {
+				() = tokio::time::sleep(poll) => {},
+				_ = changed.changed() => {},
+			}
+		}
+	}
+
+	/// Reports what accounting recorded and was not billed yet. With `fin`, waits for the
+	/// job's final record and marks the lease's usage complete. `Ok(true)` when the final
+	/// usage is billed (or a non-final report went through).
+	async fn report(&self, job: u64, fin: bool) -> Result<bool, LeaseError> {
+		let d = self.d();
+		let acc = match d.backend.accounting(job).await {
+			Ok(Some(acc)) => acc,
+			Ok(None) => return Ok(false),
+			Err(e) => {
+				d.metrics.backend_errors.with_label_values(&[d.backend.name(), "accounting"]).inc();
+				warn!(lease = self.id, job, error = %e, "cannot read accounting");
+				return Ok(false);
+			},
+		};
+		if fin && !acc.ended {
+			debug!(lease = self.id, job, "waiting for the job's final accounting record");
+			return Ok(false);
+		}
+		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(false) };
+		let priced: Vec<Unit> = lease.price.per_unit.iter().map(|(u, _)| u.clone()).collect();
+		let entry = d.journal.lease(self.id).unwrap_or_default();
+		let quantities = usage::unbilled(&usage::cumulative(&acc), &entry.billed, &priced);
+		if !quantities.is_empty() {
+			let last = d.chain.last_usage_seq(self.id).await?.unwrap_or(0);
+			let seq = entry.next_seq.max(last + 1).max(1);
+			let flight = InFlight { seq, quantities };
+			d.journal.update_lease(self.id, |e| e.in_flight = Some(flight.clone()))?;
+			self.submit_usage(flight).await?;
+		}
+		if fin {
+			d.journal.update_lease(self.id, |e| e.final_billed = true)?;
+		}
+		Ok(true)
+	}
+
+	async fn submit_usage(&self, flight: InFlight) -> Result<(), LeaseError> {
+		let d = self.d();
+		let record = UsageRecord {
+			lease: self.id,
+			seq: flight.seq,
+			quantities: flight
+				.quantities
+				.iter()
+				.filter_map(|(name, n)| pricing::unit_of(name).map(|u| (u, *n)))
+				.collect(),
+		};
+		let signature =
+			virtengine_client::market::sign_usage(&d.keys.daemon, &d.chain.genesis(), &record);
+		match d
+			.chain
+			.send(RuntimeCall::Escrow(EscrowCall::submit_usage { record, signature }))
+			.await
+		{
+			Ok(block) => {
+				info!(lease = self.id, seq = flight.seq, quantities = ?flight.quantities, block, "usage recorded");
+				self.confirm(&flight)?;
+				Ok(())
+			},
+			Err(e) => {
+				// Still in flight: the next report or the next start finds out whether it landed.
+				d.metrics.chain_errors.with_label_values(&["submit_usage"]).inc();
+				if matches!(d.chain.last_usage_seq(self.id).await, Ok(Some(last)) if last >= flight.seq)
+				{
+					self.confirm(&flight)?;
+					return Ok(());
+				}
+				warn!(lease = self.id, seq = flight.seq, error = %e, "usage record not recorded yet");
+				Err(e.into())
+			},
+		}
+	}
+
+	fn confirm(&self, flight: &InFlight) -> Result<(), LeaseError> {
+		let d = self.d();
+		d.journal.update_lease(self.id, |e| {
+			for (unit, n) in &flight.quantities {
+				*e.billed.entry(unit.clone()).or_default() += n;
+			}
+			e.next_seq = flight.seq + 1;
+			e.in_flight = None;
+		})?;
+		d.metrics.usage_records.inc();
+		for (unit, n) in &flight.quantities {
+			d.metrics.usage_billed.with_label_values(&[unit]).inc_by(*n);
+		}
+		Ok(())
+	}
+
+	async fn cancel_job(&self, entry: &crate::journal::LeaseEntry) {
+		let d = self.d();
+		let job = match entry.job_id {
+			Some(job) => Some(job),
+			None if !entry.job_name.is_empty() => {
+				d.backend.find(&entry.job_name).await.ok().flatten()
+			},
+			None => None,
+		};
+		if let Some(job) = job {
+			match d.backend.state(job).await {
+				Ok(JobState::Ended { .. } | JobState::Unknown) => {},
+				_ => match d.backend.cancel(job).await {
+					Ok(()) => info!(lease = self.id, job, "job cancelled"),
+					Err(e) => {
+						d.metrics
+							.backend_errors
+							.with_label_values(&[d.backend.name(), "cancel"])
+							.inc();
+						warn!(lease = self.id, job, error = %e, "cannot cancel the job");
+					},
+				},
+			}
+		}
+	}
+
+	async fn close(&self) -> Result<(), LeaseError> {
+		let d = self.d();
+		match d.chain.send(RuntimeCall::Market(MarketCall::close_lease { id: self.id })).await {
+			Ok(block) => {
+				info!(lease = self.id, block, "lease closing");
+				d.journal.update_lease(self.id, |e| e.close_sent = true)?;
+			},
+			Err(e) => warn!(lease = self.id, error = %e, "close_lease failed"),
+		}
+		Ok(())
+	}
+
+	/// A lease whose job cannot run: closed at once (the customer is refunded).
+	async fn refuse(&self, why: String) -> Result<(), LeaseError> {
+		let d = self.d();
+		warn!(lease = self.id, reason = %why, "cannot run the lease's job; closing the lease");
+		d.journal.update_lease(self.id, |e| e.refused = Some(why))?;
+		self.close().await?;
+		Ok(())
+	}
+}
