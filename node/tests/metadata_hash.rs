@@ -106,14 +106,15 @@ fn a_transaction_signed_with_the_metadata_digest_is_accepted_and_a_wrong_digest_
 	let node = Node::start_dev(500);
 	node.wait_for_block(1, Duration::from_secs(240));
 	let url = node.rpc_url();
-	let api = block_on(subxt::OnlineClient::<WalletConfig>::from_insecure_url(&url))
-		.expect("connect");
+	let api =
+		block_on(subxt::OnlineClient::<WalletConfig>::from_insecure_url(&url)).expect("connect");
 	let (_, spec_version, _) = block_on(node.client().runtime_version()).expect("version");
 
 	// The wallet's digest of the node's metadata (V15, as RFC-78 defines it).
 	let at = block_on(api.at_current_block()).expect("at the best block");
-	let raw = block_on(at.runtime_apis().call_raw("Metadata_metadata_at_version", Some(&15u32.encode())))
-		.expect("Metadata_metadata_at_version");
+	let raw =
+		block_on(at.runtime_apis().call_raw("Metadata_metadata_at_version", Some(&15u32.encode())))
+			.expect("Metadata_metadata_at_version");
 	let bytes = <Option<Vec<u8>>>::decode(&mut &raw[..])
 		.expect("SCALE")
 		.expect("the runtime serves metadata V15");
@@ -170,8 +171,9 @@ fn a_transaction_signed_with_the_metadata_digest_is_accepted_and_a_wrong_digest_
 		"refused as a bad signature: {text}"
 	);
 
-	transfer(digest, 3 * VE)
-		.unwrap_or_else(|e| panic!("the right digest is accepted: {e}; node log:\n{}", node.log_tail()));
+	transfer(digest, 3 * VE).unwrap_or_else(|e| {
+		panic!("the right digest is accepted: {e}; node log:\n{}", node.log_tail())
+	});
 	node.wait_until("the transfer", Duration::from_secs(30), || {
 		node.free_balance(&dave) == before + 3 * VE
 	});

@@ -59,14 +59,16 @@ fn the_runtime_is_upgraded_and_state_and_clients_carry_on() {
 
 	// The upgrade: root sets the code; the parachain stores it and applies it once the (dev)
 	// relay chain gives the go-ahead.
-	let set_code = RuntimeCall::Sudo(runtime_types::pallet_sudo::pallet::Call::sudo_unchecked_weight {
-		call: Box::new(RuntimeCall::System(runtime_types::frame_system::pallet::Call::set_code {
-			code: code.to_vec(),
-		})),
-		weight: runtime_types::sp_weights::weight_v2::Weight { ref_time: 0, proof_size: 0 },
-	});
-	let included = block_on(client.submit(&keypair("//Alice"), &set_code, &TxOptions::default(), |_| {}))
-		.unwrap_or_else(|e| panic!("sudo set_code: {e}; node log:\n{}", node.log_tail()));
+	let set_code =
+		RuntimeCall::Sudo(runtime_types::pallet_sudo::pallet::Call::sudo_unchecked_weight {
+			call: Box::new(RuntimeCall::System(
+				runtime_types::frame_system::pallet::Call::set_code { code: code.to_vec() },
+			)),
+			weight: runtime_types::sp_weights::weight_v2::Weight { ref_time: 0, proof_size: 0 },
+		});
+	let included =
+		block_on(client.submit(&keypair("//Alice"), &set_code, &TxOptions::default(), |_| {}))
+			.unwrap_or_else(|e| panic!("sudo set_code: {e}; node log:\n{}", node.log_tail()));
 	assert!(
 		included.events.iter().any(|e| matches!(
 			e,
@@ -102,14 +104,18 @@ fn the_runtime_is_upgraded_and_state_and_clients_carry_on() {
 		.expect("Bob's key is still registered");
 
 	// The client connected before the upgrade signs for the new runtime...
-	transfer(5 * VE)
-		.unwrap_or_else(|e| panic!("transfer after the upgrade: {e}; node log:\n{}", node.log_tail()));
+	transfer(5 * VE).unwrap_or_else(|e| {
+		panic!("transfer after the upgrade: {e}; node log:\n{}", node.log_tail())
+	});
 	assert_eq!(node.free_balance(&account("//Dave")), dave + 5 * VE);
 	// ...and so does the same CLI, not rebuilt.
 	let charlie_held = node.reserved_balance(&account("//Charlie"));
 	cli(&["envelope", "register", "--key", &charlie_key, "--suri", "//Charlie", "--rpc", &rpc])
 		.expect("register Charlie's key after the upgrade");
-	assert!(node.reserved_balance(&account("//Charlie")) > charlie_held, "Charlie's deposit is held");
+	assert!(
+		node.reserved_balance(&account("//Charlie")) > charlie_held,
+		"Charlie's deposit is held"
+	);
 	println!(
 		"runtime upgraded from spec version {spec_before} to {spec_after} ({} bytes of code) by \
 		 block #{upgraded_at}; blocks, state, the client and the CLI carried on",

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 const VERSION: u32 = 16;
 
 fn committed_path() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-		.join("../offchain/client/metadata/virtengine.scale")
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../offchain/client/metadata/virtengine.scale")
 }
 
 #[test]

@@ -77,10 +77,8 @@ impl Client {
 		let mut open = Vec::new();
 		while let Some(entry) = entries.next().await {
 			let entry = entry.map_err(|e| Error::Decode(format!("an order: {e}")))?;
-			let order: Order<AccountId, Balance, u32> = entry
-				.value()
-				.decode_as()
-				.map_err(|e| Error::Decode(format!("an order: {e}")))?;
+			let order: Order<AccountId, Balance, u32> =
+				entry.value().decode_as().map_err(|e| Error::Decode(format!("an order: {e}")))?;
 			if order.state != OrderState::Open {
 				continue;
 			}
@@ -106,10 +104,8 @@ impl Client {
 		let mut leases = Vec::new();
 		while let Some(entry) = entries.next().await {
 			let entry = entry.map_err(|e| Error::Decode(format!("a lease: {e}")))?;
-			let lease: Lease<AccountId, Balance, u32> = entry
-				.value()
-				.decode_as()
-				.map_err(|e| Error::Decode(format!("a lease: {e}")))?;
+			let lease: Lease<AccountId, Balance, u32> =
+				entry.value().decode_as().map_err(|e| Error::Decode(format!("a lease: {e}")))?;
 			if &lease.provider != provider || matches!(lease.state, LeaseState::Closed(_)) {
 				continue;
 			}
