@@ -5,7 +5,9 @@
 # What it does, and why (see docs/build.md):
 #  1. Debian packages: rustc-web/cargo-web/rust-web-src (a Rust 1.96 compiler with its library
 #     sources; the rustup toolchain here has no wasm target and none can be downloaded), lld-22
-#     (the wasm linker) and protobuf-compiler (libp2p's build needs protoc).
+#     (the wasm linker) and protobuf-compiler (libp2p's build needs protoc); SLURM, munge and
+#     MariaDB for the private test cluster of scripts/slurm-dev.sh (their system-wide services are
+#     not started on install, and disabled when systemd runs).
 #  2. A rustup toolchain named `virtengine-wasm` linked to that compiler (/usr).
 #  3. `rust-lld` inside that sysroot, pointing at lld-22 (rustc links wasm through `rust-lld`).
 #  4. A `wasm32v1-none` sysroot (core, alloc, compiler_builtins) built from rust-web-src with
@@ -29,8 +31,17 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # fonts-ocr-b: the identity pipeline's tests render synthetic documents with an MRZ in OCR-B.
 # stunnel4 + openssl: the client's wss:// test puts the dev node behind a real TLS terminator with
 # a test CA made by openssl.
+# slurm-wlm (slurmctld, slurmd, slurm-client), slurmdbd, slurmrestd, munge, mariadb-server and the
+# MySQL and JWT plugins (+ curl): the provider daemon's tests run against a private single-host SLURM
+# cluster that scripts/slurm-dev.sh starts from these binaries (docs/slurm-dev.md). That script uses
+# none of the system-wide services these packages install.
 packages=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler clang libclang-dev libssl-dev pkg-config
-	fonts-ocr-b stunnel4 openssl)
+	fonts-ocr-b stunnel4 openssl
+	slurm-wlm slurmctld slurmd slurm-client slurmdbd slurmrestd munge mariadb-server
+	slurm-wlm-mysql-plugin slurm-wlm-jwt-plugin curl)
+# Package -> the system-wide service it installs (and Debian enables and starts on install).
+declare -A package_service=([munge]=munge [mariadb-server]=mariadb [slurmctld]=slurmctld [slurmd]=slurmd
+	[slurmdbd]=slurmdbd [slurmrestd]=slurmrestd)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -44,7 +55,30 @@ then run this script again."
 	say "installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq || die "apt-get update failed (is a Debian mirror reachable?)"
-	apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+	# Keep the packages' maintainer scripts from starting munge, MariaDB and the SLURM daemons
+	# system-wide: a policy-rc.d that denies every start, only for this install (containers often
+	# have one already; then it is left alone).
+	policy=/usr/sbin/policy-rc.d
+	own_policy=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\n# scripts/setup.sh: no service starts while it installs packages\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+		own_policy=1
+	fi
+	apt_rc=0
+	apt-get install -y -qq "${missing[@]}" >/dev/null || apt_rc=$?
+	((own_policy)) && rm -f "$policy"
+	((apt_rc == 0)) || die "apt-get install ${missing[*]} failed"
+	# Services of packages installed just now are disabled (and stopped, should one have started):
+	# nothing here relies on them. Services of packages that were already installed are not touched.
+	if [[ -d /run/systemd/system ]]; then
+		for p in "${missing[@]}"; do
+			unit="${package_service[$p]:-}"
+			[[ -n $unit ]] || continue
+			say "disabling the system-wide $unit service (scripts/slurm-dev.sh runs its own)"
+			systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+		done
+	fi
 fi
 for tool in /usr/bin/rustc /usr/bin/cargo /usr/lib/llvm-22/bin/lld protoc; do
 	command -v "$tool" >/dev/null || die "$tool is missing after the package install"
