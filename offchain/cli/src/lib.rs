@@ -217,6 +217,11 @@ impl Ctx {
 		Ok(client)
 	}
 
+	/// Extra certificate authorities for TLS (`--ca-file`).
+	pub fn ca_file(&self) -> Option<&PathBuf> {
+		self.ca_file.as_ref()
+	}
+
 	/// The signing account.
 	pub fn signer(&self) -> Result<Signer, Error> {
 		self.keys.signer()

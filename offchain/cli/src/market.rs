@@ -463,6 +463,76 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		id: u64,
 	},
+	/// As the customer: the lease's status from its provider's gateway (the job's state, what
+	/// was billed, its output files), asked with a request signed by your account key.
+	Status {
+		/// The lease.
+		#[arg(long)]
+		id: u64,
+		/// The provider's gateway, `https://host:port` (from the provider's access details).
+		#[arg(long)]
+		gateway: String,
+	},
+	/// As the customer: one output file of the lease's job, from its provider's gateway.
+	Output {
+		/// The lease.
+		#[arg(long)]
+		id: u64,
+		/// The provider's gateway, `https://host:port`.
+		#[arg(long)]
+		gateway: String,
+		/// The file's name (`virtengine market lease status` lists them).
+		#[arg(long, default_value = "output.txt")]
+		file: String,
+		/// Where to write it; standard output if absent.
+		#[arg(long)]
+		out: Option<PathBuf>,
+	},
+}
+
+/// A signed GET to a provider's gateway, as the signing account.
+async fn gateway_get(ctx: &Ctx, gateway: &str, path: &str) -> Result<Vec<u8>, Error> {
+	let url = virtengine_client::gateway::GatewayUrl::parse(gateway)
+		.map_err(|e| Error::Arg(format!("--gateway: {e}")))?;
+	let signer = ctx.signer()?;
+	let client = ctx.connect().await?;
+	let answer = virtengine_client::gateway::get(
+		&url,
+		path,
+		&signer.keypair,
+		&client.genesis().0,
+		ctx.ca_file(),
+	)
+	.await?;
+	Ok(answer.ok()?)
+}
+
+fn status_text(s: &serde_json::Value) -> String {
+	let mut text = format!(
+		"lease {}: {}; job {} ({})",
+		s["lease"],
+		s["state"].as_str().unwrap_or("?"),
+		s["job"],
+		s["job_state"].as_str().unwrap_or("?")
+	);
+	if let Some(why) = s["refused"].as_str() {
+		text.push_str(&format!("\nrefused: {why}"));
+	}
+	if let Some(billed) = s["billed"].as_object() {
+		for (unit, n) in billed {
+			text.push_str(&format!("\nbilled {unit}: {n}"));
+		}
+	}
+	if let Some(files) = s["files"].as_array() {
+		for f in files {
+			text.push_str(&format!(
+				"\nfile {} ({} bytes)",
+				f["name"].as_str().unwrap_or("?"),
+				f["size"]
+			));
+		}
+	}
+	text
 }
 
 /// A rate from the command line; `flag` names the unit prices' flag.
@@ -1192,6 +1262,17 @@ async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
 				json!({ "lease": id, "seq": seq }),
 			)
 			.await?;
+		},
+		LeaseCommand::Status { id, gateway } => {
+			let body = gateway_get(ctx, &gateway, &format!("/v1/leases/{id}")).await?;
+			let status: serde_json::Value = serde_json::from_slice(&body)
+				.map_err(|e| Error::Outcome(format!("the gateway's answer is not JSON: {e}")))?;
+			let text = status_text(&status);
+			ctx.print(status, || text);
+		},
+		LeaseCommand::Output { id, gateway, file, out } => {
+			let body = gateway_get(ctx, &gateway, &format!("/v1/leases/{id}/files/{file}")).await?;
+			crate::files::write(out.as_deref(), &body, false)?;
 		},
 		LeaseCommand::Show { id } => {
 			let client = ctx.connect().await?;

@@ -11,6 +11,7 @@
 //! - **Reads**: storage at the best block through the bindings; block subscriptions.
 
 pub mod encryption;
+pub mod gateway;
 pub mod market;
 pub mod mfa;
 pub mod transport;

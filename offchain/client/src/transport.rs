@@ -176,7 +176,7 @@ impl Default for ConnectOptions {
 }
 
 /// The TLS configuration: the platform's verifier with `ca_file`'s authorities added.
-fn tls_config(ca_file: Option<&PathBuf>) -> Result<CustomCertStore, Error> {
+pub(crate) fn tls_config(ca_file: Option<&PathBuf>) -> Result<CustomCertStore, Error> {
 	use rustls_pki_types::{pem::PemObject, CertificateDer};
 	let provider = Arc::new(rustls::crypto::ring::default_provider());
 	let extra: Vec<CertificateDer<'static>> = match ca_file {
