@@ -322,6 +322,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 		if self.chain.has_bid(id).await.map_err(|e| chain_err("our bid", e))? {
 			return Err(NoBid::Skip("already bid".into()));
 		}
+		let mut plan_rate = None;
 		let (plan, spec) = match &order.target {
 			Target::Offering { id: offering, plan } => {
 				let Some(o) = self.offerings.lock().await.get(offering).cloned() else {
@@ -331,12 +332,13 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 				if !wanted.is_empty() && !wanted.contains(offering) {
 					return Err(NoBid::Skip(format!("offering {offering} is not in [bidding]")));
 				}
-				let name = o
-					.plans
-					.get(usize::from(*plan))
-					.map(|p| String::from_utf8_lossy(&p.name).into_owned());
+				let Some(plan) = o.plans.get(usize::from(*plan)) else {
+					return Err(NoBid::Skip(format!("offering {offering} has no plan {plan}")));
+				};
+				plan_rate = Some(plan.rate.clone());
+				let name = String::from_utf8_lossy(&plan.name).into_owned();
 				let spec = self.open_config(&order).map_err(|why| NoBid::Decline("config", why))?;
-				(name, Some(spec))
+				(Some(name), Some(spec))
 			},
 			Target::Requirements { category, region, capabilities } => {
 				if !self.config.bidding.requirements {
@@ -414,6 +416,11 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			Quote::Decline(why) => return Err(NoBid::Decline("price", why)),
 		};
 		pricing::within(&price, &order.max_price).map_err(|why| NoBid::Decline("price", why))?;
+		if let Some(rate) = plan_rate {
+			// The chain holds a plan order's bid to the plan's rate as well.
+			pricing::within(&price, &rate)
+				.map_err(|why| NoBid::Decline("price", format!("the plan's rate: {why}")))?;
+		}
 		Ok(Decision { price, spec })
 	}
 
@@ -481,6 +488,22 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			this.leases.lock().await.remove(&id);
 		});
 	}
+}
+
+/// What a usage report did.
+struct Reported {
+	/// Accounting had what was asked (the final record, for a final report).
+	done: bool,
+	/// A usage record was submitted.
+	sent: bool,
+}
+
+/// What the watch loop remembers between looks.
+struct Watch {
+	last_report: Instant,
+	last_seen_block: u32,
+	cancelled: bool,
+	heartbeat_every: u32,
 }
 
 /// One lease, from provisioning to its end.
@@ -615,7 +638,20 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 				return self.refuse(format!("the cluster cannot run it: {why}")).await;
 			}
 			d.journal.update_lease(id, |e| e.spec = Some(spec.clone()))?;
-			self.provision(&spec).await?;
+			// A backend that fails is tried again until the chain's provisioning timeout
+			// closes the lease (the watch below then sees it closed).
+			loop {
+				match self.provision(&spec).await {
+					Ok(()) => break,
+					Err(LeaseError::Journal(e)) => return Err(LeaseError::Journal(e)),
+					Err(e) => warn!(lease = id, error = %e, "cannot provision yet; retrying"),
+				}
+				tokio::time::sleep(Duration::from_secs(d.config.usage.poll_secs)).await;
+				if !matches!(d.chain.lease(id).await, Ok(Some(l)) if l.state == LeaseState::Matched)
+				{
+					break;
+				}
+			}
 			if !d.journal.lease(id).is_some_and(|e| e.started) {
 				match d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await {
 					Ok(block) => info!(lease = id, block, "lease started"),
@@ -670,109 +706,26 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		Ok(())
 	}
 
-	/// Follows the job and the lease until both are over.
+	/// Follows the job and the lease until both are over. Chain and backend failures are
+	/// logged and retried at the next look; only the journal's are fatal.
 	async fn watch(&mut self) -> Result<(), LeaseError> {
-		let id = self.id;
 		let d = self.daemon.clone();
 		let poll = Duration::from_secs(d.config.usage.poll_secs);
-		let interval = d.config.usage_interval();
 		let heartbeat_blocks = d.chain.heartbeat_timeout().await.unwrap_or(50).max(4);
-		let mut last_report = Instant::now();
-		let mut last_seen_block = d.chain.best().await.unwrap_or(0);
-		let mut cancelled = false;
+		let mut w = Watch {
+			last_report: Instant::now(),
+			last_seen_block: d.chain.best().await.unwrap_or(0),
+			cancelled: false,
+			heartbeat_every: heartbeat_blocks / 3,
+		};
 		loop {
-			let lease = d.chain.lease(id).await?;
-			let state = lease.as_ref().map(|l| l.state.clone());
-			let entry = d.journal.lease(id).unwrap_or_default();
-			let job = entry.job_id;
-			match state {
-				None | Some(LeaseState::Closed(_)) => {
-					// Over: stop the job if it still runs, forget the lease.
-					if !cancelled {
-						self.cancel_job(&entry).await;
-					}
-					info!(lease = id, "lease closed");
-					d.journal.update(|s| s.leases.remove(&id))?;
-					return Ok(());
-				},
-				Some(LeaseState::Closing(reason)) => {
-					self.gauge.set("closing");
-					if !cancelled {
-						info!(lease = id, ?reason, "lease closing; cancelling the job");
-						self.cancel_job(&entry).await;
-						cancelled = true;
-					}
-					// Final usage, once accounting holds the job's end.
-					if !entry.final_billed {
-						if let Some(job) = job {
-							self.report(job, true).await?;
-						}
-					}
-				},
-				Some(LeaseState::Matched) => {
-					// start_lease did not land yet (or failed): try again.
-					if job.is_some() {
-						match d
-							.chain
-							.send(RuntimeCall::Market(MarketCall::start_lease { id }))
-							.await
-						{
-							Ok(_) => d.journal.update_lease(id, |e| e.started = true)?,
-							Err(e) => warn!(lease = id, error = %e, "start_lease failed"),
-						}
-					}
-				},
-				Some(LeaseState::Active) => {
-					self.gauge.set("running");
-					let Some(job) = job else {
-						// Active without a job: the daemon crashed between start_lease and
-						// the journal write cannot happen (the job is submitted first), so
-						// this is a lease someone else provisioned.
-						warn!(lease = id, "active lease without a job in the journal; closing it");
-						self.close().await?;
-						continue;
-					};
-					let job_state = d.backend.state(job).await.inspect_err(|_| {
-						d.metrics
-							.backend_errors
-							.with_label_values(&[d.backend.name(), "state"])
-							.inc();
-					});
-					match job_state {
-						Ok(JobState::Ended { success, state }) => {
-							info!(lease = id, job, success, %state, "job ended");
-							if self.report(job, true).await? {
-								self.close().await?;
-							}
-						},
-						Ok(JobState::Unknown) => {
-							warn!(
-								lease = id,
-								job, "the backend no longer knows the job; closing the lease"
-							);
-							self.close().await?;
-						},
-						Ok(_) => {
-							let now = d.chain.best().await.unwrap_or(last_seen_block);
-							if last_report.elapsed() >= interval {
-								if self.report(job, false).await? {
-									last_seen_block = now;
-								}
-								last_report = Instant::now();
-							}
-							if now.saturating_sub(last_seen_block) >= heartbeat_blocks / 3 {
-								match d
-									.chain
-									.send(RuntimeCall::Market(MarketCall::heartbeat { id }))
-									.await
-								{
-									Ok(_) => last_seen_block = now,
-									Err(e) => warn!(lease = id, error = %e, "heartbeat failed"),
-								}
-							}
-						},
-						Err(e) => warn!(lease = id, job, error = %e, "cannot read the job's state"),
-					}
+			match self.step(&mut w).await {
+				Ok(true) => return Ok(()),
+				Ok(false) => {},
+				Err(LeaseError::Journal(e)) => return Err(LeaseError::Journal(e)),
+				Err(e) => {
+					d.metrics.chain_errors.with_label_values(&["lease"]).inc();
+					warn!(lease = self.id, error = %e, "lease step failed; retrying");
 				},
 			}
 			let mut changed = self.state.clone();
@@ -783,29 +736,112 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		}
 	}
 
+	/// One look at the lease and its job; `Ok(true)` when the lease is over.
+	async fn step(&mut self, w: &mut Watch) -> Result<bool, LeaseError> {
+		let id = self.id;
+		let d = self.daemon.clone();
+		let lease = d.chain.lease(id).await?;
+		let state = lease.as_ref().map(|l| l.state.clone());
+		let entry = d.journal.lease(id).unwrap_or_default();
+		let job = entry.job_id;
+		match state {
+			None | Some(LeaseState::Closed(_)) => {
+				// Over: stop the job if it still runs, forget the lease.
+				if !w.cancelled {
+					self.cancel_job(&entry).await;
+				}
+				info!(lease = id, "lease closed");
+				d.journal.update(|s| s.leases.remove(&id))?;
+				return Ok(true);
+			},
+			Some(LeaseState::Closing(reason)) => {
+				self.gauge.set("closing");
+				if !w.cancelled {
+					info!(lease = id, ?reason, "lease closing; cancelling the job if it runs");
+					self.cancel_job(&entry).await;
+					w.cancelled = true;
+				}
+				// Final usage, once accounting holds the job's end.
+				if let (false, Some(job)) = (entry.final_billed, job) {
+					self.report(job, true).await?;
+				}
+			},
+			Some(LeaseState::Matched) => {
+				// start_lease did not land yet (or failed): try again.
+				if job.is_some() {
+					d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await?;
+					d.journal.update_lease(id, |e| e.started = true)?;
+				}
+			},
+			Some(LeaseState::Active) => {
+				self.gauge.set("running");
+				let Some(job) = job else {
+					// Active without a job of ours: the daemon submits the job before
+					// start_lease, so this lease was provisioned by someone else.
+					warn!(lease = id, "active lease without a job in the journal; closing it");
+					self.close().await?;
+					return Ok(false);
+				};
+				let job_state = d.backend.state(job).await.inspect_err(|_| {
+					d.metrics.backend_errors.with_label_values(&[d.backend.name(), "state"]).inc();
+				})?;
+				match job_state {
+					JobState::Ended { success, state } => {
+						if entry.final_billed || self.report(job, true).await?.done {
+							info!(lease = id, job, success, %state, "job ended; closing the lease");
+							self.close().await?;
+						}
+					},
+					JobState::Unknown => {
+						warn!(
+							lease = id,
+							job, "the backend no longer knows the job; closing the lease"
+						);
+						self.close().await?;
+					},
+					JobState::Queued | JobState::Running => {
+						let now = d.chain.best().await?;
+						if w.last_report.elapsed() >= d.config.usage_interval() {
+							if self.report(job, false).await?.sent {
+								w.last_seen_block = now;
+							}
+							w.last_report = Instant::now();
+						}
+						if now.saturating_sub(w.last_seen_block) >= w.heartbeat_every {
+							d.chain.send(RuntimeCall::Market(MarketCall::heartbeat { id })).await?;
+							w.last_seen_block = now;
+						}
+					},
+				}
+			},
+		}
+		Ok(false)
+	}
+
 	/// Reports what accounting recorded and was not billed yet. With `fin`, waits for the
-	/// job's final record and marks the lease's usage complete. `Ok(true)` when the final
-	/// usage is billed (or a non-final report went through).
-	async fn report(&self, job: u64, fin: bool) -> Result<bool, LeaseError> {
+	/// job's final record and marks the lease's usage complete.
+	async fn report(&self, job: u64, fin: bool) -> Result<Reported, LeaseError> {
 		let d = self.d();
+		let not_yet = Reported { done: false, sent: false };
 		let acc = match d.backend.accounting(job).await {
 			Ok(Some(acc)) => acc,
-			Ok(None) => return Ok(false),
+			Ok(None) => return Ok(not_yet),
 			Err(e) => {
 				d.metrics.backend_errors.with_label_values(&[d.backend.name(), "accounting"]).inc();
 				warn!(lease = self.id, job, error = %e, "cannot read accounting");
-				return Ok(false);
+				return Ok(not_yet);
 			},
 		};
 		if fin && !acc.ended {
 			debug!(lease = self.id, job, "waiting for the job's final accounting record");
-			return Ok(false);
+			return Ok(not_yet);
 		}
-		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(false) };
+		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(not_yet) };
 		let priced: Vec<Unit> = lease.price.per_unit.iter().map(|(u, _)| u.clone()).collect();
 		let entry = d.journal.lease(self.id).unwrap_or_default();
 		let quantities = usage::unbilled(&usage::cumulative(&acc), &entry.billed, &priced);
-		if !quantities.is_empty() {
+		let sent = !quantities.is_empty();
+		if sent {
 			let last = d.chain.last_usage_seq(self.id).await?.unwrap_or(0);
 			let seq = entry.next_seq.max(last + 1).max(1);
 			let flight = InFlight { seq, quantities };
@@ -815,7 +851,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		if fin {
 			d.journal.update_lease(self.id, |e| e.final_billed = true)?;
 		}
-		Ok(true)
+		Ok(Reported { done: true, sent })
 	}
 
 	async fn submit_usage(&self, flight: InFlight) -> Result<(), LeaseError> {

@@ -79,13 +79,28 @@ enum Error {
 
 /// The process's entry point.
 pub fn main() -> ExitCode {
-	let cli = Cli::parse();
+	ExitCode::from(main_from(std::env::args_os()))
+}
+
+/// The command line `args` (the program's name first); the exit status (0: success).
+pub fn main_from<I, T>(args: I) -> u8
+where
+	I: IntoIterator<Item = T>,
+	T: Into<std::ffi::OsString> + Clone,
+{
+	let cli = match Cli::try_parse_from(args) {
+		Ok(cli) => cli,
+		Err(e) => {
+			let _ = e.print();
+			return if e.use_stderr() { 2 } else { 0 };
+		},
+	};
 	init_logging(cli.verbose);
 	let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
 		Ok(r) => r,
 		Err(e) => {
 			eprintln!("error: cannot start the async runtime: {e}");
-			return ExitCode::FAILURE;
+			return 1;
 		},
 	};
 	let result = runtime.block_on(async {
@@ -96,11 +111,11 @@ pub fn main() -> ExitCode {
 		}
 	});
 	match result {
-		Ok(()) => ExitCode::SUCCESS,
+		Ok(()) => 0,
 		Err(e) => {
 			error!("{e}");
 			eprintln!("error: {e}");
-			ExitCode::FAILURE
+			1
 		},
 	}
 }

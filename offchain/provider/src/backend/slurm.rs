@@ -62,7 +62,8 @@ fn errors_of(answer: &Value) -> Option<String> {
 				.or_else(|| e.get("error"))
 				.and_then(Value::as_str)
 				.unwrap_or("error");
-			match e.get("error_number").and_then(Value::as_i64) {
+			// GET answers name it `error_number`, job submission `error_code`.
+			match e.get("error_number").or_else(|| e.get("error_code")).and_then(Value::as_i64) {
 				Some(n) if n != 0 => format!("{text} (error {n})"),
 				_ => text.to_string(),
 			}
@@ -186,6 +187,15 @@ impl Slurm {
 			},
 		};
 		if let Some(errors) = errors_of(&answer) {
+			// slurmrestd 22.05 answers a bad or expired JWT with these, never with 401.
+			let auth =
+				["Protocol authentication error", "unable to load", "Zero Bytes were transmitted"];
+			if auth.iter().any(|a| errors.contains(a)) {
+				return Err(refused(
+					&what,
+					format!("{errors} (an expired or wrong JWT for `{}` looks like this: renew token_file)", self.config.user),
+				));
+			}
 			return Err(refused(&what, errors));
 		}
 		if !status.is_success() {

@@ -1,0 +1,741 @@
+//! End to end: the provider daemon (`virtengine-provider`) on a dev node with a real SLURM
+//! cluster (`scripts/slurm-dev.sh`: munge, slurmctld, slurmd, slurmdbd on MariaDB, slurmrestd
+//! with JWT), customers using the `virtengine` CLI.
+//!
+//! - Orders the daemon must not serve (a malformed configuration, a job larger than the
+//!   cluster, a configuration sealed to another key) get no bid and a logged reason.
+//! - A lease from order to settlement: the daemon bids within two blocks of the order, the
+//!   customer accepts, the job runs on SLURM (its output read through the gateway, signed by
+//!   the customer; others are refused), usage from accounting is signed, submitted and settled,
+//!   and the escrow's figures add up to the unit.
+//! - The customer closes a running lease: the job is cancelled.
+//! - A job that fails closes its lease with its final usage.
+//! - The daemon killed (SIGKILL) mid-lease and started again: no job submitted twice, no usage
+//!   `seq` reused, nothing billed twice, and the final bill equals accounting's figures.
+//!
+//! The daemon runs as a real process: this test binary started again with
+//! `VIRTENGINE_TEST_DAEMON_CONFIG` set runs `virtengine_provider::run::main_from` (the
+//! `virtengine-provider` binary's own entry point) in `daemon_process`.
+
+mod common;
+
+use std::{
+	collections::BTreeMap,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use codec::Encode;
+use common::{account, block_on, cli, cli_json, free_port, keypair, set_critical_policy, Node};
+use sp_core::Pair as _;
+use virtengine_client::{
+	market::LeaseState,
+	runtime::{self, runtime_types},
+	Client, RuntimeCall, TxOptions,
+};
+use virtengine_mfa_primitives::Factor;
+use virtengine_primitives::units::VE;
+
+const CONFIG_ENV: &str = "VIRTENGINE_TEST_DAEMON_CONFIG";
+
+/// Not a test of its own: the daemon's process when started by the test below.
+#[test]
+fn daemon_process() {
+	if let Ok(config) = std::env::var(CONFIG_ENV) {
+		let code = virtengine_provider::run::main_from([
+			"virtengine-provider",
+			"--config",
+			&config,
+			"-v",
+			"run",
+		]);
+		std::process::exit(i32::from(code));
+	}
+}
+
+/// The one-host SLURM cluster; stopped at the end only if this test started it.
+struct Slurm {
+	script: PathBuf,
+	env: BTreeMap<String, String>,
+	started_here: bool,
+}
+
+impl Slurm {
+	fn start() -> Slurm {
+		let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm-dev.sh");
+		let status = Command::new(&script).arg("status").output().expect("slurm-dev.sh status");
+		let running = status.status.success();
+		if !running {
+			let out = Command::new(&script).arg("start").output().expect("slurm-dev.sh start");
+			assert!(
+				out.status.success(),
+				"slurm-dev.sh start failed:\n{}",
+				String::from_utf8_lossy(&out.stderr)
+			);
+		}
+		let out = Command::new(&script).arg("env").output().expect("slurm-dev.sh env");
+		let env = String::from_utf8_lossy(&out.stdout)
+			.lines()
+			.filter_map(|l| l.strip_prefix("export "))
+			.filter_map(|l| l.split_once('='))
+			.map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
+			.collect();
+		Slurm { script, env, started_here: !running }
+	}
+
+	fn var(&self, name: &str) -> &str {
+		self.env.get(name).unwrap_or_else(|| panic!("slurm-dev.sh env has no {name}"))
+	}
+
+	fn token(&self, user: &str) -> String {
+		let out = Command::new(&self.script).args(["token", user]).output().expect("token");
+		assert!(out.status.success(), "token: {}", String::from_utf8_lossy(&out.stderr));
+		String::from_utf8_lossy(&out.stdout).trim().to_string()
+	}
+
+	/// `sacct` rows (`JobID|JobName|State|AllocCPUS|ElapsedRaw`) of jobs named `name`.
+	fn sacct(&self, name: &str) -> Vec<Vec<String>> {
+		let out = Command::new("sacct")
+			.env("SLURM_CONF", self.var("SLURM_CONF"))
+			.env_remove("SLURM_JWT")
+			.args([
+				"-n",
+				"-X",
+				"-P",
+				"-a",
+				"--name",
+				name,
+				"-o",
+				"JobID,JobName,State,AllocCPUS,ElapsedRaw",
+			])
+			.output()
+			.expect("sacct");
+		String::from_utf8_lossy(&out.stdout)
+			.lines()
+			.map(|l| l.split('|').map(str::to_string).collect())
+			.collect()
+	}
+}
+
+impl Drop for Slurm {
+	fn drop(&mut self) {
+		if self.started_here {
+			let _ = Command::new(&self.script).arg("stop").status();
+		}
+	}
+}
+
+/// The daemon's process, killed when dropped.
+struct Daemon {
+	child: Option<Child>,
+	config: PathBuf,
+	log: PathBuf,
+}
+
+impl Daemon {
+	fn start(config: &Path, log: &Path) -> Daemon {
+		let mut d = Daemon { child: None, config: config.to_path_buf(), log: log.to_path_buf() };
+		d.spawn();
+		d
+	}
+
+	fn spawn(&mut self) {
+		let log =
+			std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
+		let child = Command::new(std::env::current_exe().expect("test binary"))
+			.args(["--exact", "daemon_process", "--nocapture", "--test-threads=1"])
+			.env(CONFIG_ENV, &self.config)
+			.env("RUST_LOG", "virtengine_provider=debug,warn")
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("start the daemon");
+		self.child = Some(child);
+	}
+
+	fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	fn wait_log(&self, what: &str, timeout: Duration) {
+		let start = Instant::now();
+		while !self.log().contains(what) {
+			assert!(
+				start.elapsed() < timeout,
+				"the daemon did not log `{what}` within {timeout:?}:\n{}",
+				self.tail()
+			);
+			std::thread::sleep(Duration::from_millis(200));
+		}
+	}
+
+	fn tail(&self) -> String {
+		let log = self.log();
+		let lines: Vec<_> = log.lines().collect();
+		lines[lines.len().saturating_sub(60)..].join("\n")
+	}
+}
+
+impl Drop for Daemon {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+fn job(script: &str, cpus: u32) -> String {
+	serde_json::json!({
+		"version": 1, "kind": "slurm-batch", "script": script,
+		"nodes": 1, "tasks": 1, "cpus_per_task": cpus, "memory_mb": 100,
+		"time_limit_minutes": 5, "environment": {"GREETING": "hello-from-lease"}
+	})
+	.to_string()
+}
+
+/// The block an event matching `pick` is in, scanning `from..=to`.
+fn find_event(
+	client: &Client,
+	from: u32,
+	to: u32,
+	pick: impl Fn(&runtime::Event) -> bool,
+) -> Option<(u32, runtime::Event)> {
+	for n in from..=to {
+		let hash = block_on(client.block_hash(n)).ok()?;
+		for e in block_on(client.events(hash)).unwrap_or_default() {
+			if pick(&e) {
+				return Some((n, e));
+			}
+		}
+	}
+	None
+}
+
+#[test]
+fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
+	let slurm = Slurm::start();
+	let node = Node::start_dev(1_000);
+	node.wait_for_block(1, Duration::from_secs(240));
+	let rpc = node.rpc_url();
+	let r = rpc.as_str();
+	let client = node.client();
+	let dir = tempfile::tempdir().expect("temp dir");
+	let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+
+	// Governance relaxes the identity requirements this test is not about to FIDO2 (the
+	// marketplace test goes through VEID).
+	for rule in [
+		runtime_types::pallet_mfa::policy::Rule::ProviderRegistration,
+		runtime_types::pallet_mfa::policy::Rule::FirstOffering,
+		runtime_types::pallet_mfa::policy::Rule::FirstOrder,
+	] {
+		set_critical_policy(&node, rule, &[Factor::Fido2]);
+	}
+
+	// The operator: `virtengine-provider init`, then Bob's own account in keys/account.suri.
+	let pdir = dir.path().join("provider");
+	let config_path = pdir.join("provider.toml");
+	assert_eq!(
+		virtengine_provider::run::main_from([
+			"virtengine-provider",
+			"--config",
+			config_path.to_str().expect("utf-8"),
+			"init"
+		]),
+		0
+	);
+	std::fs::remove_file(pdir.join("keys/account.suri")).expect("rm");
+	virtengine_provider::keys::write_new_secret(&pdir.join("keys/account.suri"), b"//Bob\n")
+		.expect("account");
+	let bob = account("//Bob");
+	let (bob_fido, charlie_fido) = (path("bob.fido.json"), path("charlie.fido.json"));
+	cli(&["mfa", "enroll", "--rpc", r, "--suri", "//Bob", "--fido2-key", &bob_fido])
+		.expect("enroll");
+	cli(&["mfa", "enroll", "--rpc", r, "--suri", "//Charlie", "--fido2-key", &charlie_fido])
+		.expect("enroll");
+	let claimed = cli_json(&[
+		"market",
+		"provider",
+		"claim-domain",
+		"--rpc",
+		r,
+		"--suri",
+		"//Bob",
+		"--domain",
+		"hpc.bob.example",
+	])
+	.expect("claim");
+	let token = claimed["txt_record"].as_str().expect("txt").to_string();
+	cli(&[
+		"market",
+		"provider",
+		"confirm-domain",
+		"--rpc",
+		r,
+		"--suri",
+		"//Alice",
+		"--who",
+		&bob.to_string(),
+		"--domain",
+		"hpc.bob.example",
+		"--token",
+		&token,
+	])
+	.expect("confirm");
+	let (enc, daemon_key) = (
+		pdir.join("keys/encryption.json").to_string_lossy().into_owned(),
+		pdir.join("keys/daemon.json").to_string_lossy().into_owned(),
+	);
+	cli(&[
+		"market",
+		"provider",
+		"register",
+		"--rpc",
+		r,
+		"--suri",
+		"//Bob",
+		"--region",
+		"eu-central",
+		"--capabilities",
+		"slurm",
+		"--encryption-key",
+		&enc,
+		"--daemon-key",
+		&daemon_key,
+		"--mfa",
+		"--fido2-key",
+		&bob_fido,
+	])
+	.unwrap_or_else(|e| panic!("register: {e}; node log:\n{}", node.log_tail()));
+	// 36 VE an hour (0.01 a second), 0.000001 VE a CPU-second, 0.5 VE a job.
+	let details = path("details.txt");
+	std::fs::write(&details, b"slurm-dev cluster, partition debug").expect("details");
+	cli(&[
+		"market",
+		"offering",
+		"create",
+		"--rpc",
+		r,
+		"--suri",
+		"//Bob",
+		"--category",
+		"hpc",
+		"--per-hour",
+		"36",
+		"--unit",
+		"cpu-core-second=0.000001",
+		"--unit",
+		"job=0.5",
+		"--details",
+		&details,
+		"--mfa",
+		"--fido2-key",
+		&bob_fido,
+	])
+	.unwrap_or_else(|e| panic!("offering: {e}; node log:\n{}", node.log_tail()));
+
+	// The daemon's configuration: this node, the test cluster, prices within the orders'.
+	let jobs_dir = Path::new(slurm.var("VIRTENGINE_SLURM_WORK_DIR"))
+		.join(format!("provider-test-{}", node.rpc_port));
+	let token_file = pdir.join("keys/slurm.jwt");
+	virtengine_provider::keys::write_new_secret(
+		&token_file,
+		slurm.token(slurm.var("VIRTENGINE_SLURM_JOB_USER")).as_bytes(),
+	)
+	.expect("token");
+	let (gateway_port, metrics_port) = (free_port(), free_port());
+	let config = virtengine_provider::config::EXAMPLE
+		.replace("ws://127.0.0.1:9944", &rpc)
+		.replace("http://127.0.0.1:6820", slurm.var("VIRTENGINE_SLURM_REST_URL"))
+		.replace("\"virtengine-job\"", &format!("\"{}\"", slurm.var("VIRTENGINE_SLURM_JOB_USER")))
+		.replace("/srv/virtengine/jobs", jobs_dir.to_str().expect("utf-8"))
+		.replace("interval_secs = 60", "interval_secs = 4")
+		.replace("poll_secs = 5", "poll_secs = 1")
+		.replace("0.0.0.0:8443", &format!("127.0.0.1:{gateway_port}"))
+		.replace("127.0.0.1:9616", &format!("127.0.0.1:{metrics_port}"));
+	std::fs::write(&config_path, config).expect("config");
+	std::fs::write(
+		pdir.join("pricing.toml"),
+		"strategy = \"table\"\n[table]\nper_hour = \"36\"\nunits = { cpu_core_second = \"0.000001\", job = \"0.5\" }\n",
+	)
+	.expect("pricing");
+	let check = virtengine_provider::run::main_from([
+		"virtengine-provider",
+		"--config",
+		config_path.to_str().expect("utf-8"),
+		"check",
+	]);
+	assert_eq!(check, 0, "virtengine-provider check");
+	let mut daemon = Daemon::start(&config_path, &dir.path().join("daemon.log"));
+	daemon.wait_log("open orders at start", Duration::from_secs(60));
+
+	let order = |config: &str| -> u64 {
+		let file = path(&format!("job-{}.json", rand_suffix()));
+		std::fs::write(&file, config).expect("job");
+		let out = cli_json(&[
+			"market",
+			"order",
+			"create",
+			"--rpc",
+			r,
+			"--suri",
+			"//Charlie",
+			"--offering",
+			"0",
+			"--config",
+			&file,
+			"--per-hour",
+			"40",
+			"--unit",
+			"cpu-core-second=0.00001",
+			"--unit",
+			"job=1",
+			"--funds",
+			"100",
+			"--mfa",
+			"--fido2-key",
+			&charlie_fido,
+		])
+		.unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
+		out["order"].as_u64().unwrap_or_else(|| panic!("an order number: {out}"))
+	};
+
+	// Orders it must not serve.
+	let malformed = order("{\"version\": 1, \"kind\": \"slurm-batch\"}");
+	let too_big = order(&job("#!/bin/bash\necho big\n", 4096));
+	let foreign = {
+		let other = virtengine_envelope::RecipientSecret::from_bytes([7; 32]);
+		let envelope = virtengine_envelope::seal(
+			job("#!/bin/bash\necho hi\n", 1).as_bytes(),
+			&[other.public()],
+			&virtengine_envelope::SenderKey::Sr25519(
+				sp_core::sr25519::Pair::from_string("//Charlie", None).expect("key"),
+			),
+			b"order-config",
+			0,
+			&virtengine_envelope::Limits::DEFAULT,
+		)
+		.expect("seal");
+		let id = block_on(client.order_count()).expect("count");
+		let call = RuntimeCall::Market(runtime_types::pallet_market::pallet::Call::create_order {
+			target: runtime_types::pallet_market::Target::Offering { id: 0, plan: 0 },
+			config: Some(envelope.encode()),
+			max_price: runtime_types::pallet_escrow::Rate { per_hour: 40 * VE, per_unit: vec![] },
+			funds: 50 * VE,
+		});
+		block_on(client.submit(&keypair("//Charlie"), &call, &TxOptions::default(), |_| {}))
+			.unwrap_or_else(|e| panic!("foreign order: {e}"));
+		id
+	};
+	daemon.wait_log(&format!("order={foreign}"), Duration::from_secs(30));
+	for (id, why) in [
+		(malformed, "configuration: not a job configuration"),
+		(too_big, "the cluster cannot run it"),
+		(foreign, "cannot open the configuration"),
+	] {
+		daemon.wait_log(why, Duration::from_secs(30));
+		assert!(
+			daemon.log().lines().any(|l| l.contains(&format!("order={id}")) && l.contains(why)),
+			"order {id}: `{why}` logged:\n{}",
+			daemon.tail()
+		);
+		assert!(block_on(client.bid(id, &bob)).expect("bid").is_none(), "no bid on order {id}");
+	}
+	println!("refused: malformed #{malformed}, too big #{too_big}, foreign key #{foreign}");
+
+	// A lease from order to settlement.
+	let bob_payouts_before = block_on(client.payouts(&bob)).expect("payouts");
+	let first = order(&job("#!/bin/bash\necho \"$GREETING\"\nsleep 6\necho done\n", 1));
+	let created_in = find_event(&client, 1, block_on(client.best_number()).expect("best"), |e| {
+		matches!(e, runtime::Event::Market(runtime::market::Event::OrderCreated { id, .. }) if *id == first)
+	})
+	.expect("OrderCreated")
+	.0;
+	node.wait_until("Bob's bid", Duration::from_secs(30), || {
+		block_on(client.bid(first, &bob)).ok().flatten().is_some()
+	});
+	let bid_in = find_event(&client, created_in, block_on(client.best_number()).expect("best"), |e| {
+		matches!(e, runtime::Event::Market(runtime::market::Event::BidPlaced { order, .. }) if *order == first)
+	})
+	.expect("BidPlaced")
+	.0;
+	assert!(
+		bid_in - created_in <= 2,
+		"the bid lands in the first or second block after the order (order #{created_in}, bid #{bid_in})"
+	);
+	println!("order {first} in block #{created_in}, bid in #{bid_in}");
+	let accept = |id: u64| {
+		cli(&[
+			"market",
+			"lease",
+			"accept",
+			"--rpc",
+			r,
+			"--suri",
+			"//Charlie",
+			"--order",
+			&id.to_string(),
+			"--provider",
+			&bob.to_string(),
+			"--per-hour",
+			"36",
+			"--unit",
+			"cpu-core-second=0.000001",
+			"--unit",
+			"job=0.5",
+		])
+		.unwrap_or_else(|e| panic!("accept {id}: {e}; daemon:\n{}", daemon.tail()))
+	};
+	accept(first);
+	let lease_state = |id: u64| block_on(client.lease(id)).expect("lease").map(|l| l.state);
+	node.wait_until("lease active", Duration::from_secs(60), || {
+		lease_state(first) == Some(LeaseState::Active)
+	});
+	let gateway = format!("http://127.0.0.1:{gateway_port}");
+	let status = cli_json(&[
+		"market",
+		"lease",
+		"status",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&first.to_string(),
+		"--gateway",
+		&gateway,
+	])
+	.unwrap_or_else(|e| panic!("status: {e}; daemon:\n{}", daemon.tail()));
+	assert!(status["job"].as_u64().is_some(), "a job: {status}");
+	// Anyone else is refused.
+	let err = cli(&[
+		"market",
+		"lease",
+		"status",
+		"--rpc",
+		r,
+		"--suri",
+		"//Dave",
+		"--id",
+		&first.to_string(),
+		"--gateway",
+		&gateway,
+	])
+	.expect_err("not the customer");
+	assert!(err.contains("403") && err.contains("only the lease's customer"), "{err}");
+	// The job ends; the daemon bills the final usage and closes; the chain settles.
+	node.wait_until("the lease closed and settled", Duration::from_secs(120), || {
+		matches!(lease_state(first), Some(LeaseState::Closed(_)) | None)
+			&& block_on(client.escrow(first)).ok().flatten().is_none()
+	});
+	let output = path("output.txt");
+	cli(&[
+		"market",
+		"lease",
+		"output",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&first.to_string(),
+		"--gateway",
+		&gateway,
+		"--file",
+		"output.txt",
+		"--out",
+		&output,
+	])
+	.unwrap_or_else(|e| panic!("output: {e}; daemon:\n{}", daemon.tail()));
+	let text = std::fs::read_to_string(&output).expect("output");
+	assert_eq!(text, "hello-from-lease\ndone\n", "the job's output through the gateway");
+
+	// Figures: accounting, what was billed, what the escrow paid.
+	let rows = slurm.sacct(&format!("virtengine-lease-{first}"));
+	assert_eq!(rows.len(), 1, "one job for the lease: {rows:?}");
+	let (state, cpus, elapsed): (&str, u64, u64) =
+		(&rows[0][2], rows[0][3].parse().expect("cpus"), rows[0][4].parse().expect("elapsed"));
+	assert_eq!(state, "COMPLETED");
+	let best = block_on(client.best_number()).expect("best");
+	let usage: Vec<(u32, u128)> = (created_in..=best)
+		.flat_map(|n| {
+			let hash = block_on(client.block_hash(n)).expect("hash");
+			block_on(client.events(hash)).expect("events")
+		})
+		.filter_map(|e| match e {
+			runtime::Event::Escrow(runtime::escrow::Event::UsageRecorded { id, seq, amount })
+				if id == first =>
+			{
+				Some((seq, amount))
+			},
+			_ => None,
+		})
+		.collect();
+	let seqs: Vec<u32> = usage.iter().map(|(s, _)| *s).collect();
+	assert!(
+		seqs.windows(2).all(|w| w[1] == w[0] + 1) && seqs.first() == Some(&1),
+		"seq 1, 2, ...: {seqs:?}"
+	);
+	let billed: u128 = usage.iter().map(|(_, a)| *a).sum();
+	let expected_usage = u128::from(cpus * elapsed) * (VE / 1_000_000) + VE / 2;
+	assert_eq!(
+		billed, expected_usage,
+		"usage billed = {cpus} CPUs × {elapsed} s × price + one job"
+	);
+	let settled = find_event(
+		&client,
+		created_in,
+		best,
+		|e| matches!(e, runtime::Event::Escrow(runtime::escrow::Event::Settled { id, .. }) if *id == first),
+	);
+	let refunded = find_event(
+		&client,
+		created_in,
+		best,
+		|e| matches!(e, runtime::Event::Escrow(runtime::escrow::Event::Refunded { id, .. }) if *id == first),
+	);
+	let (
+		Some((
+			_,
+			runtime::Event::Escrow(runtime::escrow::Event::Settled {
+				to_payee,
+				fee,
+				shortfall,
+				..
+			}),
+		)),
+		Some((_, runtime::Event::Escrow(runtime::escrow::Event::Refunded { amount: refund, .. }))),
+	) = (settled, refunded)
+	else {
+		panic!("Settled and Refunded events for lease {first}");
+	};
+	assert_eq!(shortfall, 0);
+	assert_eq!(to_payee + fee + refund, 100 * VE, "the escrow's 100 VE: paid, fee and refund");
+	assert!(to_payee + fee >= billed, "everything billed was paid (plus the hourly rate)");
+	assert_eq!(
+		block_on(client.payouts(&bob)).expect("payouts") - bob_payouts_before,
+		to_payee,
+		"Bob's payouts grew by what the escrow paid him"
+	);
+	println!(
+		"lease {first}: {cpus} CPU × {elapsed} s from accounting; usage billed {billed} in records {seqs:?}; paid {to_payee} + fee {fee}, refunded {refund}"
+	);
+
+	// The customer closes a running lease: the job is cancelled.
+	let closed = order(&job("#!/bin/bash\nsleep 600\n", 1));
+	node.wait_until("a bid", Duration::from_secs(30), || {
+		block_on(client.bid(closed, &bob)).ok().flatten().is_some()
+	});
+	accept(closed);
+	node.wait_until("running", Duration::from_secs(60), || {
+		lease_state(closed) == Some(LeaseState::Active)
+			&& slurm
+				.sacct(&format!("virtengine-lease-{closed}"))
+				.first()
+				.is_some_and(|r| r[2] == "RUNNING")
+	});
+	cli(&[
+		"market",
+		"lease",
+		"close",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&closed.to_string(),
+	])
+	.expect("close");
+	node.wait_until("the job cancelled", Duration::from_secs(60), || {
+		slurm
+			.sacct(&format!("virtengine-lease-{closed}"))
+			.first()
+			.is_some_and(|r| r[2].starts_with("CANCELLED"))
+	});
+	println!("lease {closed}: closed by the customer, job cancelled");
+
+	// A job that fails closes its lease with its final usage.
+	let failing = order(&job("#!/bin/bash\necho failing >&2\nexit 3\n", 1));
+	node.wait_until("a bid", Duration::from_secs(30), || {
+		block_on(client.bid(failing, &bob)).ok().flatten().is_some()
+	});
+	accept(failing);
+	node.wait_until("closing after the failure", Duration::from_secs(90), || {
+		matches!(
+			lease_state(failing),
+			Some(LeaseState::Closing(runtime_types::pallet_market::CloseReason::ByProvider))
+				| Some(LeaseState::Closed(_))
+				| None
+		)
+	});
+	assert_eq!(slurm.sacct(&format!("virtengine-lease-{failing}"))[0][2], "FAILED");
+	println!("lease {failing}: the job failed, the provider closed the lease");
+
+	// The daemon killed mid-lease and started again.
+	let crash = order(&job("#!/bin/bash\nsleep 25\n", 1));
+	node.wait_until("a bid", Duration::from_secs(30), || {
+		block_on(client.bid(crash, &bob)).ok().flatten().is_some()
+	});
+	accept(crash);
+	node.wait_until("a first usage record", Duration::from_secs(90), || {
+		block_on(client.escrow(crash)).ok().flatten().is_some_and(|e| e.last_seq >= 1)
+	});
+	daemon.kill();
+	let seq_at_kill =
+		block_on(client.escrow(crash)).expect("escrow").map(|e| e.last_seq).unwrap_or(0);
+	std::thread::sleep(Duration::from_secs(3));
+	daemon.spawn();
+	node.wait_until("the lease closed after the restart", Duration::from_secs(150), || {
+		matches!(lease_state(crash), Some(LeaseState::Closed(_)) | None)
+	});
+	let rows = slurm.sacct(&format!("virtengine-lease-{crash}"));
+	assert_eq!(rows.len(), 1, "the job was not submitted twice: {rows:?}");
+	let (cpus, elapsed): (u64, u64) =
+		(rows[0][3].parse().expect("cpus"), rows[0][4].parse().expect("elapsed"));
+	let best = block_on(client.best_number()).expect("best");
+	let records: Vec<(u32, u128)> = (bid_in..=best)
+		.flat_map(|n| {
+			block_on(client.events(block_on(client.block_hash(n)).expect("hash"))).expect("events")
+		})
+		.filter_map(|e| match e {
+			runtime::Event::Escrow(runtime::escrow::Event::UsageRecorded { id, seq, amount })
+				if id == crash =>
+			{
+				Some((seq, amount))
+			},
+			_ => None,
+		})
+		.collect();
+	let seqs: Vec<u32> = records.iter().map(|(s, _)| *s).collect();
+	assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "no seq reused or skipped: {seqs:?}");
+	assert!(
+		seqs.len() as u32 > seq_at_kill,
+		"records after the restart: {seqs:?} (killed at {seq_at_kill})"
+	);
+	let billed: u128 = records.iter().map(|(_, a)| *a).sum();
+	assert_eq!(
+		billed,
+		u128::from(cpus * elapsed) * (VE / 1_000_000) + VE / 2,
+		"billed once, exactly what accounting recorded ({cpus} × {elapsed} s and the job)"
+	);
+	println!("lease {crash}: killed after seq {seq_at_kill}, records {seqs:?}, billed {billed}");
+
+	let metrics = std::process::Command::new("curl")
+		.args(["-s", &format!("http://127.0.0.1:{metrics_port}/metrics")])
+		.output()
+		.expect("curl");
+	let metrics = String::from_utf8_lossy(&metrics.stdout);
+	assert!(metrics.contains("virtengine_provider_bids_total{outcome=\"placed\"}"), "{metrics}");
+}
+
+fn rand_suffix() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.as_nanos() as u64)
+}
