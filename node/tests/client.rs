@@ -4,6 +4,8 @@
 //! same nonce, one dropped by a full pool, HTTP with polling, and `wss://` through a real TLS
 //! terminator (Debian's stunnel4) with a test CA made by openssl.
 
+mod common;
+
 use std::{
 	net::TcpListener,
 	path::Path,
@@ -299,7 +301,7 @@ async fn http_polls_and_wss_goes_through_a_tls_terminator() {
 
 	// wss: stunnel terminates TLS with a certificate for 127.0.0.1 signed by a test CA.
 	let dir = tempfile::tempdir().expect("dir");
-	let ca = make_test_pki(dir.path());
+	let ca = common::make_test_pki(dir.path());
 	let tls_port = free_port();
 	let conf = dir.path().join("stunnel.conf");
 	std::fs::write(
@@ -351,66 +353,4 @@ async fn http_polls_and_wss_goes_through_a_tls_terminator() {
 		"over wss: finalized #{} seen, transfer in block #{}",
 		block.number, included.block_number
 	);
-}
-
-/// A test CA and a server certificate for 127.0.0.1 and localhost signed by it; the CA's path.
-fn make_test_pki(dir: &Path) -> std::path::PathBuf {
-	let run = |args: &[&str]| {
-		let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
-		assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-	};
-	run(&[
-		"req",
-		"-x509",
-		"-newkey",
-		"ec",
-		"-pkeyopt",
-		"ec_paramgen_curve:P-256",
-		"-nodes",
-		"-keyout",
-		"ca.key",
-		"-out",
-		"ca.pem",
-		"-days",
-		"2",
-		"-subj",
-		"/CN=VirtEngine test CA",
-	]);
-	run(&[
-		"req",
-		"-newkey",
-		"ec",
-		"-pkeyopt",
-		"ec_paramgen_curve:P-256",
-		"-nodes",
-		"-keyout",
-		"server.key",
-		"-out",
-		"server.csr",
-		"-subj",
-		"/CN=127.0.0.1",
-	]);
-	std::fs::write(
-		dir.join("ext.cnf"),
-		"subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n",
-	)
-	.expect("ext");
-	run(&[
-		"x509",
-		"-req",
-		"-in",
-		"server.csr",
-		"-CA",
-		"ca.pem",
-		"-CAkey",
-		"ca.key",
-		"-CAcreateserial",
-		"-out",
-		"server.pem",
-		"-days",
-		"2",
-		"-extfile",
-		"ext.cnf",
-	]);
-	dir.join("ca.pem")
 }

@@ -3,7 +3,8 @@
 //! with JWT), customers using the `virtengine` CLI.
 //!
 //! - Orders the daemon must not serve (a malformed configuration, a job larger than the
-//!   cluster, a configuration sealed to another key) get no bid and a logged reason.
+//!   cluster, a configuration sealed to a key the provider has since rotated away) get no bid
+//!   and a logged reason.
 //! - A lease from order to settlement: the daemon bids within two blocks of the order, the
 //!   customer accepts, the job runs on SLURM (its output read through the gateway, signed by
 //!   the customer; others are refused), usage from accounting is signed, submitted and settled,
@@ -27,12 +28,11 @@ use std::{
 };
 
 use codec::Encode;
-use common::{account, block_on, cli, cli_json, free_port, keypair, set_critical_policy, Node};
-use sp_core::Pair as _;
+use common::{account, block_on, cli, cli_json, fixture, free_port, set_critical_policy, Node};
 use virtengine_client::{
 	market::LeaseState,
 	runtime::{self, runtime_types},
-	Client, RuntimeCall, TxOptions,
+	Client, RuntimeCall,
 };
 use virtengine_mfa_primitives::Factor;
 use virtengine_primitives::units::VE;
@@ -59,10 +59,14 @@ struct Slurm {
 	script: PathBuf,
 	env: BTreeMap<String, String>,
 	started_here: bool,
+	/// When this handle was made, as sacct's `-S` takes it.
+	since: String,
 }
 
 impl Slurm {
 	fn start() -> Slurm {
+		let date = Command::new("date").arg("+%Y-%m-%dT%H:%M:%S").output().expect("date");
+		let since = String::from_utf8_lossy(&date.stdout).trim().to_string();
 		let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/slurm-dev.sh");
 		let status = Command::new(&script).arg("status").output().expect("slurm-dev.sh status");
 		let running = status.status.success();
@@ -81,7 +85,7 @@ impl Slurm {
 			.filter_map(|l| l.split_once('='))
 			.map(|(k, v)| (k.to_string(), v.trim_matches('\'').to_string()))
 			.collect();
-		Slurm { script, env, started_here: !running }
+		Slurm { script, env, started_here: !running, since }
 	}
 
 	fn var(&self, name: &str) -> &str {
@@ -94,27 +98,32 @@ impl Slurm {
 		String::from_utf8_lossy(&out.stdout).trim().to_string()
 	}
 
-	/// `sacct` rows (`JobID|JobName|State|AllocCPUS|ElapsedRaw`) of jobs named `name`.
-	fn sacct(&self, name: &str) -> Vec<Vec<String>> {
-		let out = Command::new("sacct")
-			.env("SLURM_CONF", self.var("SLURM_CONF"))
-			.env_remove("SLURM_JWT")
-			.args([
-				"-n",
-				"-X",
-				"-P",
-				"-a",
-				"--name",
-				name,
-				"-o",
-				"JobID,JobName,State,AllocCPUS,ElapsedRaw",
-			])
-			.output()
-			.expect("sacct");
-		String::from_utf8_lossy(&out.stdout)
-			.lines()
-			.map(|l| l.split('|').map(str::to_string).collect())
-			.collect()
+	/// `sacct` rows (`JobID|JobName|State|AllocCPUS|ElapsedRaw`) of lease `lease`'s jobs since
+	/// this cluster handle was made (the daemon names them `virtengine-lease-<id>-<random>`).
+	fn jobs_of(&self, lease: u64) -> Vec<Vec<String>> {
+		let prefix = format!("virtengine-lease-{lease}-");
+		// Accounting may lag the daemon's view by a moment: ask a few times for a job it has.
+		let mut rows = Vec::new();
+		for _ in 0..20 {
+			let out = Command::new("sacct")
+				.env("SLURM_CONF", self.var("SLURM_CONF"))
+				.env_remove("SLURM_JWT")
+				.args(["-n", "-X", "-P", "-a", "-S", &self.since, "-o"])
+				.arg("JobID,JobName,State,AllocCPUS,ElapsedRaw")
+				.output()
+				.expect("sacct");
+			assert!(out.status.success(), "sacct: {}", String::from_utf8_lossy(&out.stderr));
+			rows = String::from_utf8_lossy(&out.stdout)
+				.lines()
+				.map(|l| l.split('|').map(str::to_string).collect::<Vec<_>>())
+				.filter(|row| row.get(1).is_some_and(|name| name.starts_with(&prefix)))
+				.collect();
+			if !rows.is_empty() {
+				break;
+			}
+			std::thread::sleep(Duration::from_millis(500));
+		}
+		rows
 	}
 }
 
@@ -238,6 +247,52 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		set_critical_policy(&node, rule, &[Factor::Fido2]);
 	}
 
+	// Providers need a verified identity (tier Standard): Bob uploads his.
+	node.wait_until("a committee", Duration::from_secs(60), || {
+		block_on(client.committee()).is_ok()
+	});
+	cli(&[
+		"veid",
+		"add-client",
+		"--id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--suri",
+		"//Alice",
+		"--rpc",
+		r,
+	])
+	.expect("approve the capture client");
+	let portrait = fixture(dir.path(), "person_b_1");
+	let selfie = fixture(dir.path(), "person_b_2");
+	let document = path("card.png");
+	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
+	cli(&[
+		"veid",
+		"upload",
+		"--document",
+		&document,
+		"--selfie",
+		&selfie,
+		"--surname",
+		"MARTIN",
+		"--given-names",
+		"ANNA MARIA",
+		"--birth-date",
+		"1990-03-14",
+		"--suri",
+		"//Bob",
+		"--client-id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--rpc",
+		r,
+		"--wait",
+	])
+	.unwrap_or_else(|e| panic!("upload: {e}; node log:\n{}", node.log_tail()));
+
 	// The operator: `virtengine-provider init`, then Bob's own account in keys/account.suri.
 	let pdir = dir.path().join("provider");
 	let config_path = pdir.join("provider.toml");
@@ -350,6 +405,16 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	)
 	.expect("token");
 	let (gateway_port, metrics_port) = (free_port(), free_port());
+	// The gateway over TLS, with a certificate from a test CA the customers' CLI is given.
+	let tls = dir.path().join("tls");
+	std::fs::create_dir_all(&tls).expect("tls dir");
+	let ca = common::make_test_pki(&tls);
+	{
+		use std::os::unix::fs::PermissionsExt;
+		std::fs::set_permissions(tls.join("server.key"), std::fs::Permissions::from_mode(0o600))
+			.expect("chmod");
+	}
+	let ca = ca.to_string_lossy().into_owned();
 	let config = virtengine_provider::config::EXAMPLE
 		.replace("ws://127.0.0.1:9944", &rpc)
 		.replace("http://127.0.0.1:6820", slurm.var("VIRTENGINE_SLURM_REST_URL"))
@@ -358,7 +423,12 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		.replace("interval_secs = 60", "interval_secs = 4")
 		.replace("poll_secs = 5", "poll_secs = 1")
 		.replace("0.0.0.0:8443", &format!("127.0.0.1:{gateway_port}"))
-		.replace("127.0.0.1:9616", &format!("127.0.0.1:{metrics_port}"));
+		.replace("127.0.0.1:9616", &format!("127.0.0.1:{metrics_port}"))
+		.replace(
+			"# tls_cert = \"tls/cert.pem\"",
+			&format!("tls_cert = {:?}", tls.join("server.pem")),
+		)
+		.replace("# tls_key = \"tls/key.pem\"", &format!("tls_key = {:?}", tls.join("server.key")));
 	std::fs::write(&config_path, config).expect("config");
 	std::fs::write(
 		pdir.join("pricing.toml"),
@@ -372,13 +442,13 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		"check",
 	]);
 	assert_eq!(check, 0, "virtengine-provider check");
-	let mut daemon = Daemon::start(&config_path, &dir.path().join("daemon.log"));
-	daemon.wait_log("open orders at start", Duration::from_secs(60));
 
+	// Charlie's first order needs an MFA authorization (the FirstOrder rule), later ones none.
+	let first_order = std::cell::Cell::new(true);
 	let order = |config: &str| -> u64 {
 		let file = path(&format!("job-{}.json", rand_suffix()));
 		std::fs::write(&file, config).expect("job");
-		let out = cli_json(&[
+		let mut args = vec![
 			"market",
 			"order",
 			"create",
@@ -398,41 +468,70 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			"job=1",
 			"--funds",
 			"100",
-			"--mfa",
-			"--fido2-key",
-			&charlie_fido,
-		])
-		.unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
+		];
+		if first_order.replace(false) {
+			args.extend(["--mfa", "--fido2-key", &charlie_fido]);
+		}
+		let out = cli_json(&args)
+			.unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
 		out["order"].as_u64().unwrap_or_else(|| panic!("an order number: {out}"))
 	};
 
+	// An order sealed to the provider's key, which the provider then rotates (KeyRotation:
+	// authorized with Bob's factors): the daemon, holding only the new key, cannot open it.
+	let foreign = order(&job("#!/bin/bash\necho hi\n", 1));
+	let key2 = pdir.join("keys/encryption2.json").to_string_lossy().into_owned();
+	cli(&["envelope", "keygen", "--out", &key2]).expect("keygen");
+	let key2_json: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(&key2).expect("key")).expect("json");
+	let key2_public: [u8; 32] = hex::decode(key2_json["public"].as_str().expect("public"))
+		.expect("hex")
+		.try_into()
+		.expect("32 bytes");
+	let registered = block_on(client.provider(&bob)).expect("provider").expect("registered");
+	let rotate = RuntimeCall::Provider(runtime_types::pallet_provider::pallet::Call::update {
+		attributes: registered.attributes,
+		encryption_key: key2_public,
+		daemon_key: registered.daemon_key,
+	});
+	cli(&[
+		"mfa",
+		"authorize",
+		"--rpc",
+		r,
+		"--suri",
+		"//Bob",
+		"--fido2-key",
+		&bob_fido,
+		"--call",
+		&format!("0x{}", hex::encode(rotate.encode())),
+		"--submit",
+	])
+	.unwrap_or_else(|e| panic!("key rotation: {e}; node log:\n{}", node.log_tail()));
+	let config = std::fs::read_to_string(&config_path).expect("config");
+	std::fs::write(&config_path, config.replace("keys/encryption.json", "keys/encryption2.json"))
+		.expect("config");
+	// Beside the node's log, kept after the test for reading.
+	let daemon_log =
+		std::env::temp_dir().join(format!("virtengine-provider-test-{}.log", node.rpc_port));
+	let mut daemon = Daemon::start(&config_path, &daemon_log);
+	println!("daemon log: {}", daemon_log.display());
+	daemon.wait_log("open orders at start", Duration::from_secs(60));
+
+	let wait_bid = |daemon: &Daemon, id: u64| {
+		let start = Instant::now();
+		while block_on(client.bid(id, &bob)).ok().flatten().is_none() {
+			assert!(
+				start.elapsed() < Duration::from_secs(30),
+				"no bid on order {id} within 30 s; daemon log:\n{}",
+				daemon.tail()
+			);
+			std::thread::sleep(Duration::from_millis(250));
+		}
+	};
 	// Orders it must not serve.
 	let malformed = order("{\"version\": 1, \"kind\": \"slurm-batch\"}");
 	let too_big = order(&job("#!/bin/bash\necho big\n", 4096));
-	let foreign = {
-		let other = virtengine_envelope::RecipientSecret::from_bytes([7; 32]);
-		let envelope = virtengine_envelope::seal(
-			job("#!/bin/bash\necho hi\n", 1).as_bytes(),
-			&[other.public()],
-			&virtengine_envelope::SenderKey::Sr25519(
-				sp_core::sr25519::Pair::from_string("//Charlie", None).expect("key"),
-			),
-			b"order-config",
-			0,
-			&virtengine_envelope::Limits::DEFAULT,
-		)
-		.expect("seal");
-		let id = block_on(client.order_count()).expect("count");
-		let call = RuntimeCall::Market(runtime_types::pallet_market::pallet::Call::create_order {
-			target: runtime_types::pallet_market::Target::Offering { id: 0, plan: 0 },
-			config: Some(envelope.encode()),
-			max_price: runtime_types::pallet_escrow::Rate { per_hour: 40 * VE, per_unit: vec![] },
-			funds: 50 * VE,
-		});
-		block_on(client.submit(&keypair("//Charlie"), &call, &TxOptions::default(), |_| {}))
-			.unwrap_or_else(|e| panic!("foreign order: {e}"));
-		id
-	};
 	daemon.wait_log(&format!("order={foreign}"), Duration::from_secs(30));
 	for (id, why) in [
 		(malformed, "configuration: not a job configuration"),
@@ -497,7 +596,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	node.wait_until("lease active", Duration::from_secs(60), || {
 		lease_state(first) == Some(LeaseState::Active)
 	});
-	let gateway = format!("http://127.0.0.1:{gateway_port}");
+	let gateway = format!("https://127.0.0.1:{gateway_port}");
 	let status = cli_json(&[
 		"market",
 		"lease",
@@ -510,6 +609,8 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		&first.to_string(),
 		"--gateway",
 		&gateway,
+		"--ca-file",
+		&ca,
 	])
 	.unwrap_or_else(|e| panic!("status: {e}; daemon:\n{}", daemon.tail()));
 	assert!(status["job"].as_u64().is_some(), "a job: {status}");
@@ -526,9 +627,27 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		&first.to_string(),
 		"--gateway",
 		&gateway,
+		"--ca-file",
+		&ca,
 	])
 	.expect_err("not the customer");
 	assert!(err.contains("403") && err.contains("only the lease's customer"), "{err}");
+	// The gateway's certificate is checked: without the CA that signed it, no connection.
+	let err = cli(&[
+		"market",
+		"lease",
+		"status",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&first.to_string(),
+		"--gateway",
+		&gateway,
+	])
+	.expect_err("unknown issuer");
+	assert!(err.contains("UnknownIssuer") || err.contains("certificate"), "{err}");
 	// The job ends; the daemon bills the final usage and closes; the chain settles.
 	node.wait_until("the lease closed and settled", Duration::from_secs(120), || {
 		matches!(lease_state(first), Some(LeaseState::Closed(_)) | None)
@@ -547,6 +666,8 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		&first.to_string(),
 		"--gateway",
 		&gateway,
+		"--ca-file",
+		&ca,
 		"--file",
 		"output.txt",
 		"--out",
@@ -557,7 +678,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	assert_eq!(text, "hello-from-lease\ndone\n", "the job's output through the gateway");
 
 	// Figures: accounting, what was billed, what the escrow paid.
-	let rows = slurm.sacct(&format!("virtengine-lease-{first}"));
+	let rows = slurm.jobs_of(first);
 	assert_eq!(rows.len(), 1, "one job for the lease: {rows:?}");
 	let (state, cpus, elapsed): (&str, u64, u64) =
 		(&rows[0][2], rows[0][3].parse().expect("cpus"), rows[0][4].parse().expect("elapsed"));
@@ -629,16 +750,11 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 
 	// The customer closes a running lease: the job is cancelled.
 	let closed = order(&job("#!/bin/bash\nsleep 600\n", 1));
-	node.wait_until("a bid", Duration::from_secs(30), || {
-		block_on(client.bid(closed, &bob)).ok().flatten().is_some()
-	});
+	wait_bid(&daemon, closed);
 	accept(closed);
 	node.wait_until("running", Duration::from_secs(60), || {
 		lease_state(closed) == Some(LeaseState::Active)
-			&& slurm
-				.sacct(&format!("virtengine-lease-{closed}"))
-				.first()
-				.is_some_and(|r| r[2] == "RUNNING")
+			&& slurm.jobs_of(closed).first().is_some_and(|r| r[2] == "RUNNING")
 	});
 	cli(&[
 		"market",
@@ -653,18 +769,13 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	])
 	.expect("close");
 	node.wait_until("the job cancelled", Duration::from_secs(60), || {
-		slurm
-			.sacct(&format!("virtengine-lease-{closed}"))
-			.first()
-			.is_some_and(|r| r[2].starts_with("CANCELLED"))
+		slurm.jobs_of(closed).first().is_some_and(|r| r[2].starts_with("CANCELLED"))
 	});
 	println!("lease {closed}: closed by the customer, job cancelled");
 
 	// A job that fails closes its lease with its final usage.
 	let failing = order(&job("#!/bin/bash\necho failing >&2\nexit 3\n", 1));
-	node.wait_until("a bid", Duration::from_secs(30), || {
-		block_on(client.bid(failing, &bob)).ok().flatten().is_some()
-	});
+	wait_bid(&daemon, failing);
 	accept(failing);
 	node.wait_until("closing after the failure", Duration::from_secs(90), || {
 		matches!(
@@ -674,14 +785,12 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 				| None
 		)
 	});
-	assert_eq!(slurm.sacct(&format!("virtengine-lease-{failing}"))[0][2], "FAILED");
+	assert_eq!(slurm.jobs_of(failing)[0][2], "FAILED");
 	println!("lease {failing}: the job failed, the provider closed the lease");
 
 	// The daemon killed mid-lease and started again.
 	let crash = order(&job("#!/bin/bash\nsleep 25\n", 1));
-	node.wait_until("a bid", Duration::from_secs(30), || {
-		block_on(client.bid(crash, &bob)).ok().flatten().is_some()
-	});
+	wait_bid(&daemon, crash);
 	accept(crash);
 	node.wait_until("a first usage record", Duration::from_secs(90), || {
 		block_on(client.escrow(crash)).ok().flatten().is_some_and(|e| e.last_seq >= 1)
@@ -694,7 +803,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	node.wait_until("the lease closed after the restart", Duration::from_secs(150), || {
 		matches!(lease_state(crash), Some(LeaseState::Closed(_)) | None)
 	});
-	let rows = slurm.sacct(&format!("virtengine-lease-{crash}"));
+	let rows = slurm.jobs_of(crash);
 	assert_eq!(rows.len(), 1, "the job was not submitted twice: {rows:?}");
 	let (cpus, elapsed): (u64, u64) =
 		(rows[0][3].parse().expect("cpus"), rows[0][4].parse().expect("elapsed"));
@@ -731,7 +840,14 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		.output()
 		.expect("curl");
 	let metrics = String::from_utf8_lossy(&metrics.stdout);
-	assert!(metrics.contains("virtengine_provider_bids_total{outcome=\"placed\"}"), "{metrics}");
+	// The restarted daemon's own counters: the usage records it submitted after the restart.
+	let value = |name: &str| -> f64 {
+		metrics
+			.lines()
+			.find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+			.unwrap_or_else(|| panic!("{name} in the metrics:\n{metrics}"))
+	};
+	assert!(value("virtengine_provider_usage_records_total") >= 1.0, "{metrics}");
 }
 
 fn rand_suffix() -> u64 {

@@ -268,3 +268,65 @@ pub fn set_critical_policy(
 		included.events
 	);
 }
+
+/// A test CA and a server certificate for 127.0.0.1 and localhost signed by it; the CA's path.
+pub fn make_test_pki(dir: &std::path::Path) -> std::path::PathBuf {
+	let run = |args: &[&str]| {
+		let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+		assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+	};
+	run(&[
+		"req",
+		"-x509",
+		"-newkey",
+		"ec",
+		"-pkeyopt",
+		"ec_paramgen_curve:P-256",
+		"-nodes",
+		"-keyout",
+		"ca.key",
+		"-out",
+		"ca.pem",
+		"-days",
+		"2",
+		"-subj",
+		"/CN=VirtEngine test CA",
+	]);
+	run(&[
+		"req",
+		"-newkey",
+		"ec",
+		"-pkeyopt",
+		"ec_paramgen_curve:P-256",
+		"-nodes",
+		"-keyout",
+		"server.key",
+		"-out",
+		"server.csr",
+		"-subj",
+		"/CN=127.0.0.1",
+	]);
+	std::fs::write(
+		dir.join("ext.cnf"),
+		"subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n",
+	)
+	.expect("ext");
+	run(&[
+		"x509",
+		"-req",
+		"-in",
+		"server.csr",
+		"-CA",
+		"ca.pem",
+		"-CAkey",
+		"ca.key",
+		"-CAcreateserial",
+		"-out",
+		"server.pem",
+		"-days",
+		"2",
+		"-extfile",
+		"ext.cnf",
+	]);
+	dir.join("ca.pem")
+}

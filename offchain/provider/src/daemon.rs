@@ -35,6 +35,15 @@ use crate::{
 	usage,
 };
 
+/// A new backend job name for lease `lease`: `virtengine-lease-<id>-<8 random hex digits>`. It is
+/// written to the journal before the job is submitted, so a job submitted just before a crash is
+/// found again by it; the random part keeps it this lease's alone (lease numbers restart on every
+/// chain, and a cluster outlives chains).
+pub fn new_job_name(lease: u64) -> String {
+	use rand_core::RngCore;
+	format!("virtengine-lease-{lease}-{:08x}", rand_core::OsRng.next_u32())
+}
+
 /// The provider's capability flags (`pallet_provider::capability`).
 const CAPABILITY_SLURM: u32 = 1 << 1;
 
@@ -434,10 +443,13 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 		JobSpec::parse(&plain).map_err(|e| format!("configuration: {e}"))
 	}
 
-	/// What the leases in the journal hold.
+	/// What the leases in the journal hold (until their job ended and was billed).
 	async fn held(&self) -> Resources {
 		let mut held = Resources::default();
 		for entry in self.journal.snapshot().leases.values() {
+			if entry.final_billed || entry.refused.is_some() {
+				continue;
+			}
 			if let Some(spec) = &entry.spec {
 				let r = spec.resources();
 				held.nodes += r.nodes;
@@ -583,7 +595,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 			return Ok(());
 		}
 		if entry.is_none() {
-			d.journal.update_lease(id, |e| e.job_name = format!("virtengine-lease-{id}"))?;
+			d.journal.update_lease(id, |e| e.job_name = new_job_name(id))?;
 		}
 		self.settle_in_flight().await?;
 		self.lifecycle(lease).await

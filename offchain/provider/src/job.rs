@@ -211,10 +211,12 @@ impl Resources {
 		}
 	}
 
-	/// `self` less `other`, never below zero.
+	/// `self` less `other`, never below zero. Nodes are shared between jobs (SLURM packs jobs
+	/// on nodes by CPUs and memory), so they are not subtracted: what is free is CPUs, memory
+	/// and GPUs, on the same nodes.
 	pub fn minus(&self, other: &Resources) -> Resources {
 		Resources {
-			nodes: self.nodes.saturating_sub(other.nodes),
+			nodes: self.nodes,
 			cpus: self.cpus.saturating_sub(other.cpus),
 			memory_mb: self.memory_mb.saturating_sub(other.memory_mb),
 			gpus: self.gpus.saturating_sub(other.gpus),
@@ -280,6 +282,10 @@ mod tests {
 		let want = Resources { nodes: 1, cpus: 4, memory_mb: 1024, ..Default::default() };
 		let free = Resources { nodes: 1, cpus: 2, memory_mb: 4096, ..Default::default() };
 		assert_eq!(want.fits(&free), Err("4 CPUs of 2 free".into()));
-		assert!(want.fits(&Resources { cpus: 4, ..free }).is_ok());
+		assert!(want.fits(&Resources { cpus: 4, ..free.clone() }).is_ok());
+		// A job on the only node leaves that node to the next job's CPUs.
+		let after =
+			free.minus(&Resources { nodes: 1, cpus: 1, memory_mb: 100, ..Default::default() });
+		assert_eq!((after.nodes, after.cpus, after.memory_mb), (1, 1, 3996));
 	}
 }

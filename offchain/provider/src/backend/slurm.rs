@@ -4,7 +4,7 @@
 //! `rest_auth/local` because the daemon need not run on the host slurmrestd runs on, a token is
 //! scoped to one user and expires, and renewing it is a file write (docs/provider-daemon.md).
 //!
-//! Jobs are named `virtengine-lease-<id>`, so a job submitted just before a crash is found by name
+//! Jobs are named `virtengine-lease-<id>-<random>` (written to the journal first), so a job submitted just before a crash is found by name
 //! (in slurmctld's queue, or in accounting once slurmctld forgot it). Usage comes from
 //! slurmdbd's accounting only (`/slurmdb/<v>/job/<id>`).
 
@@ -208,8 +208,10 @@ impl Slurm {
 		format!("/slurm/{}/{rest}", self.config.api_version)
 	}
 
+	/// An accounting path: the plugin is `openapi/dbv0.0.38`, its paths `/slurmdb/v0.0.38/...`.
 	fn db(&self, rest: &str) -> String {
-		format!("/slurmdb/{}/{rest}", self.config.db_api_version)
+		let version = self.config.db_api_version.trim_start_matches("db");
+		format!("/slurmdb/{version}/{rest}")
 	}
 
 	/// The job submission body (the v0.0.38 shape: `environment` an object).
@@ -299,7 +301,7 @@ impl Backend for Slurm {
 				)
 			})
 			.collect();
-		self.request(Method::GET, &self.db("diag"), None).await?;
+		self.request(Method::GET, &self.db("tres"), None).await?;
 		Ok(format!(
 			"{} (API {}, {}): slurmctld {}; accounting answers",
 			self.base,
