@@ -28,7 +28,9 @@ use std::{
 };
 
 use codec::Encode;
-use common::{account, block_on, cli, cli_json, fixture, free_port, set_critical_policy, Node};
+use common::{
+	account, block_on, cli, cli_json, fixture, free_port, keypair, set_critical_policy, Node,
+};
 use virtengine_client::{
 	market::LeaseState,
 	runtime::{self, runtime_types},
@@ -632,6 +634,35 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	])
 	.expect_err("not the customer");
 	assert!(err.contains("403") && err.contains("only the lease's customer"), "{err}");
+	// A captured request cannot be replayed, nor one signed over a minute ago, nor a signature
+	// over another path used for this one.
+	{
+		use virtengine_client::gateway::{get_with, signed_headers, GatewayUrl};
+		let url = GatewayUrl::parse(&gateway).expect("url");
+		let lease_path = format!("/v1/leases/{first}");
+		let (charlie, genesis) = (keypair("//Charlie"), client.genesis().0);
+		let ca_path = PathBuf::from(&ca);
+		let now = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.expect("clock")
+			.as_millis() as u64;
+		let ask = |headers: &[(&'static str, String)]| {
+			block_on(get_with(&url, &lease_path, headers, Some(&ca_path))).expect("gateway")
+		};
+		let signed = signed_headers(&lease_path, &charlie, &genesis, now, &[9; 16]);
+		assert_eq!(ask(&signed).status, 200);
+		let replayed = ask(&signed);
+		assert_eq!(replayed.status, 401);
+		assert!(String::from_utf8_lossy(&replayed.body).contains("replayed"), "{replayed:?}");
+		let stale = signed_headers(&lease_path, &charlie, &genesis, now - 5 * 60_000, &[8; 16]);
+		let stale = ask(&stale);
+		assert_eq!(stale.status, 401);
+		assert!(String::from_utf8_lossy(&stale.body).contains("more than a minute"), "{stale:?}");
+		let other = signed_headers("/v1/leases/999", &charlie, &genesis, now, &[7; 16]);
+		let other = ask(&other);
+		assert_eq!(other.status, 401);
+		assert!(String::from_utf8_lossy(&other.body).contains("bad signature"), "{other:?}");
+	}
 	// The gateway's certificate is checked: without the CA that signed it, no connection.
 	let err = cli(&[
 		"market",

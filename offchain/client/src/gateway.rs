@@ -100,8 +100,29 @@ fn random_nonce() -> [u8; 16] {
 	nonce
 }
 
+/// The headers that sign `GET path` as `signer` for the chain whose genesis hash is `genesis`,
+/// at `timestamp_ms` with `nonce` (the gateway refuses a nonce it has seen and a time more than
+/// a minute from its own).
+pub fn signed_headers(
+	path: &str,
+	signer: &Keypair,
+	genesis: &[u8; 32],
+	timestamp_ms: u64,
+	nonce: &[u8; 16],
+) -> Vec<(&'static str, String)> {
+	let message =
+		virtengine_primitives::signing::gateway_message(genesis, "GET", path, timestamp_ms, nonce);
+	let signature = signer.sign(&message);
+	vec![
+		("x-virtengine-account", signer.public_key().to_account_id().to_string()),
+		("x-virtengine-timestamp", timestamp_ms.to_string()),
+		("x-virtengine-nonce", hex::encode(nonce)),
+		("x-virtengine-signature", hex::encode(signature.0)),
+	]
+}
+
 /// A signed `GET path` (`/v1/leases/<id>` or `/v1/leases/<id>/files/<name>`) to the gateway at
-/// `url`, as `signer`, for the chain whose genesis hash is `genesis`.
+/// `url`, as `signer`, for the chain whose genesis hash is `genesis`: now, with a fresh nonce.
 pub async fn get(
 	url: &GatewayUrl,
 	path: &str,
@@ -109,7 +130,27 @@ pub async fn get(
 	genesis: &[u8; 32],
 	ca_file: Option<&PathBuf>,
 ) -> Result<Answer, Error> {
-	tokio::time::timeout(TIMEOUT, get_inner(url, path, signer, genesis, ca_file))
+	let timestamp = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.as_millis() as u64);
+	let headers = signed_headers(
+		&format!("{}{path}", url.prefix),
+		signer,
+		genesis,
+		timestamp,
+		&random_nonce(),
+	);
+	get_with(url, path, &headers, ca_file).await
+}
+
+/// `GET path` with these headers (a request signed earlier: how the tests replay one).
+pub async fn get_with(
+	url: &GatewayUrl,
+	path: &str,
+	headers: &[(&'static str, String)],
+	ca_file: Option<&PathBuf>,
+) -> Result<Answer, Error> {
+	tokio::time::timeout(TIMEOUT, get_inner(url, path, headers, ca_file))
 		.await
 		.map_err(|_| Error::Timeout { waited: TIMEOUT, last: format!("GET {path}") })?
 }
@@ -117,37 +158,23 @@ pub async fn get(
 async fn get_inner(
 	url: &GatewayUrl,
 	path: &str,
-	signer: &Keypair,
-	genesis: &[u8; 32],
+	headers: &[(&'static str, String)],
 	ca_file: Option<&PathBuf>,
 ) -> Result<Answer, Error> {
 	let full_path = format!("{}{path}", url.prefix);
 	let endpoint = format!("{}:{}", url.host, url.port);
 	let unreachable = |why: String| Error::Unreachable { endpoint: endpoint.clone(), why };
-	let timestamp = std::time::SystemTime::now()
-		.duration_since(std::time::UNIX_EPOCH)
-		.map_or(0, |d| d.as_millis() as u64);
-	let nonce = random_nonce();
-	let message = virtengine_primitives::signing::gateway_message(
-		genesis, "GET", &full_path, timestamp, &nonce,
-	);
-	let signature = signer.sign(&message);
-	let account = signer.public_key().to_account_id();
 	let host_header = if url.host.contains(':') {
 		format!("[{}]:{}", url.host, url.port)
 	} else {
 		format!("{}:{}", url.host, url.port)
 	};
-	let request = Request::builder()
-		.method("GET")
-		.uri(&full_path)
-		.header(hyper::header::HOST, host_header)
-		.header("x-virtengine-account", account.to_string())
-		.header("x-virtengine-timestamp", timestamp.to_string())
-		.header("x-virtengine-nonce", hex::encode(nonce))
-		.header("x-virtengine-signature", hex::encode(signature.0))
-		.body(Empty::<Bytes>::new())
-		.map_err(|e| Error::Invalid(e.to_string()))?;
+	let mut request =
+		Request::builder().method("GET").uri(&full_path).header(hyper::header::HOST, host_header);
+	for (name, value) in headers {
+		request = request.header(*name, value);
+	}
+	let request = request.body(Empty::<Bytes>::new()).map_err(|e| Error::Invalid(e.to_string()))?;
 	let tcp = tokio::net::TcpStream::connect((url.host.as_str(), url.port))
 		.await
 		.map_err(|e| unreachable(e.to_string()))?;
