@@ -218,18 +218,12 @@ pub struct Gateway {
 }
 
 /// Prometheus metrics.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metrics {
 	/// Where `/metrics` is served (none if absent).
 	#[serde(default)]
 	pub listen: Option<SocketAddr>,
-}
-
-impl Default for Metrics {
-	fn default() -> Self {
-		Metrics { listen: None }
-	}
 }
 
 impl Config {

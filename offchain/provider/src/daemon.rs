@@ -146,7 +146,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 	}
 
 	async fn follow(self: &Arc<Self>) -> Result<(), DaemonError> {
-		let me = self.chain.account().clone();
+		let me = *self.chain.account();
 		let provider = self.chain.provider().await?.ok_or_else(|| {
 			DaemonError::Provider(format!(
 				"{} is not a registered provider: register it first (docs/provider-daemon.md)",
