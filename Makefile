@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid fuzz metadata
+.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid bench-provider fuzz metadata
 
 setup:
 	@bash scripts/setup.sh
@@ -67,3 +67,9 @@ bench-envelope: setup
 # The identity pipeline under tract against onnxruntime (PyPI), same inputs, same run.
 bench-veid: setup
 	@$(ENV) && cargo bench $(CARGO_FLAGS) -p virtengine-scoring --bench pipeline
+
+# The provider daemon on a dev node (1 s blocks) and the one-host SLURM (scripts/slurm-dev.sh,
+# started if it is not running): bid latency, 1,000 open orders followed, provisioning against a
+# direct sbatch of the same job, printed as a table (node/benches/provider.rs). Needs root.
+bench-provider: setup
+	@$(ENV) && cargo bench $(CARGO_FLAGS) -p virtengine-node --bench provider

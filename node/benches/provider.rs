@@ -13,14 +13,14 @@
 //!    `virtengine_provider_orders_seen_total` grew by the number created, finds each order's
 //!    decision (`no bid order=<id>`) in the daemon's log, and measures how far behind the chain
 //!    the daemon fell: the oldest block with an order not yet evaluated, against the best block.
-//! 3. **Provisioning.** `BENCH_ROUNDS` (5) rounds, each on an idle cluster: an order, the daemon's
+//! 3. **Provisioning.** `BENCH_ROUNDS` (10) rounds, each on an idle cluster: an order, the daemon's
 //!    bid, the customer accepts it; then the same job submitted directly with `sbatch` (same
 //!    script, 1 node, 1 task, 1 CPU, 100 MB, 5 minutes, partition `debug`, user `virtengine-job`,
 //!    the same environment). Daemon: from the import of the block including `accept_bid` (the
 //!    lease's `Matched` event: what the daemon reacts to) to the job RUNNING. sbatch: from the
 //!    call of `sbatch` (through `runuser -u virtengine-job`) to the job RUNNING. Both sides are
-//!    observed the same way: `squeue -n <job name>` polled every 20 ms from before the start
-//!    (RUNNING = the first answer saying so), and the job script's first command writing
+//!    observed the same way: `squeue` polled every 20 ms from before the start, the job found by
+//!    its name (RUNNING = the first answer saying so), and the job script's first command writing
 //!    `date +%s%N`. The ratio is of the medians.
 //!
 //! Clocks: the dev node's `Timestamp::Now` is mocked (each block advances it by the 6 s slot,
@@ -30,8 +30,18 @@
 //! `date`.
 //!
 //! The daemon runs as a real process: this bench binary started again with
-//! `VIRTENGINE_BENCH_DAEMON_CONFIG` set runs `virtengine_provider::run::main_from`.
+//! `VIRTENGINE_BENCH_DAEMON_CONFIG` set runs `virtengine_provider::run::main_from`. Its log is kept
+//! as `$TMPDIR/virtengine-bench-daemon-<rpc port>.log`, beside the node's
+//! `virtengine-test-node-<rpc port>.log`. SLURM is started if it is not running, and stopped at
+//! the end only then.
+//!
+//! `cargo bench` builds the node, the daemon and this harness with the release profile. Where a
+//! release build of the node does not fit, the harness runs from the test profile's build as
+//! well: `cargo test --locked --workspace --bench provider --no-run`, then the executable it
+//! names with `--bench` (the summary says which build ran).
 
+// The tests' helpers, shared; they panic with their context, as tests do.
+#[allow(clippy::panic)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -337,17 +347,18 @@ impl Slurm {
 		String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 	}
 
-	/// Waits (up to `timeout`) until no job named `name` is in the queue.
-	fn wait_gone(&self, name: &str, timeout: Duration) {
+	/// Waits (up to `timeout`) until no job whose name starts with `prefix` is in the queue.
+	fn wait_gone(&self, prefix: &str, timeout: Duration) {
+		let conf = self.var("SLURM_CONF");
 		let start = Instant::now();
 		while start.elapsed() < timeout {
-			let out = self.tool("squeue").args(["-h", "-n", name, "-o", "%T"]).output();
-			if out.is_ok_and(|o| o.stdout.iter().all(u8::is_ascii_whitespace)) {
+			if jobs(conf).is_some_and(|jobs| !jobs.iter().any(|(name, _)| name.starts_with(prefix)))
+			{
 				return;
 			}
 			std::thread::sleep(Duration::from_millis(200));
 		}
-		println!("  (job {name} still in the queue after {timeout:?})");
+		println!("  (job {prefix}* still in the queue after {timeout:?})");
 	}
 
 	/// Waits for an empty queue (up to a minute), then two idle seconds; whether it was empty.
@@ -368,22 +379,22 @@ impl Slurm {
 		empty
 	}
 
-	/// Polls `squeue` for the job named `name` from now until it runs: the time of the first
-	/// answer saying RUNNING.
-	fn watch_running(&self, name: &str, timeout: Duration) -> std::thread::JoinHandle<Option<f64>> {
+	/// Polls `squeue` from now until a job whose name starts with `prefix` runs: the time of
+	/// the first answer saying so.
+	fn watch_running(
+		&self,
+		prefix: &str,
+		timeout: Duration,
+	) -> std::thread::JoinHandle<Option<f64>> {
 		let conf = self.var("SLURM_CONF").to_string();
-		let name = name.to_string();
+		let prefix = prefix.to_string();
 		std::thread::spawn(move || {
 			let start = Instant::now();
 			while start.elapsed() < timeout {
-				let out = Command::new("squeue")
-					.env("SLURM_CONF", &conf)
-					.env_remove("SLURM_JWT")
-					.args(["-h", "-n", &name, "-o", "%T"])
-					.output()
-					.ok()?;
+				let jobs = jobs(&conf)?;
 				let t = now_ms();
-				if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "RUNNING") {
+				if jobs.iter().any(|(name, state)| name.starts_with(&prefix) && state == "RUNNING")
+				{
 					return Some(t);
 				}
 				std::thread::sleep(POLL);
@@ -391,6 +402,26 @@ impl Slurm {
 			None
 		})
 	}
+}
+
+/// Every job in the queue, `(name, state)`, as `squeue -h -o '%j %T'` tells.
+fn jobs(slurm_conf: &str) -> Option<Vec<(String, String)>> {
+	let out = Command::new("squeue")
+		.env("SLURM_CONF", slurm_conf)
+		.env_remove("SLURM_JWT")
+		.args(["-h", "-o", "%j %T"])
+		.output()
+		.ok()?;
+	if !out.status.success() {
+		return None;
+	}
+	Some(
+		String::from_utf8_lossy(&out.stdout)
+			.lines()
+			.filter_map(|l| l.trim().rsplit_once(' '))
+			.map(|(name, state)| (name.to_string(), state.to_string()))
+			.collect(),
+	)
 }
 
 impl Drop for Slurm {
@@ -545,7 +576,7 @@ fn run() {
 	let started = Instant::now();
 	let latency_orders = env_usize("BENCH_ORDERS", 120);
 	let follow_orders = env_usize("BENCH_FOLLOW_ORDERS", 1_000);
-	let rounds = env_usize("BENCH_ROUNDS", 5);
+	let rounds = env_usize("BENCH_ROUNDS", 10);
 	println!(
 		"provider bench: dev node with {BLOCK_MS} ms blocks, {latency_orders} orders for bid \
 		 latency, {follow_orders} open orders to follow, {rounds} provisioning rounds"
@@ -590,6 +621,52 @@ fn setup() -> Bench {
 	] {
 		set_critical_policy(&node, rule, &[Factor::Fido2]);
 	}
+
+	// Providers need a verified identity (tier Standard): Bob uploads his, as in the test.
+	node.wait_until("a committee", Duration::from_secs(60), || {
+		block_on(client.committee()).is_ok()
+	});
+	cli(&[
+		"veid",
+		"add-client",
+		"--id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--suri",
+		"//Alice",
+		"--rpc",
+		r,
+	])
+	.expect("approve the capture client");
+	let portrait = common::fixture(dir.path(), "person_b_1");
+	let selfie = common::fixture(dir.path(), "person_b_2");
+	let document = path("card.png");
+	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
+	cli(&[
+		"veid",
+		"upload",
+		"--document",
+		&document,
+		"--selfie",
+		&selfie,
+		"--surname",
+		"MARTIN",
+		"--given-names",
+		"ANNA MARIA",
+		"--birth-date",
+		"1990-03-14",
+		"--suri",
+		"//Bob",
+		"--client-id",
+		"capture-app",
+		"--client-key",
+		"//CaptureApp",
+		"--rpc",
+		r,
+		"--wait",
+	])
+	.expect("Bob's identity upload");
 
 	let pdir = dir.path().join("provider");
 	let config_path = pdir.join("provider.toml");
@@ -727,9 +804,13 @@ fn setup() -> Bench {
 		0,
 		"virtengine-provider check"
 	);
-	let daemon = Daemon::start(&config_path, &dir.path().join("daemon.log"));
+	// Kept after the run, beside the node's (common::Node writes virtengine-test-node-<port>.log).
+	let daemon_log =
+		std::env::temp_dir().join(format!("virtengine-bench-daemon-{}.log", node.rpc_port));
+	let _ = std::fs::remove_file(&daemon_log);
+	let daemon = Daemon::start(&config_path, &daemon_log);
 	daemon.wait_log("open orders at start", Duration::from_secs(60));
-	println!("daemon log: {}", dir.path().join("daemon.log").display());
+	println!("daemon log: {}; node log: {}", daemon_log.display(), node.log.display());
 
 	// Each customer's first order, with MFA (FirstOrder), through the CLI.
 	let config_file = path("job.json");
@@ -923,9 +1004,9 @@ fn provisioning(b: &Bench, rounds: usize) -> Provisioning {
 	let _ = std::fs::create_dir_all(&warm);
 	chown(&warm);
 	b.slurm.wait_idle();
-	let warm_name = format!("bench-sbatch-{}-warm", b.node.rpc_port);
+	let warm_name = format!("bench-sbatch-{}-warm-", b.node.rpc_port);
 	let watch = b.slurm.watch_running(&warm_name, Duration::from_secs(60));
-	let id = sbatch(&warm_name, &warm);
+	let id = sbatch(&format!("{warm_name}job"), &warm);
 	let _ = watch.join();
 	let _ = b.slurm.tool("scancel").arg(id.to_string()).status();
 	b.slurm.wait_gone(&warm_name, Duration::from_secs(30));
@@ -953,11 +1034,12 @@ fn provisioning(b: &Bench, rounds: usize) -> Provisioning {
 			price = block_on(b.client.bid(id, &b.bob)).ok().flatten().map(|bid| bid.price);
 			price.is_some()
 		});
-		let name = format!("virtengine-lease-{id}");
+		// The daemon names the job `virtengine-lease-<id>-<random>`.
+		let name = format!("virtengine-lease-{id}-");
 		let watch = b.slurm.watch_running(&name, Duration::from_secs(90));
 		let accept = RuntimeCall::Market(runtime_types::pallet_market::pallet::Call::accept_bid {
 			order: id,
-			provider: b.bob.clone(),
+			provider: b.bob,
 			price: price.expect("bid"),
 			config: None,
 		});
@@ -1010,10 +1092,13 @@ fn provisioning(b: &Bench, rounds: usize) -> Provisioning {
 		let dir = b.sbatch_dir.join(format!("round-{round}"));
 		let _ = std::fs::create_dir_all(&dir);
 		chown(&dir);
-		let name = format!("bench-sbatch-{}-{round}", b.node.rpc_port);
+		let name = format!("bench-sbatch-{}-{round}-", b.node.rpc_port);
+		// At a random point of the second: the daemon's submissions fall wherever the blocks and
+		// its reaction put them, and SLURM's start latency varies within a second.
+		std::thread::sleep(Duration::from_millis(now_ms() as u64 * 7919 % 1000));
 		let watch = b.slurm.watch_running(&name, Duration::from_secs(90));
 		let start = now_ms();
-		let job_id = sbatch(&name, &dir);
+		let job_id = sbatch(&format!("{name}job"), &dir);
 		let submitted = now_ms();
 		let running =
 			watch.join().expect("squeue poller").expect("the sbatch job RUNNING within 90 s");
@@ -1041,9 +1126,14 @@ struct Follow {
 	seen: f64,
 	declined: BTreeMap<String, f64>,
 	decided: usize,
+	/// The daemon's logged reasons, with their counts.
+	reasons: BTreeMap<String, usize>,
 	bid_on: usize,
 	latency_ms: Vec<f64>,
 	latency_blocks: Vec<f64>,
+	/// `latency_ms` of the orders declined for their price, and of the others.
+	price_ms: Vec<f64>,
+	other_ms: Vec<f64>,
 	max_lag: u32,
 	max_backlog: f64,
 	/// From the first order block's import to the last decision.
@@ -1113,6 +1203,9 @@ fn follow(b: &Bench, n: usize) -> Follow {
 
 	// Each order's decision in the daemon's log.
 	let mut decisions: BTreeMap<u64, f64> = BTreeMap::new();
+	// Orders declined for their price, as meant (the others failed on the way).
+	let mut for_price: std::collections::HashSet<u64> = std::collections::HashSet::new();
+	let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
 	let mut bid_on = 0;
 	let start = Instant::now();
 	while decisions.len() < n && start.elapsed() < Duration::from_secs(300) {
@@ -1129,6 +1222,17 @@ fn follow(b: &Bench, n: usize) -> Follow {
 				if let Some(t) = log_ms(line) {
 					decisions.insert(order, t);
 					bid_on += usize::from(placed);
+					if line.contains("above the order's maximum") {
+						for_price.insert(order);
+					}
+					// The reason, its digits blurred, so that alike ones count together.
+					let why = line.split_once("reason=").map_or("bid placed", |(_, r)| r);
+					let why: String = why
+						.chars()
+						.map(|c| if c.is_ascii_digit() { '#' } else { c })
+						.take(160)
+						.collect();
+					*reasons.entry(why).or_default() += 1;
 				}
 			}
 		}
@@ -1150,10 +1254,13 @@ fn follow(b: &Bench, n: usize) -> Follow {
 
 	let mut latency_ms = Vec::new();
 	let mut latency_blocks = Vec::new();
+	let mut price_ms = Vec::new();
+	let mut other_ms = Vec::new();
 	for (order, t) in &decisions {
 		let block = orders[order];
 		if let Some(at) = b.heads.at(block) {
 			latency_ms.push(t - at);
+			if for_price.contains(order) { &mut price_ms } else { &mut other_ms }.push(t - at);
 		}
 		latency_blocks.push(f64::from(b.heads.best_at(*t).saturating_sub(block)));
 	}
@@ -1178,9 +1285,12 @@ fn follow(b: &Bench, n: usize) -> Follow {
 		seen,
 		declined,
 		decided: decisions.len(),
+		reasons,
 		bid_on,
 		latency_ms,
 		latency_blocks,
+		price_ms,
+		other_ms,
 		max_lag,
 		max_backlog: backlog.lock().map(|m| *m).unwrap_or(f64::NAN),
 		span_ms: last_decision - t_first,
@@ -1205,7 +1315,7 @@ fn daemon_problems(log: &str) -> Vec<(usize, String)> {
 		*seen.entry(text.join(" ")).or_default() += 1;
 	}
 	let mut v: Vec<(usize, String)> = seen.into_iter().map(|(k, n)| (n, k)).collect();
-	v.sort_by(|a, b| b.0.cmp(&a.0));
+	v.sort_by_key(|p| std::cmp::Reverse(p.0));
 	v
 }
 
@@ -1244,8 +1354,10 @@ fn summary(
 		"-".repeat(8)
 	);
 	println!();
+	let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
 	println!(
-		"=== virtengine-provider benchmark: dev node, {BLOCK_MS} ms blocks, one-host SLURM ==="
+		"=== virtengine-provider benchmark: dev node, {BLOCK_MS} ms blocks, one-host SLURM, \
+		 {profile} ==="
 	);
 	println!(
 		"times: wall clock; a block's time is its import as announced by chain_subscribeNewHeads"
@@ -1259,8 +1371,10 @@ fn summary(
 	println!("{line}");
 	rowf("1. bid latency: order's block → bid's block", &l.blocks, "blocks");
 	row("1. bid latency: import of order's block → of bid's block", &l.ms, "ms");
-	row("2. decision latency: order's block import → daemon's decision", &f.latency_ms, "ms");
-	rowf("2. decision latency: blocks behind at the decision", &f.latency_blocks, "blocks");
+	row("2. decision: order's block import → daemon's no-bid log", &f.latency_ms, "ms");
+	rowf("2. decision: blocks after the order's block", &f.latency_blocks, "blocks");
+	row("2. decision, the orders declined for price", &f.price_ms, "ms");
+	row("2. decision, the orders declined for an error", &f.other_ms, "ms");
 	let d_total: Vec<f64> = p.daemon.iter().map(Side::total).collect();
 	let s_total: Vec<f64> = p.sbatch.iter().map(Side::total).collect();
 	let d_script: Vec<f64> = p.daemon.iter().map(|s| s.script - s.start).collect();
@@ -1302,6 +1416,11 @@ fn summary(
 		 seen (sampled every 250 ms)",
 		f.span_ms, f.after_last_ms, f.after_last_blocks, f.max_lag, f.max_backlog
 	);
+	let mut reasons: Vec<(&String, &usize)> = f.reasons.iter().collect();
+	reasons.sort_by(|a, b| b.1.cmp(a.1));
+	for (why, n) in reasons.iter().take(8) {
+		println!("   {n:>5} × {why}");
+	}
 	let (dm, sm) = (pct(&d_total, 50.0), pct(&s_total, 50.0));
 	let (dsm, ssm) = (pct(&d_script, 50.0), pct(&s_script, 50.0));
 	println!(
