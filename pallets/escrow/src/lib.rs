@@ -465,10 +465,14 @@ pub mod pallet {
 		}
 
 		/// Records usage signed by the provider daemon (anyone may submit it). It is paid once
-		/// its dispute window has passed. Usage beyond the funds exhausts the escrow (the lease
-		/// closes): weighed with that path.
+		/// its dispute window has passed. The escrow is settled first, so the records whose
+		/// window passed leave the pending list: only records still in their window count
+		/// against [`Config::MaxPending`]. Usage beyond the funds exhausts the escrow (the lease
+		/// closes): weighed with the settlement and that path.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::submit_usage().saturating_add(T::WeightInfo::exhausted()))]
+		#[pallet::weight(T::WeightInfo::submit_usage()
+			.saturating_add(T::WeightInfo::settle())
+			.saturating_add(T::WeightInfo::exhausted()))]
 		pub fn submit_usage(
 			origin: OriginFor<T>,
 			record: UsageRecord,
@@ -480,10 +484,10 @@ pub mod pallet {
 			let exhausted = Escrows::<T>::try_mutate(id, |e| {
 				let e = e.as_mut().ok_or(Error::<T>::NoEscrow)?;
 				ensure!(!e.finished, Error::<T>::Finished);
-				let payee = e.payee.as_ref().ok_or(Error::<T>::NotStarted)?;
+				let payee = e.payee.clone().ok_or(Error::<T>::NotStarted)?;
 				ensure!(e.accrue_from.is_some(), Error::<T>::NotStarted);
 				ensure!(record.seq > e.last_seq, Error::<T>::Replayed);
-				let key = T::DaemonKeys::daemon_key(payee).ok_or(Error::<T>::BadSignature)?;
+				let key = T::DaemonKeys::daemon_key(&payee).ok_or(Error::<T>::BadSignature)?;
 				let message = usage_message(&Self::genesis(), &record);
 				ensure!(
 					sp_io::crypto::ed25519_verify(
@@ -494,6 +498,9 @@ pub mod pallet {
 					Error::<T>::BadSignature
 				);
 				let amount = Self::cost(&e.rate, &record)?;
+				// Matured records are paid and leave the list; a long lease reporting at any
+				// sane interval never fills it (issue 16: nobody else may ever settle).
+				let settled = Self::settle_record(id, e, now)?;
 				e.pending
 					.try_push(Pending {
 						seq: record.seq,
@@ -504,11 +511,16 @@ pub mod pallet {
 					.map_err(|_| Error::<T>::TooManyPending)?;
 				e.last_seq = record.seq;
 				Self::deposit_event(Event::UsageRecorded { id, seq: record.seq, amount });
-				Ok::<_, DispatchError>(e.accrue_until.is_none() && e.held <= e.pending_total())
+				let by_usage =
+					(e.accrue_until.is_none() && e.held <= e.pending_total()).then_some(now);
+				Ok::<_, DispatchError>(match (settled.exhausted, by_usage) {
+					(Some(a), Some(b)) => Some(a.min(b)),
+					(a, b) => a.or(b),
+				})
 			})?;
 			T::Leases::on_usage(id, now);
-			if exhausted {
-				Self::exhausted(id, now);
+			if let Some(until) = exhausted {
+				Self::exhausted(id, until);
 			}
 			Ok(())
 		}

@@ -201,6 +201,30 @@ fn pending_records_are_bounded() {
 	});
 }
 
+/// Issue 16's finding: with nobody calling `settle`, a daemon reporting usage at a steady
+/// interval filled the pending list after `MaxPending` reports and its lease stopped billing.
+/// Submitting settles what matured first, so only records in their window count.
+#[test]
+fn steady_reports_never_fill_the_pending_list() {
+	new_test_ext().execute_with(|| {
+		lease(1, 1_000, rate(0, &[(Unit::Job, 1)]));
+		// One record every 2 blocks, window 5: at most 3 in their window at once (max 4).
+		for seq in 1..=20u32 {
+			run_to(1 + 2 * u64::from(seq));
+			assert_ok!(submit(PROVIDER, &record(1, seq, &[(Unit::Job, 1)])));
+			let e = Escrows::<Test>::get(1).unwrap();
+			assert!(e.pending.len() <= 3, "{} pending after seq {seq}", e.pending.len());
+			invariant();
+		}
+		// Records 1..=17 (at blocks 3..=35) matured by block 41; the fee is 1% of 17.
+		let e = Escrows::<Test>::get(1).unwrap();
+		assert_eq!(e.paid, 17);
+		assert_eq!(Payouts::<Test>::get(PROVIDER) + Payouts::<Test>::get(FeeAccount::get()), 17);
+		assert_eq!(e.held, 1_000 - 17);
+		assert!(exhausted().is_empty());
+	});
+}
+
 #[test]
 fn disputes_hold_payment_until_governance_decides() {
 	new_test_ext().execute_with(|| {
