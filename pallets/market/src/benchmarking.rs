@@ -283,6 +283,19 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_access_details() -> Result<(), BenchmarkError> {
+		// Replacing earlier details: a hold and a release.
+		let (p, c, id) = active::<T>()?;
+		let public = virtengine_envelope::kdf::public_key(&BENCH_ENC_SECRET);
+		<T as Config>::BenchmarkHelper::set_envelope_key(&c, public);
+		Pallet::<T>::set_access_details(RawOrigin::Signed(p.clone()).into(), id, envelope())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(p), id, envelope());
+		assert!(LeaseAccess::<T>::contains_key(id));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn on_initialize_scan(n: Linear<1, 64>) -> Result<(), BenchmarkError> {
 		// One lease whose deadline is far off; the cursor `n` blocks behind.
 		let _ = active::<T>()?;

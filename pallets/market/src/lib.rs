@@ -18,6 +18,9 @@
 //! - **Timeouts** are deadlines kept in storage, one per lease, processed in `on_initialize` at
 //!   most [`Config::MaxDeadlinesPerBlock`] a block behind a cursor: bounded work, nothing lost
 //!   under load (late at worst).
+//! - **Access details** ([`Pallet::set_access_details`]): the lease's provider tells the
+//!   customer where the workload's output is and how to reach it (the daemon's gateway), in an
+//!   envelope sealed to the customer's active envelope key (`pallet_encryption`).
 //! - **Reviews** ([`Pallet::review`]) only between the two parties of a lease that ran, during
 //!   [`Config::ReviewWindow`] after it closed; the ratings add up per account. **Blocking**
 //!   ([`Pallet::block_customer`]): a provider refuses a customer's orders.
@@ -268,6 +271,23 @@ pub struct Lease<AccountId, Balance, BlockNumber> {
 	pub deadline: BlockNumber,
 }
 
+/// A lease's access details, sealed to its customer.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Access<Balance> {
+	/// The envelope (its content is the provider's: `docs/provider-daemon.md` tells the daemon's).
+	pub details: Sealed,
+	/// The deposit held on the provider.
+	pub deposit: Balance,
+}
+
+/// The envelope keys accounts registered: access details are sealed to the customer's.
+pub trait EnvelopeKeys<AccountId> {
+	/// `who`'s active X25519 public key, if it has one.
+	fn active_key(who: &AccountId) -> Option<[u8; 32]>;
+}
+
 /// A review of one party of a lease by the other.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
@@ -293,6 +313,8 @@ pub trait BenchmarkHelper<AccountId> {
 	fn make_provider(who: &AccountId, encryption_key: [u8; 32], daemon: [u8; 32]);
 	/// Gives `who` a verified identity of tier Premium.
 	fn set_premium_tier(who: &AccountId);
+	/// Makes `public` `who`'s active envelope key.
+	fn set_envelope_key(who: &AccountId, public: [u8; 32]);
 }
 
 #[frame_support::pallet]
@@ -320,6 +342,8 @@ pub mod pallet {
 		Lease<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 	/// A rate of this runtime.
 	pub type RateOf<T> = Rate<BalanceOf<T>>;
+	/// Access details of this runtime.
+	pub type AccessOf<T> = Access<BalanceOf<T>>;
 
 	#[pallet::config]
 	pub trait Config:
@@ -340,6 +364,8 @@ pub mod pallet {
 		type DepositPerByte: Get<BalanceOf<Self>>;
 		/// Identity tiers (VEID).
 		type Identity: IdentityTier<Self::AccountId>;
+		/// The accounts' envelope keys (access details are sealed to the customer's).
+		type EnvelopeKeys: EnvelopeKeys<Self::AccountId>;
 		/// Most open bids per order.
 		#[pallet::constant]
 		type MaxBids: Get<u32>;
@@ -422,6 +448,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
+	/// Leases' access details, sealed to their customers (with the provider's deposit).
+	#[pallet::storage]
+	pub type LeaseAccess<T: Config> = StorageMap<_, Blake2_128Concat, OrderId, AccessOf<T>>;
+
 	/// Customers a provider refuses (with the deposit held).
 	#[pallet::storage]
 	pub type Blocked<T: Config> = StorageDoubleMap<
@@ -474,6 +504,8 @@ pub mod pallet {
 		CustomerBlocked { provider: T::AccountId, customer: T::AccountId, blocked: bool },
 		/// A closed lease's records were removed.
 		LeaseRemoved { id: OrderId },
+		/// The provider gave (or replaced) a lease's access details.
+		AccessDetailsSet { id: OrderId },
 	}
 
 	#[pallet::error]
@@ -538,6 +570,10 @@ pub mod pallet {
 		TimedOut,
 		/// Already blocked / not blocked.
 		NoChange,
+		/// The customer has no active envelope key to seal access details to.
+		NoCustomerKey,
+		/// The envelope is not sealed to the customer's active key.
+		NotSealedToCustomer,
 	}
 
 	#[pallet::hooks]
@@ -973,6 +1009,38 @@ pub mod pallet {
 			Self::deposit_event(Event::CustomerBlocked { provider: who, customer, blocked: false });
 			Ok(())
 		}
+
+		/// The lease's provider gives its customer the access details (where the workload's
+		/// output is, how to reach it), sealed to the customer's active envelope key; they
+		/// replace earlier ones. A deposit for every stored byte is held on the provider until
+		/// the lease's records go.
+		#[pallet::call_index(14)]
+		#[pallet::weight(<T as Config>::WeightInfo::set_access_details())]
+		pub fn set_access_details(
+			origin: OriginFor<T>,
+			id: OrderId,
+			details: Sealed,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
+			ensure!(lease.provider == who, Error::<T>::NotParty);
+			ensure!(
+				matches!(lease.state, LeaseState::Matched | LeaseState::Active),
+				Error::<T>::BadState
+			);
+			let key = <T as Config>::EnvelopeKeys::active_key(&lease.customer)
+				.ok_or(Error::<T>::NoCustomerKey)?;
+			Self::check_sealed_to(&details, &key, Error::<T>::NotSealedToCustomer)?;
+			// The record and its key (a hash and the lease number).
+			let deposit = Self::deposit(details.len() + 16 + 8 + 16);
+			<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+			if let Some(old) = LeaseAccess::<T>::get(id) {
+				Self::release(&who, old.deposit)?;
+			}
+			LeaseAccess::<T>::insert(id, Access { details, deposit });
+			Self::deposit_event(Event::AccessDetailsSet { id });
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -1016,8 +1084,15 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// An envelope, well formed, signed by its sender and sealed to `key` (among others).
+		/// An envelope, well formed, signed by its sender and sealed to the provider's `key`
+		/// (among others).
 		pub(crate) fn check_sealed(sealed: &[u8], key: &[u8; 32]) -> DispatchResult {
+			Self::check_sealed_to(sealed, key, Error::<T>::NotSealedToProvider)
+		}
+
+		/// An envelope, well formed, signed by its sender and sealed to `key` (among others);
+		/// `not_to` if it is not sealed to `key`.
+		fn check_sealed_to(sealed: &[u8], key: &[u8; 32], not_to: Error<T>) -> DispatchResult {
 			use virtengine_envelope::{Envelope, Limits};
 			let envelope =
 				Envelope::decode(&mut &sealed[..]).map_err(|_| Error::<T>::BadEnvelope)?;
@@ -1026,7 +1101,7 @@ pub mod pallet {
 				.and_then(|_| virtengine_envelope::verify_sender(&envelope))
 				.map_err(|_| Error::<T>::BadEnvelope)?;
 			let id = virtengine_envelope::key_id(key);
-			ensure!(envelope.recipient_ids().any(|r| *r == id), Error::<T>::NotSealedToProvider);
+			ensure!(envelope.recipient_ids().any(|r| *r == id), not_to);
 			Ok(())
 		}
 
@@ -1139,6 +1214,9 @@ pub mod pallet {
 				if let Some(review) = Reviews::<T>::take(id, who) {
 					Self::release(who, review.deposit)?;
 				}
+			}
+			if let Some(access) = LeaseAccess::<T>::take(id) {
+				Self::release(&lease.provider, access.deposit)?;
 			}
 			Leases::<T>::remove(id);
 			DeadlineCount::<T>::mutate(|n| *n = n.saturating_sub(1));

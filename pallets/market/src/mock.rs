@@ -49,6 +49,24 @@ pub fn set_tier(who: u64, tier: Option<Tier>) {
 	});
 }
 
+thread_local! {
+	static ENVELOPE_KEYS: RefCell<BTreeMap<u64, [u8; 32]>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Sets (or removes) an account's active envelope key.
+pub fn set_envelope_key(who: u64, key: Option<[u8; 32]>) {
+	ENVELOPE_KEYS.with(|k| match key {
+		Some(key) => k.borrow_mut().insert(who, key),
+		None => k.borrow_mut().remove(&who),
+	});
+}
+
+impl crate::EnvelopeKeys<u64> for Tiers {
+	fn active_key(who: &u64) -> Option<[u8; 32]> {
+		ENVELOPE_KEYS.with(|k| k.borrow().get(who).copied())
+	}
+}
+
 /// Tiers as the tests set them.
 pub struct Tiers;
 impl pallet_mfa::IdentityTier<u64> for Tiers {
@@ -115,6 +133,7 @@ impl pallet_market::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;
 	type Identity = Tiers;
+	type EnvelopeKeys = Tiers;
 	type MaxBids = MaxBids;
 	type MaxDeadlinesPerBlock = MaxDeadlinesPerBlock;
 	type ProvisionTimeout = ProvisionTimeout;
@@ -151,6 +170,9 @@ impl crate::BenchmarkHelper<u64> for Tiers {
 	}
 	fn set_premium_tier(who: &u64) {
 		set_tier(*who, Some(Tier::Premium));
+	}
+	fn set_envelope_key(who: &u64, public: [u8; 32]) {
+		set_envelope_key(*who, Some(public));
 	}
 }
 
@@ -219,6 +241,7 @@ pub fn sealed(sender: u64, recipients: &[[u8; 32]]) -> Sealed {
 /// Funded accounts; providers PROV and PROV2 registered.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	TIERS.with(|t| t.borrow_mut().clear());
+	ENVELOPE_KEYS.with(|k| k.borrow_mut().clear());
 	let mut storage =
 		frame_system::GenesisConfig::<Test>::default().build_storage().expect("genesis");
 	pallet_balances::GenesisConfig::<Test> {

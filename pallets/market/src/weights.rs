@@ -31,6 +31,8 @@ pub trait WeightInfo {
 	fn review() -> Weight;
 	/// `block_customer` / `unblock_customer`.
 	fn set_blocked() -> Weight;
+	/// `set_access_details` with the largest envelope, replacing earlier details.
+	fn set_access_details() -> Weight;
 	/// `on_initialize` with no deadline due.
 	fn on_initialize_base() -> Weight;
 	/// `n` blocks scanned for deadlines (none due).
@@ -77,6 +79,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn set_blocked() -> Weight {
+		Weight::zero()
+	}
+	fn set_access_details() -> Weight {
 		Weight::zero()
 	}
 	fn on_initialize_base() -> Weight {

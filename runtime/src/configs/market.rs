@@ -87,6 +87,7 @@ impl pallet_market::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = MarketDepositPerByte;
 	type Identity = VeidTiers;
+	type EnvelopeKeys = EnvelopeKeys;
 	type MaxBids = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<32>;
 	type ProvisionTimeout = ProvisionTimeout;
@@ -96,6 +97,15 @@ impl pallet_market::Config for Runtime {
 	type WeightInfo = crate::weights::pallet_market::WeightInfo<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmarks::Helper;
+}
+
+/// The accounts' active envelope keys (`pallet_encryption`): a lease's access details are sealed
+/// to its customer's.
+pub struct EnvelopeKeys;
+impl pallet_market::EnvelopeKeys<AccountId> for EnvelopeKeys {
+	fn active_key(who: &AccountId) -> Option<[u8; 32]> {
+		pallet_encryption::Pallet::<Runtime>::active_key(who).map(|(_, public)| public)
+	}
 }
 
 /// Benchmark set-up: identities written straight into `pallet_veid`'s storage, providers
@@ -183,6 +193,32 @@ pub mod benchmarks {
 		}
 		fn set_premium_tier(who: &AccountId) {
 			set_tier(who, Tier::Premium);
+		}
+		fn set_envelope_key(who: &AccountId, public: [u8; 32]) {
+			// Written straight into storage: registering proves possession of the secret,
+			// which the benchmark does not hold in the form the proof needs.
+			// The key id: the first 20 bytes of the key's SHA-256 (`virtengine_envelope::key_id`).
+			let mut id = [0u8; 20];
+			id.copy_from_slice(&sp_io::hashing::sha2_256(&public)[..20]);
+			pallet_encryption::Keys::<Runtime>::insert(
+				id,
+				pallet_encryption::KeyRecord {
+					owner: who.clone(),
+					public,
+					version: 1,
+					state: pallet_encryption::KeyState::Active,
+					registered_at: 0,
+					deposit: 0,
+				},
+			);
+			pallet_encryption::AccountKeySet::<Runtime>::insert(
+				who,
+				pallet_encryption::AccountKeys {
+					next_version: 2,
+					active: Some(id),
+					keys: BoundedVec::truncate_from(alloc::vec![id]),
+				},
+			);
 		}
 	}
 

@@ -346,6 +346,10 @@ impl SensitiveCalls {
 					// The provider's side: bids hold only the provider's own deposit.
 					M::bid { .. } | M::withdraw_bid { .. } | M::start_lease { .. } => {},
 					M::heartbeat { .. } => {},
+					// The provider's daemon, unattended, tells the customer how to reach the
+					// workload: it moves only the provider's own deposit and is readable by the
+					// customer alone (sealed to the customer's key).
+					M::set_access_details { .. } => {},
 					// Reviews and blocking move nothing.
 					M::review { .. } | M::block_customer { .. } | M::unblock_customer { .. } => {},
 					M::__Ignore(..) => {},

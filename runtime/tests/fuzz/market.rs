@@ -376,6 +376,30 @@ impl MarketGen {
 				let (id, lease) = rng.choose(&s.leases)?.clone();
 				let p = signer_of(&lease.provider)?;
 				let c = signer_of(&lease.customer)?;
+				if rng.pct(15) {
+					// Access details, sealed to the customer's active envelope key when it has
+					// one (else to the key the fuzzer would give it), mostly by the provider; a
+					// customer without a key often registers one first (with its proof).
+					let active = pallet_encryption::Pallet::<Runtime>::active_key(&lease.customer);
+					if active.is_none() && rng.pct(60) {
+						let pair = ed25519::Pair::from_seed(&[0x80 + c as u8; 32]);
+						let public =
+							virtengine_veid_primitives::x25519_of_ed25519(&pair.public().0)?;
+						let statement =
+							pallet_encryption::possession::statement(&lease.customer, &public);
+						let proof = pallet_encryption::KeyProof {
+							ed25519: pair.public().0,
+							signature: pair.sign(&statement).0,
+						};
+						let call = pallet_encryption::Call::register_key { public, proof };
+						return op(c, RuntimeCall::Encryption(call));
+					}
+					let key = active.map_or_else(|| envelope_secret(c).public(), |(_, key)| key);
+					let details = self.sealed(rng, key, p);
+					let signer = if rng.pct(85) { p } else { me };
+					let call = pallet_market::Call::set_access_details { id, details };
+					return op(signer, RuntimeCall::Market(call));
+				}
 				let call = match (lease.state, rng.below(4)) {
 					(LeaseState::Matched, 0..=2) => pallet_market::Call::start_lease { id },
 					(LeaseState::Active, 0..=1) => pallet_market::Call::heartbeat { id },
