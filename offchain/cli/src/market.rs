@@ -463,24 +463,42 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		id: u64,
 	},
+	/// As the customer: the lease's access details (its provider's gateway, the job's name),
+	/// read from the chain and opened with your envelope key.
+	Access {
+		/// The lease.
+		#[arg(long)]
+		id: u64,
+		/// Your envelope key file (`virtengine envelope keygen`; its public key registered).
+		#[arg(long)]
+		key: PathBuf,
+	},
 	/// As the customer: the lease's status from its provider's gateway (the job's state, what
 	/// was billed, its output files), asked with a request signed by your account key.
 	Status {
 		/// The lease.
 		#[arg(long)]
 		id: u64,
-		/// The provider's gateway, `https://host:port` (from the provider's access details).
+		/// The provider's gateway, `https://host:port`; without it, the one in the lease's
+		/// access details (opened with `--key`).
+		#[arg(long, required_unless_present = "key")]
+		gateway: Option<String>,
+		/// Your envelope key file, to open the lease's access details.
 		#[arg(long)]
-		gateway: String,
+		key: Option<PathBuf>,
 	},
 	/// As the customer: one output file of the lease's job, from its provider's gateway.
 	Output {
 		/// The lease.
 		#[arg(long)]
 		id: u64,
-		/// The provider's gateway, `https://host:port`.
+		/// The provider's gateway, `https://host:port`; without it, the one in the lease's
+		/// access details (opened with `--key`).
+		#[arg(long, required_unless_present = "key")]
+		gateway: Option<String>,
+		/// Your envelope key file, to open the lease's access details.
 		#[arg(long)]
-		gateway: String,
+		key: Option<PathBuf>,
 		/// The file's name (`virtengine market lease status` lists them).
 		#[arg(long, default_value = "output.txt")]
 		file: String,
@@ -488,6 +506,46 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		out: Option<PathBuf>,
 	},
+}
+
+/// Lease `id`'s access details from the chain, opened with the envelope key file `key`.
+async fn access_details(
+	ctx: &Ctx,
+	id: u64,
+	key: &Path,
+) -> Result<virtengine_client::gateway::AccessDetails, Error> {
+	let secret = crate::envelope::load_secret(key)?;
+	let client = ctx.connect().await?;
+	let lease = client.lease(id).await?.ok_or_else(|| Error::Outcome(format!("no lease {id}")))?;
+	let provider = client.provider(&lease.provider).await?.ok_or_else(|| {
+		Error::Outcome(format!("lease {id}'s provider {} is not registered", lease.provider))
+	})?;
+	let sealed = client.lease_access(id).await?.ok_or_else(|| {
+		Error::Outcome(format!(
+			"lease {id} has no access details yet: its provider gives them once its job is \
+			 submitted (or give --gateway)"
+		))
+	})?;
+	virtengine_client::gateway::AccessDetails::open(&sealed, id, &secret, &provider.daemon_key)
+		.map_err(|e| Error::Outcome(format!("lease {id}'s access details: {e}")))
+}
+
+/// The gateway given, or the one in lease `id`'s access details.
+async fn gateway_of(
+	ctx: &Ctx,
+	id: u64,
+	gateway: Option<String>,
+	key: Option<&Path>,
+) -> Result<String, Error> {
+	match (gateway, key) {
+		(Some(gateway), _) => Ok(gateway),
+		(None, Some(key)) => Ok(access_details(ctx, id, key).await?.gateway),
+		(None, None) => Err(Error::Arg(
+			"give --gateway, or --key (your envelope key file) to read the lease's access \
+			 details"
+				.into(),
+		)),
+	}
 }
 
 /// A signed GET to a provider's gateway, as the signing account.
@@ -1263,14 +1321,24 @@ async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
 			)
 			.await?;
 		},
-		LeaseCommand::Status { id, gateway } => {
+		LeaseCommand::Access { id, key } => {
+			let details = access_details(ctx, id, &key).await?;
+			let text = format!("lease {id}: gateway {}, job {}", details.gateway, details.job);
+			ctx.print(
+				json!({ "lease": id, "gateway": details.gateway, "job": details.job }),
+				|| text,
+			);
+		},
+		LeaseCommand::Status { id, gateway, key } => {
+			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;
 			let body = gateway_get(ctx, &gateway, &format!("/v1/leases/{id}")).await?;
 			let status: serde_json::Value = serde_json::from_slice(&body)
 				.map_err(|e| Error::Outcome(format!("the gateway's answer is not JSON: {e}")))?;
 			let text = status_text(&status);
 			ctx.print(status, || text);
 		},
-		LeaseCommand::Output { id, gateway, file, out } => {
+		LeaseCommand::Output { id, gateway, key, file, out } => {
+			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;
 			let body = gateway_get(ctx, &gateway, &format!("/v1/leases/{id}/files/{file}")).await?;
 			crate::files::write(out.as_deref(), &body, false)?;
 		},

@@ -224,8 +224,118 @@ where
 		.map_err(|e| Error::Unreachable { endpoint: "gateway".into(), why: e.to_string() })
 }
 
+/// The envelope content type of a lease's access details.
+pub const ACCESS_CONTENT_TYPE: &[u8] = b"application/vnd.virtengine.lease-access+json;v=1";
+
+/// A lease's access details, version 1: what a provider's daemon seals to the lease's customer
+/// (`Market::set_access_details`), signed by its daemon key. JSON:
+/// `{"version": 1, "lease": 5, "gateway": "https://host:8443", "job": "virtengine-lease-5-…"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessDetails {
+	/// The lease.
+	pub lease: u64,
+	/// The provider's gateway, where the lease's status and files are.
+	pub gateway: String,
+	/// The job's name in the provider's cluster.
+	pub job: String,
+}
+
+impl AccessDetails {
+	/// The JSON sealed.
+	pub fn to_json(&self) -> Vec<u8> {
+		serde_json::json!({
+			"version": 1,
+			"lease": self.lease,
+			"gateway": self.gateway,
+			"job": self.job,
+		})
+		.to_string()
+		.into_bytes()
+	}
+
+	/// Reads version 1's JSON; the gateway must be an address [`GatewayUrl`] takes.
+	pub fn parse(json: &[u8]) -> Result<AccessDetails, String> {
+		let v: serde_json::Value =
+			serde_json::from_slice(json).map_err(|e| format!("not JSON: {e}"))?;
+		match v.get("version").and_then(|v| v.as_u64()) {
+			Some(1) => {},
+			Some(n) => return Err(format!("version {n}; this client reads version 1")),
+			None => return Err("no version".into()),
+		}
+		let text = |field: &str| {
+			v.get(field)
+				.and_then(|f| f.as_str())
+				.map(str::to_string)
+				.ok_or_else(|| format!("no `{field}`"))
+		};
+		let details = AccessDetails {
+			lease: v.get("lease").and_then(|l| l.as_u64()).ok_or("no `lease`")?,
+			gateway: text("gateway")?,
+			job: text("job")?,
+		};
+		GatewayUrl::parse(&details.gateway).map_err(|e| e.to_string())?;
+		Ok(details)
+	}
+
+	/// Seals the details to the customer's key `to`, signed by the provider's daemon key.
+	pub fn seal(
+		&self,
+		to: [u8; 32],
+		daemon: &sp_core::ed25519::Pair,
+		now_ms: u64,
+	) -> Result<Vec<u8>, String> {
+		use codec::Encode;
+		virtengine_envelope::seal(
+			&self.to_json(),
+			&[to],
+			&virtengine_envelope::SenderKey::Ed25519(daemon.clone()),
+			ACCESS_CONTENT_TYPE,
+			now_ms,
+			&virtengine_envelope::Limits::DEFAULT,
+		)
+		.map(|e| e.encode())
+		.map_err(|e| format!("cannot seal the access details: {e}"))
+	}
+
+	/// Opens sealed access details of lease `lease` with the customer's `secret`, checking
+	/// that the provider's daemon key `daemon` signed them and that they are this lease's.
+	pub fn open(
+		sealed: &[u8],
+		lease: u64,
+		secret: &virtengine_envelope::RecipientSecret,
+		daemon: &[u8; 32],
+	) -> Result<AccessDetails, String> {
+		use codec::Decode;
+		let envelope = virtengine_envelope::Envelope::decode(&mut &sealed[..])
+			.map_err(|e| format!("not an envelope: {e}"))?;
+		virtengine_envelope::verify_sender(&envelope)
+			.map_err(|e| format!("the envelope's signature: {e}"))?;
+		if envelope.sender.scheme != virtengine_envelope::SCHEME_ED25519
+			|| envelope.sender.public != *daemon
+		{
+			return Err("not signed by the provider's registered daemon key".into());
+		}
+		if envelope.content_type[..] != *ACCESS_CONTENT_TYPE {
+			return Err(format!(
+				"content type `{}` is not lease access details",
+				String::from_utf8_lossy(&envelope.content_type)
+			));
+		}
+		let plain = virtengine_envelope::open(&envelope, secret.as_bytes())
+			.map_err(|e| format!("cannot open it with this key (sealed to another?): {e}"))?;
+		let details = AccessDetails::parse(&plain)?;
+		if details.lease != lease {
+			return Err(format!("they are lease {}'s, not lease {lease}'s", details.lease));
+		}
+		Ok(details)
+	}
+}
+
 #[cfg(test)]
 mod tests {
+	use sp_core::Pair;
+	use virtengine_envelope::RecipientSecret;
+
 	use super::*;
 
 	#[test]
@@ -244,5 +354,29 @@ mod tests {
 		assert_eq!((u.host.as_str(), u.port, u.secure), ("::1", 80, false));
 		assert!(GatewayUrl::parse("ftp://x").is_err());
 		assert!(GatewayUrl::parse("https://:1").is_err());
+	}
+
+	#[test]
+	fn access_details_open_only_for_their_customer_lease_and_daemon() {
+		let customer = RecipientSecret::from_bytes([4; 32]);
+		let daemon = sp_core::ed25519::Pair::from_seed(&[5; 32]);
+		let details = AccessDetails {
+			lease: 9,
+			gateway: "https://provider.example.com:8443".into(),
+			job: "virtengine-lease-9-0badcafe".into(),
+		};
+		let sealed = details.seal(customer.public(), &daemon, 1).expect("seal");
+		let daemon_key = daemon.public().0;
+		assert_eq!(AccessDetails::open(&sealed, 9, &customer, &daemon_key), Ok(details.clone()));
+
+		let err = |r: Result<AccessDetails, String>| r.expect_err("refused");
+		assert!(err(AccessDetails::open(&sealed, 8, &customer, &daemon_key)).contains("lease 9's"));
+		let other = RecipientSecret::from_bytes([6; 32]);
+		assert!(err(AccessDetails::open(&sealed, 9, &other, &daemon_key)).contains("another"));
+		assert!(err(AccessDetails::open(&sealed, 9, &customer, &[1; 32])).contains("daemon key"));
+		assert!(err(AccessDetails::open(b"junk", 9, &customer, &daemon_key)).contains("envelope"));
+		assert!(AccessDetails::parse(br#"{"version":2}"#).expect_err("v2").contains("version 2"));
+		let bad_gateway = br#"{"version":1,"lease":9,"gateway":"ftp://x","job":"j"}"#;
+		assert!(AccessDetails::parse(bad_gateway).is_err());
 	}
 }

@@ -165,6 +165,9 @@ pub struct Client {
 	api: OnlineClient<Config>,
 	rpc: LegacyRpcMethods<RpcConfigFor<Config>>,
 	endpoint: Endpoint,
+	/// The last block a client was bound to: binding asks the node for the block's runtime
+	/// version (a runtime call), which reads at the same best block need not repeat.
+	last_at: std::sync::Arc<std::sync::Mutex<Option<(Hash, AtBlock)>>>,
 }
 
 impl Client {
@@ -181,7 +184,12 @@ impl Client {
 			OnlineClient::<Config>::from_rpc_client(rpc_client.clone()).await.map_err(|e| {
 				Error::Unreachable { endpoint: endpoint.to_string(), why: e.to_string() }
 			})?;
-		Ok(Client { api, rpc: LegacyRpcMethods::new(rpc_client), endpoint })
+		Ok(Client {
+			api,
+			rpc: LegacyRpcMethods::new(rpc_client),
+			endpoint,
+			last_at: Default::default(),
+		})
 	}
 
 	/// The node's address.
@@ -247,16 +255,44 @@ impl Client {
 
 	/// A client bound to block `hash` (its runtime's metadata).
 	pub async fn at(&self, hash: Hash) -> Result<AtBlock, Error> {
-		self.api
+		if let Some(at) = self.cached_at(hash) {
+			return Ok(at);
+		}
+		let at = self
+			.api
 			.at_block(BlockRef::from_hash(hash))
 			.await
-			.map_err(|e| Error::Rpc { method: "at_block", why: e.to_string() })
+			.map_err(|e| Error::Rpc { method: "at_block", why: e.to_string() })?;
+		self.cache_at(hash, &at);
+		Ok(at)
+	}
+
+	fn cached_at(&self, hash: Hash) -> Option<AtBlock> {
+		let last = self.last_at.lock().unwrap_or_else(|p| p.into_inner());
+		last.as_ref().filter(|(h, _)| *h == hash).map(|(_, at)| at.clone())
+	}
+
+	fn cache_at(&self, hash: Hash, at: &AtBlock) {
+		*self.last_at.lock().unwrap_or_else(|p| p.into_inner()) = Some((hash, at.clone()));
 	}
 
 	/// A client bound to the best block: what reads see right after an inclusion.
+	///
+	/// Bound with the number the best header carries: looking the header up again by its hash
+	/// (what [`Client::at`] does) is one more round trip, and a node under load answered it with
+	/// "unknown block" for a block it had just announced (issue 16's benchmark).
 	pub async fn at_best(&self) -> Result<AtBlock, Error> {
-		let (hash, _) = self.best().await?;
-		self.at(hash).await
+		let (hash, number) = self.best().await?;
+		if let Some(at) = self.cached_at(hash) {
+			return Ok(at);
+		}
+		let at = self
+			.api
+			.at_block_hash_and_number(BlockRef::from_hash(hash), u64::from(number))
+			.await
+			.map_err(|e| Error::Rpc { method: "at_block", why: e.to_string() })?;
+		self.cache_at(hash, &at);
+		Ok(at)
 	}
 
 	/// The node's runtime: `(spec_name, spec_version, transaction_version)` at the best block.

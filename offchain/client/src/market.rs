@@ -58,6 +58,15 @@ impl Client {
 		self.fetch(runtime::storage().market().leases(), (id,), "a lease").await
 	}
 
+	/// A lease's access details, sealed to its customer, if its provider gave them
+	/// ([`crate::gateway::AccessDetails::open`] opens them).
+	pub async fn lease_access(&self, id: u64) -> Result<Option<Vec<u8>>, Error> {
+		Ok(self
+			.fetch(runtime::storage().market().lease_access(), (id,), "a lease's access details")
+			.await?
+			.map(|a| a.details))
+	}
+
 	/// An escrow (gone once settled and closed).
 	pub async fn escrow(&self, id: u64) -> Result<Option<Escrow<AccountId, Balance, u32>>, Error> {
 		self.fetch(runtime::storage().escrow().escrows(), (id,), "an escrow").await
