@@ -6,13 +6,16 @@
 //!   cluster, a configuration sealed to a key the provider has since rotated away) get no bid
 //!   and a logged reason.
 //! - A lease from order to settlement: the daemon bids within two blocks of the order, the
-//!   customer accepts, the job runs on SLURM (its output read through the gateway, signed by
-//!   the customer; others are refused), usage from accounting is signed, submitted and settled,
-//!   and the escrow's figures add up to the unit.
+//!   customer accepts, the job runs on SLURM, the daemon puts the lease's access details on
+//!   chain sealed to the customer (who finds the gateway through them), the job's output is read
+//!   through the gateway (signed by the customer; others are refused), usage from accounting is
+//!   signed, submitted and settled, and the escrow's figures add up to the unit.
 //! - The customer closes a running lease: the job is cancelled.
 //! - A job that fails closes its lease with its final usage.
-//! - The daemon killed (SIGKILL) mid-lease and started again: no job submitted twice, no usage
-//!   `seq` reused, nothing billed twice, and the final bill equals accounting's figures.
+//! - The daemon exiting right after SLURM accepted a job, before its journal holds the job's
+//!   number (the crash hook `VIRTENGINE_PROVIDER_FAULT`), then killed (SIGKILL) mid-lease, and
+//!   started again each time: the job found by its name and not submitted twice, no usage `seq`
+//!   reused, nothing billed twice, and the final bill equals accounting's figures.
 //!
 //! The daemon runs as a real process: this test binary started again with
 //! `VIRTENGINE_TEST_DAEMON_CONFIG` set runs `virtengine_provider::run::main_from` (the
@@ -152,9 +155,18 @@ impl Daemon {
 	}
 
 	fn spawn(&mut self) {
+		self.spawn_with(None);
+	}
+
+	/// Starts the daemon, with the crash hook `fault` (`virtengine_provider::daemon::FAULT_ENV`).
+	fn spawn_with(&mut self, fault: Option<&str>) {
 		let log =
 			std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
-		let child = Command::new(std::env::current_exe().expect("test binary"))
+		let mut command = Command::new(std::env::current_exe().expect("test binary"));
+		if let Some(fault) = fault {
+			command.env(virtengine_provider::daemon::FAULT_ENV, fault);
+		}
+		let child = command
 			.args(["--exact", "daemon_process", "--nocapture", "--test-threads=1"])
 			.env(CONFIG_ENV, &self.config)
 			.env("RUST_LOG", "virtengine_provider=debug,warn")
@@ -172,13 +184,32 @@ impl Daemon {
 		}
 	}
 
+	/// Waits for the daemon to exit by itself; its exit code.
+	fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+		let start = Instant::now();
+		let child = self.child.as_mut().expect("a running daemon");
+		loop {
+			if let Some(status) = child.try_wait().expect("wait") {
+				self.child = None;
+				return status.code();
+			}
+			assert!(start.elapsed() < timeout, "the daemon did not exit:\n{}", self.tail());
+			std::thread::sleep(Duration::from_millis(100));
+		}
+	}
+
 	fn log(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}
 
 	fn wait_log(&self, what: &str, timeout: Duration) {
+		self.wait_log_after(0, what, timeout);
+	}
+
+	/// Waits for `what` in the log after its first `offset` bytes (what a restart logs).
+	fn wait_log_after(&self, offset: usize, what: &str, timeout: Duration) {
 		let start = Instant::now();
-		while !self.log().contains(what) {
+		while !self.log().get(offset..).is_some_and(|l| l.contains(what)) {
 			assert!(
 				start.elapsed() < timeout,
 				"the daemon did not log `{what}` within {timeout:?}:\n{}",
@@ -189,10 +220,15 @@ impl Daemon {
 	}
 
 	fn tail(&self) -> String {
-		let log = self.log();
-		let lines: Vec<_> = log.lines().collect();
-		lines[lines.len().saturating_sub(60)..].join("\n")
+		tail_of(&self.log)
 	}
+}
+
+/// The last 60 lines of the log at `path`.
+fn tail_of(path: &Path) -> String {
+	let log = std::fs::read_to_string(path).unwrap_or_default();
+	let lines: Vec<_> = log.lines().collect();
+	lines[lines.len().saturating_sub(60)..].join("\n")
 }
 
 impl Drop for Daemon {
@@ -425,6 +461,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		.replace("interval_secs = 60", "interval_secs = 4")
 		.replace("poll_secs = 5", "poll_secs = 1")
 		.replace("0.0.0.0:8443", &format!("127.0.0.1:{gateway_port}"))
+		.replace("https://provider.example.com:8443", &format!("https://127.0.0.1:{gateway_port}"))
 		.replace("127.0.0.1:9616", &format!("127.0.0.1:{metrics_port}"))
 		.replace(
 			"# tls_cert = \"tls/cert.pem\"",
@@ -550,7 +587,12 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	}
 	println!("refused: malformed #{malformed}, too big #{too_big}, foreign key #{foreign}");
 
-	// A lease from order to settlement.
+	// A lease from order to settlement. Charlie, the customer, has an envelope key: the
+	// daemon seals the lease's access details to it.
+	let charlie_key = path("charlie-envelope.key");
+	cli(&["envelope", "keygen", "--out", &charlie_key]).expect("keygen");
+	cli(&["envelope", "register", "--key", &charlie_key, "--suri", "//Charlie", "--rpc", r])
+		.expect("register Charlie's envelope key");
 	let bob_payouts_before = block_on(client.payouts(&bob)).expect("payouts");
 	let first = order(&job("#!/bin/bash\necho \"$GREETING\"\nsleep 6\necho done\n", 1));
 	let created_in = find_event(&client, 1, block_on(client.best_number()).expect("best"), |e| {
@@ -591,7 +633,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			"--unit",
 			"job=0.5",
 		])
-		.unwrap_or_else(|e| panic!("accept {id}: {e}; daemon:\n{}", daemon.tail()))
+		.unwrap_or_else(|e| panic!("accept {id}: {e}; daemon:\n{}", tail_of(&daemon_log)))
 	};
 	accept(first);
 	let lease_state = |id: u64| block_on(client.lease(id)).expect("lease").map(|l| l.state);
@@ -599,6 +641,37 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		lease_state(first) == Some(LeaseState::Active)
 	});
 	let gateway = format!("https://127.0.0.1:{gateway_port}");
+	// The access details on chain, sealed to Charlie: the gateway and the job's name.
+	node.wait_until("the lease's access details", Duration::from_secs(30), || {
+		block_on(client.lease_access(first)).ok().flatten().is_some()
+	});
+	let access = cli_json(&[
+		"market",
+		"lease",
+		"access",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&first.to_string(),
+		"--key",
+		&charlie_key,
+	])
+	.unwrap_or_else(|e| panic!("access: {e}; daemon:\n{}", daemon.tail()));
+	assert_eq!(access["gateway"], gateway.as_str(), "{access}");
+	assert!(
+		access["job"]
+			.as_str()
+			.is_some_and(|j| j.starts_with(&format!("virtengine-lease-{first}-"))),
+		"{access}"
+	);
+	// Nobody else can open them (Bob's encryption key is the provider's, not Charlie's).
+	let err =
+		cli(&["market", "lease", "access", "--rpc", r, "--id", &first.to_string(), "--key", &key2])
+			.expect_err("another key");
+	assert!(err.contains("sealed to another"), "{err}");
+	// The status, through the gateway the access details name.
 	let status = cli_json(&[
 		"market",
 		"lease",
@@ -609,8 +682,8 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		"//Charlie",
 		"--id",
 		&first.to_string(),
-		"--gateway",
-		&gateway,
+		"--key",
+		&charlie_key,
 		"--ca-file",
 		&ca,
 	])
@@ -715,16 +788,19 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		(&rows[0][2], rows[0][3].parse().expect("cpus"), rows[0][4].parse().expect("elapsed"));
 	assert_eq!(state, "COMPLETED");
 	let best = block_on(client.best_number()).expect("best");
-	let usage: Vec<(u32, u128)> = (created_in..=best)
+	let events: Vec<runtime::Event> = (created_in..=best)
 		.flat_map(|n| {
 			let hash = block_on(client.block_hash(n)).expect("hash");
 			block_on(client.events(hash)).expect("events")
 		})
+		.collect();
+	let usage: Vec<(u32, u128)> = events
+		.iter()
 		.filter_map(|e| match e {
 			runtime::Event::Escrow(runtime::escrow::Event::UsageRecorded { id, seq, amount })
-				if id == first =>
+				if *id == first =>
 			{
-				Some((seq, amount))
+				Some((*seq, *amount))
 			},
 			_ => None,
 		})
@@ -740,33 +816,31 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		billed, expected_usage,
 		"usage billed = {cpus} CPUs × {elapsed} s × price + one job"
 	);
-	let settled = find_event(
-		&client,
-		created_in,
-		best,
-		|e| matches!(e, runtime::Event::Escrow(runtime::escrow::Event::Settled { id, .. }) if *id == first),
-	);
-	let refunded = find_event(
-		&client,
-		created_in,
-		best,
-		|e| matches!(e, runtime::Event::Escrow(runtime::escrow::Event::Refunded { id, .. }) if *id == first),
-	);
-	let (
-		Some((
-			_,
+	// Every settlement of the lease (submitting usage settles what matured; the lease's end
+	// settles the rest), and its refund.
+	let (mut to_payee, mut fee, mut shortfall, mut settlements) = (0u128, 0u128, 0u128, 0);
+	let mut refund = None;
+	for e in &events {
+		match e {
 			runtime::Event::Escrow(runtime::escrow::Event::Settled {
-				to_payee,
-				fee,
-				shortfall,
-				..
-			}),
-		)),
-		Some((_, runtime::Event::Escrow(runtime::escrow::Event::Refunded { amount: refund, .. }))),
-	) = (settled, refunded)
-	else {
-		panic!("Settled and Refunded events for lease {first}");
-	};
+				id,
+				to_payee: p,
+				fee: f,
+				shortfall: s,
+			}) if *id == first => {
+				(to_payee, fee, shortfall) = (to_payee + p, fee + f, shortfall + s);
+				settlements += 1;
+			},
+			runtime::Event::Escrow(runtime::escrow::Event::Refunded { id, amount, .. })
+				if *id == first =>
+			{
+				refund = Some(*amount);
+			},
+			_ => {},
+		}
+	}
+	assert!(settlements >= 1, "lease {first} settled");
+	let refund = refund.unwrap_or_else(|| panic!("a Refunded event for lease {first}"));
 	assert_eq!(shortfall, 0);
 	assert_eq!(to_payee + fee + refund, 100 * VE, "the escrow's 100 VE: paid, fee and refund");
 	assert!(to_payee + fee >= billed, "everything billed was paid (plus the hourly rate)");
@@ -776,7 +850,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		"Bob's payouts grew by what the escrow paid him"
 	);
 	println!(
-		"lease {first}: {cpus} CPU × {elapsed} s from accounting; usage billed {billed} in records {seqs:?}; paid {to_payee} + fee {fee}, refunded {refund}"
+		"lease {first}: {cpus} CPU × {elapsed} s from accounting; usage billed {billed} in records {seqs:?}; paid {to_payee} + fee {fee} in {settlements} settlements, refunded {refund}"
 	);
 
 	// The customer closes a running lease: the job is cancelled.
@@ -819,10 +893,25 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	assert_eq!(slurm.jobs_of(failing)[0][2], "FAILED");
 	println!("lease {failing}: the job failed, the provider closed the lease");
 
-	// The daemon killed mid-lease and started again.
+	// The daemon crashing right after SLURM accepted a job, before its journal holds the job's
+	// number: started again, it finds the job by its name and does not submit it twice. Then
+	// killed mid-lease and started again: no gap, no double report.
 	let crash = order(&job("#!/bin/bash\nsleep 25\n", 1));
 	wait_bid(&daemon, crash);
+	daemon.kill();
+	let offset = daemon.log().len();
+	daemon.spawn_with(Some(&format!("exit-after-submit:{crash}")));
+	daemon.wait_log_after(offset, "open orders at start", Duration::from_secs(60));
 	accept(crash);
+	assert_eq!(daemon.wait_exit(Duration::from_secs(60)), Some(86), "the crash hook's exit");
+	node.wait_until("the job in SLURM's accounting", Duration::from_secs(30), || {
+		slurm.jobs_of(crash).len() == 1
+	});
+	daemon.spawn();
+	daemon.wait_log(
+		&format!("job found again after a restart; not submitting twice lease={crash}"),
+		Duration::from_secs(60),
+	);
 	node.wait_until("a first usage record", Duration::from_secs(90), || {
 		block_on(client.escrow(crash)).ok().flatten().is_some_and(|e| e.last_seq >= 1)
 	});

@@ -66,6 +66,12 @@ pub trait Chain: Send + Sync + 'static {
 	fn open_orders(&self) -> impl Future<Output = Result<Vec<(u64, OrderOf)>, Error>> + Send;
 	/// The provider's leases that have not closed.
 	fn my_leases(&self) -> impl Future<Output = Result<Vec<(u64, LeaseOf)>, Error>> + Send;
+	/// `who`'s active envelope key, if it registered one (a lease's access details are sealed
+	/// to its customer's).
+	fn envelope_key(
+		&self,
+		who: &AccountId,
+	) -> impl Future<Output = Result<Option<[u8; 32]>, Error>> + Send;
 	/// Blocks without a heartbeat or usage after which a lease closes.
 	fn heartbeat_timeout(&self) -> impl Future<Output = Result<u32, Error>> + Send;
 	/// Signs `call` as the provider, submits it and waits for its inclusion; the block number.
@@ -167,6 +173,15 @@ impl Chain for ClientChain {
 	async fn my_leases(&self) -> Result<Vec<(u64, LeaseOf)>, Error> {
 		let at = self.client.at_best().await?;
 		self.client.leases_of(&at, &self.account).await
+	}
+
+	async fn envelope_key(&self, who: &AccountId) -> Result<Option<[u8; 32]>, Error> {
+		match self.client.active_encryption_key(who).await {
+			Ok(key) => Ok(Some(key.public)),
+			// No key registered, none active, or a damaged record: nothing to seal to.
+			Err(Error::Invalid(_)) => Ok(None),
+			Err(e) => Err(e),
+		}
 	}
 
 	async fn heartbeat_timeout(&self) -> Result<u32, Error> {

@@ -24,7 +24,7 @@ use virtengine_client::{
 };
 
 use crate::{
-	backend::{Backend, JobState},
+	backend::{Backend, Capacity, JobState},
 	chain::{Chain, ChainEvent, LeaseOf, OfferingOf, OrderOf},
 	config::Config,
 	job::{JobSpec, Resources},
@@ -42,6 +42,18 @@ use crate::{
 pub fn new_job_name(lease: u64) -> String {
 	use rand_core::RngCore;
 	format!("virtengine-lease-{lease}-{:08x}", rand_core::OsRng.next_u32())
+}
+
+/// The environment variable of the crash test hook: `exit-after-submit:<lease>` makes the daemon
+/// exit at once after the backend accepted that lease's job and before the journal holds its
+/// number: the crash window the job-name lookup is for (`node/tests/provider.rs`).
+pub const FAULT_ENV: &str = "VIRTENGINE_PROVIDER_FAULT";
+
+fn crash_point(lease: u64) {
+	if std::env::var(FAULT_ENV).is_ok_and(|f| f == format!("exit-after-submit:{lease}")) {
+		error!(lease, "{FAULT_ENV}: exiting after the submission, as a crash would");
+		std::process::exit(86);
+	}
 }
 
 /// The provider's capability flags (`pallet_provider::capability`).
@@ -75,6 +87,7 @@ pub struct Daemon<C: Chain, B: Backend> {
 	leases: Mutex<HashMap<u64, watch::Sender<Option<LeaseState>>>>,
 	tasks: tokio_util::task::TaskTracker,
 	attributes: Mutex<Attributes>,
+	capacity: Mutex<Option<(Instant, Capacity)>>,
 }
 
 /// What the provider registered.
@@ -92,11 +105,21 @@ struct Decision {
 
 /// Why an order gets no bid: `Skip` for orders that are not ours to consider (another
 /// provider's offering, a category we do not sell), logged at debug; `Decline` for orders we
-/// will not serve, logged with the reason.
+/// will not serve, logged with the reason; `Retry` when the chain or the backend could not be
+/// read (the order is looked at again, a few times, before it is declined).
 enum NoBid {
 	Skip(String),
 	Decline(&'static str, String),
+	Retry(String),
 }
+
+/// How long the backend's capacity is reused: a burst of new orders asks the cluster once, not
+/// once per order (its total changes only when nodes come or go).
+const CAPACITY_TTL: Duration = Duration::from_secs(5);
+
+/// The pauses before an order whose evaluation failed on a read is looked at again.
+const RETRY_PAUSES: [Duration; 3] =
+	[Duration::from_millis(500), Duration::from_secs(2), Duration::from_secs(6)];
 
 impl<C: Chain, B: Backend> Daemon<C, B> {
 	/// A daemon.
@@ -124,6 +147,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			leases: Mutex::new(HashMap::new()),
 			tasks: tokio_util::task::TaskTracker::new(),
 			attributes: Mutex::new(Attributes::default()),
+			capacity: Mutex::new(None),
 		})
 	}
 
@@ -264,17 +288,31 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 	/// Looks at order `id` and bids if the provider can serve it.
 	async fn consider(&self, id: u64, order_block: u32, seen: Instant) {
 		self.metrics.orders_seen.inc();
-		let decision = match self.evaluate(id).await {
-			Ok(d) => d,
-			Err(NoBid::Skip(why)) => {
-				debug!(order = id, %why, "not for this provider");
-				return;
-			},
-			Err(NoBid::Decline(kind, why)) => {
-				self.metrics.orders_declined.with_label_values(&[kind]).inc();
-				info!(order = id, reason = %why, "no bid");
-				return;
-			},
+		let mut pauses = RETRY_PAUSES.iter();
+		let decision = loop {
+			match self.evaluate(id).await {
+				Ok(d) => break d,
+				Err(NoBid::Skip(why)) => {
+					debug!(order = id, %why, "not for this provider");
+					return;
+				},
+				Err(NoBid::Retry(why)) => match pauses.next() {
+					Some(pause) => {
+						debug!(order = id, %why, "cannot evaluate the order yet; looking again");
+						tokio::time::sleep(*pause).await;
+					},
+					None => {
+						self.metrics.orders_declined.with_label_values(&["error"]).inc();
+						info!(order = id, reason = %why, "no bid");
+						return;
+					},
+				},
+				Err(NoBid::Decline(kind, why)) => {
+					self.metrics.orders_declined.with_label_values(&[kind]).inc();
+					info!(order = id, reason = %why, "no bid");
+					return;
+				},
+			}
 		};
 		let best = match self.chain.best().await {
 			Ok(b) => b,
@@ -314,7 +352,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 	async fn evaluate(&self, id: u64) -> Result<Decision, NoBid> {
 		let chain_err = |what: &str, e: ChainError| {
 			self.metrics.chain_errors.with_label_values(&["read"]).inc();
-			NoBid::Decline("error", format!("cannot read {what}: {e}"))
+			NoBid::Retry(format!("cannot read {what}: {e}"))
 		};
 		let order = self
 			.chain
@@ -386,10 +424,8 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			},
 		};
 		// Capacity: what the backend has, less what our leases hold.
-		let capacity = self.backend.capacity().await.map_err(|e| {
-			self.metrics.backend_errors.with_label_values(&[self.backend.name(), "capacity"]).inc();
-			NoBid::Decline("error", format!("backend capacity: {e}"))
-		})?;
+		let capacity =
+			self.capacity().await.map_err(|e| NoBid::Retry(format!("backend capacity: {e}")))?;
 		let held = self.held().await;
 		let free = capacity.total.minus(&held);
 		let want = match &spec {
@@ -431,6 +467,22 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 				.map_err(|why| NoBid::Decline("price", format!("the plan's rate: {why}")))?;
 		}
 		Ok(Decision { price, spec })
+	}
+
+	/// The backend's capacity, asked at most once per [`CAPACITY_TTL`]: concurrent callers wait
+	/// for the one request in flight.
+	async fn capacity(&self) -> Result<Capacity, crate::backend::BackendError> {
+		let mut cached = self.capacity.lock().await;
+		if let Some((at, capacity)) = cached.as_ref() {
+			if at.elapsed() < CAPACITY_TTL {
+				return Ok(capacity.clone());
+			}
+		}
+		let capacity = self.backend.capacity().await.inspect_err(|_| {
+			self.metrics.backend_errors.with_label_values(&[self.backend.name(), "capacity"]).inc();
+		})?;
+		*cached = Some((Instant::now(), capacity.clone()));
+		Ok(capacity)
 	}
 
 	/// The order's configuration, opened with the provider's key and parsed.
@@ -487,15 +539,31 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 		drop(leases);
 		let this = self.clone();
 		self.tasks.spawn(async move {
-			let gauge = Gauge { metrics: this.metrics.clone(), label: None };
-			let task = LeaseTask { daemon: this.clone(), id, state: rx, gauge };
-			tokio::select! {
-				() = this.cancel.cancelled() => {},
-				result = task.run() => {
-					if let Err(e) = result {
+			// A chain or backend failure before the watch loop (reading the lease or its order,
+			// the cluster's capacity) starts the task again after a pause: the lease must not
+			// time out for a passing failure. A journal failure stops it until the next start.
+			let pause = Duration::from_secs(this.config.usage.poll_secs.max(1));
+			loop {
+				let gauge = Gauge { metrics: this.metrics.clone(), label: None };
+				let task = LeaseTask { daemon: this.clone(), id, state: rx.clone(), gauge };
+				let result = tokio::select! {
+					() = this.cancel.cancelled() => break,
+					result = task.run() => result,
+				};
+				match result {
+					Ok(()) => break,
+					Err(e @ LeaseError::Journal(_)) => {
 						error!(lease = id, error = %e, "lease task stopped; it resumes at the next start");
-					}
-				},
+						break;
+					},
+					Err(e) => {
+						warn!(lease = id, error = %e, "lease task failed; starting it again");
+						tokio::select! {
+							() = this.cancel.cancelled() => break,
+							() = tokio::time::sleep(pause) => {},
+						}
+					},
+				}
 			}
 			this.leases.lock().await.remove(&id);
 		});
@@ -516,7 +584,13 @@ struct Watch {
 	last_seen_block: u32,
 	cancelled: bool,
 	heartbeat_every: u32,
+	/// The last try at giving the access details, while they are not on chain.
+	access_tried: Option<Instant>,
 }
+
+/// How often the access details are tried again while they cannot be given (the customer has
+/// no envelope key yet, or the chain refused them).
+const ACCESS_RETRY: Duration = Duration::from_secs(60);
 
 /// One lease, from provisioning to its end.
 struct LeaseTask<C: Chain, B: Backend> {
@@ -645,7 +719,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					Err(why) => return self.refuse(why).await,
 				},
 			};
-			let capacity = d.backend.capacity().await?;
+			let capacity = d.capacity().await?;
 			if let Err(why) = d.backend.admits(&spec, &capacity) {
 				return self.refuse(format!("the cluster cannot run it: {why}")).await;
 			}
@@ -687,7 +761,13 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		if entry.job_id.is_some() {
 			return Ok(());
 		}
-		let job = match d.backend.find(&entry.job_name).await? {
+		// Only a submission that may have happened is looked for (slurmdbd's answer costs about
+		// half a second, on the path from the customer's acceptance to the running job).
+		let found = match entry.submit_started {
+			true => d.backend.find(&entry.job_name).await?,
+			false => None,
+		};
+		let job = match found {
 			Some(job) => {
 				info!(
 					lease = self.id,
@@ -696,6 +776,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 				job
 			},
 			None => {
+				d.journal.update_lease(self.id, |e| e.submit_started = true)?;
 				let dir = d.backend.lease_dir(self.id);
 				let started = Instant::now();
 				let job =
@@ -711,6 +792,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					took_ms = started.elapsed().as_millis() as u64,
 					"job submitted"
 				);
+				crash_point(self.id);
 				job
 			},
 		};
@@ -729,6 +811,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 			last_seen_block: d.chain.best().await.unwrap_or(0),
 			cancelled: false,
 			heartbeat_every: heartbeat_blocks / 3,
+			access_tried: None,
 		};
 		loop {
 			match self.step(&mut w).await {
@@ -812,6 +895,12 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 						self.close().await?;
 					},
 					JobState::Queued | JobState::Running => {
+						if !entry.access_given
+							&& w.access_tried.is_none_or(|t| t.elapsed() >= ACCESS_RETRY)
+						{
+							w.access_tried = Some(Instant::now());
+							self.give_access(&entry).await?;
+						}
 						let now = d.chain.best().await?;
 						if w.last_report.elapsed() >= d.config.usage_interval() {
 							if self.report(job, false).await?.sent {
@@ -915,6 +1004,50 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		d.metrics.usage_records.inc();
 		for (unit, n) in &flight.quantities {
 			d.metrics.usage_billed.with_label_values(&[unit]).inc_by(*n);
+		}
+		Ok(())
+	}
+
+	/// Seals the lease's access details (the gateway's address, the job's name) to the
+	/// customer's envelope key and puts them on chain. A customer without a key is told in the
+	/// log; it can still be given the gateway's address by hand.
+	async fn give_access(&self, entry: &crate::journal::LeaseEntry) -> Result<(), LeaseError> {
+		let d = self.d();
+		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(()) };
+		let Some(key) = d.chain.envelope_key(&lease.customer).await? else {
+			info!(
+				lease = self.id,
+				customer = %account_text(&lease.customer),
+				"the customer has no envelope key: access details not given (it can use the gateway's address directly)"
+			);
+			return Ok(());
+		};
+		let details = virtengine_client::gateway::AccessDetails {
+			lease: self.id,
+			gateway: d.config.gateway.public_url.clone(),
+			job: entry.job_name.clone(),
+		};
+		let now_ms = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_or(0, |t| t.as_millis() as u64);
+		let sealed = match details.seal(key, &d.keys.daemon, now_ms) {
+			Ok(sealed) => sealed,
+			Err(why) => {
+				warn!(lease = self.id, %why, "cannot seal the access details");
+				return Ok(());
+			},
+		};
+		let call =
+			RuntimeCall::Market(MarketCall::set_access_details { id: self.id, details: sealed });
+		match d.chain.send(call).await {
+			Ok(block) => {
+				info!(lease = self.id, block, "access details given to the customer");
+				d.journal.update_lease(self.id, |e| e.access_given = true)?;
+			},
+			Err(e) => {
+				d.metrics.chain_errors.with_label_values(&["set_access_details"]).inc();
+				warn!(lease = self.id, error = %e, "set_access_details failed; trying again later");
+			},
 		}
 		Ok(())
 	}

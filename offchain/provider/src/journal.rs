@@ -38,10 +38,18 @@ pub struct LeaseEntry {
 	pub job_name: String,
 	/// The job's number, once the backend accepted it.
 	pub job_id: Option<u64>,
+	/// A submission was started: it may have reached the backend without its answer reaching
+	/// the journal, so the job is looked up by name before any other submission. (Missing in a
+	/// journal written before this field existed: read as `true`, the safe side.)
+	#[serde(default = "assume_submitted")]
+	pub submit_started: bool,
 	/// What the job asked for (capacity held until the lease ends).
 	pub spec: Option<JobSpec>,
 	/// `start_lease` landed.
 	pub started: bool,
+	/// The lease's access details are on chain (sealed to the customer).
+	#[serde(default)]
+	pub access_given: bool,
 	/// Usage billed and confirmed on chain, per unit.
 	pub billed: BTreeMap<String, u64>,
 	/// The next usage record's number.
@@ -54,6 +62,10 @@ pub struct LeaseEntry {
 	pub close_sent: bool,
 	/// Why the lease could not run, if it could not.
 	pub refused: Option<String>,
+}
+
+fn assume_submitted() -> bool {
+	true
 }
 
 /// The whole journal.
@@ -194,6 +206,18 @@ mod tests {
 		assert_eq!(lease.job_name, "virtengine-lease-7");
 		assert_eq!(lease.in_flight.expect("in flight").seq, 1);
 		assert!(!dir.path().join("journal.json.partial").exists());
+
+		// A journal written before `submit_started` existed: its leases may have a submission
+		// in flight, so they are looked up before submitting.
+		std::fs::write(
+			dir.path().join("journal.json"),
+			br#"{"version": 1, "leases": {"3": {"job_name": "virtengine-lease-3-0badcafe", "job_id": null, "spec": null, "started": false, "billed": {}, "next_seq": 0, "in_flight": null, "final_billed": false, "close_sent": false, "refused": null}}}"#,
+		)
+		.expect("old journal");
+		let journal = Journal::open(dir.path()).expect("old journal opens");
+		assert!(journal.lease(3).expect("lease 3").submit_started);
+		assert!(!LeaseEntry::default().submit_started);
+		drop(journal);
 
 		std::fs::write(dir.path().join("journal.json"), b"{\"version\": 1, \"lea").expect("damage");
 		let err = Journal::open(dir.path()).err().expect("damaged");
