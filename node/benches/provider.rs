@@ -35,10 +35,11 @@
 //! `virtengine-test-node-<rpc port>.log`. SLURM is started if it is not running, and stopped at
 //! the end only then.
 //!
-//! `cargo bench` builds the node, the daemon and this harness with the release profile. Where a
-//! release build of the node does not fit, the harness runs from the test profile's build as
-//! well: `cargo test --locked --workspace --bench provider --no-run`, then the executable it
-//! names with `--bench` (the summary says which build ran).
+//! `make bench-provider` runs it from the test profile's build, the one `make test` makes
+//! (`cargo test --locked --workspace --bench provider -- --bench`): a release build of the node
+//! takes over an hour on a two-core machine, and what it measures is the daemon's reaction
+//! against sbatch's in the same run, not the node's speed. `cargo bench` (release) works too;
+//! the summary says which build ran.
 
 // The tests' helpers, shared; they panic with their context, as tests do.
 #[allow(clippy::panic)]
@@ -99,7 +100,7 @@ fn main() {
 	if !std::env::args().any(|a| a == "--bench") {
 		// `cargo test --benches` runs bench binaries without `--bench`: not the place for a
 		// fifteen-minute run.
-		println!("provider bench: run it with `make bench-provider` (cargo bench)");
+		println!("provider bench: run it with `make bench-provider` (it passes --bench)");
 		return;
 	}
 	run();
