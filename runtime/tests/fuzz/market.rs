@@ -373,10 +373,18 @@ impl MarketGen {
 				op(i, RuntimeCall::Market(call))
 			},
 			14..=15 => {
-				let (id, lease) = rng.choose(&s.leases)?.clone();
-				let p = signer_of(&lease.provider)?;
-				let c = signer_of(&lease.customer)?;
 				if rng.pct(15) {
+					let live: Vec<_> = s
+						.leases
+						.iter()
+						.filter(|(_, l)| {
+							matches!(l.state, LeaseState::Matched | LeaseState::Active)
+						})
+						.cloned()
+						.collect();
+					let (id, lease) = rng.choose(&live)?.clone();
+					let p = signer_of(&lease.provider)?;
+					let c = signer_of(&lease.customer)?;
 					// Access details, sealed to the customer's active envelope key when it has
 					// one (else to the key the fuzzer would give it), mostly by the provider; a
 					// customer without a key often registers one first (with its proof).
@@ -400,6 +408,9 @@ impl MarketGen {
 					let call = pallet_market::Call::set_access_details { id, details };
 					return op(signer, RuntimeCall::Market(call));
 				}
+				let (id, lease) = rng.choose(&s.leases)?.clone();
+				let p = signer_of(&lease.provider)?;
+				let c = signer_of(&lease.customer)?;
 				let call = match (lease.state, rng.below(4)) {
 					(LeaseState::Matched, 0..=2) => pallet_market::Call::start_lease { id },
 					(LeaseState::Active, 0..=1) => pallet_market::Call::heartbeat { id },
