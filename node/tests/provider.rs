@@ -11,6 +11,8 @@
 //!   through the gateway (signed by the customer; others are refused), usage from accounting is
 //!   signed, submitted and settled, and the escrow's figures add up to the unit.
 //! - The customer closes a running lease: the job is cancelled.
+//! - A requirements order (category, region, capabilities; no offering) gets a bid, and the
+//!   configuration sealed at acceptance runs.
 //! - A job that fails closes its lease with its final usage.
 //! - The daemon exiting right after SLURM accepted a job, before its journal holds the job's
 //!   number (the crash hook `VIRTENGINE_PROVIDER_FAULT`), then killed (SIGKILL) mid-lease, and
@@ -892,6 +894,62 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	});
 	assert_eq!(slurm.jobs_of(failing)[0][2], "FAILED");
 	println!("lease {failing}: the job failed, the provider closed the lease");
+
+	// A requirements order (any HPC provider in eu-central with SLURM), for no offering: the
+	// daemon bids on its registered attributes and runs the configuration sealed to it when the
+	// customer accepts.
+	let requirements = cli_json(&[
+		"market",
+		"order",
+		"create",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--category",
+		"hpc",
+		"--region",
+		"eu-central",
+		"--capabilities",
+		"slurm",
+		"--per-hour",
+		"40",
+		"--unit",
+		"cpu-core-second=0.00001",
+		"--unit",
+		"job=1",
+		"--funds",
+		"100",
+	])
+	.unwrap_or_else(|e| panic!("requirements order: {e}; node log:\n{}", node.log_tail()));
+	let requirements = requirements["order"].as_u64().expect("an order number");
+	wait_bid(&daemon, requirements);
+	let job_file = path("requirements-job.json");
+	std::fs::write(&job_file, job("#!/bin/bash\necho \"$GREETING\" from requirements\n", 1))
+		.expect("job");
+	cli(&[
+		"market",
+		"lease",
+		"accept",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--order",
+		&requirements.to_string(),
+		"--provider",
+		&bob.to_string(),
+		"--config",
+		&job_file,
+	])
+	.unwrap_or_else(|e| panic!("accept {requirements}: {e}; daemon:\n{}", daemon.tail()));
+	node.wait_until("the requirements lease closed", Duration::from_secs(120), || {
+		matches!(lease_state(requirements), Some(LeaseState::Closed(_)) | None)
+	});
+	let rows = slurm.jobs_of(requirements);
+	assert_eq!(rows.len(), 1, "one job: {rows:?}");
+	assert_eq!(rows[0][2], "COMPLETED", "{rows:?}");
+	println!("lease {requirements}: a requirements order, configured at acceptance, ran");
 
 	// The daemon crashing right after SLURM accepted a job, before its journal holds the job's
 	// number: started again, it finds the job by its name and does not submit it twice. Then

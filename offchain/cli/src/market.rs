@@ -355,19 +355,30 @@ pub enum OfferingCommand {
 /// `virtengine market order ...`.
 #[derive(Subcommand)]
 pub enum OrderCommand {
-	/// Order a plan of an offering; the configuration file is sealed to its provider.
+	/// Order a plan of an offering (the configuration file is sealed to its provider), or order
+	/// by requirements: any provider of a category (and region, capabilities) may bid, and the
+	/// configuration is given when you accept a bid (`lease accept --config`).
 	Create {
 		#[command(flatten)]
 		send: Send,
 		/// The offering.
-		#[arg(long)]
-		offering: u64,
+		#[arg(long, required_unless_present = "category", conflicts_with = "category")]
+		offering: Option<u64>,
 		/// The plan's index.
 		#[arg(long, default_value_t = 0)]
 		plan: u8,
-		/// The configuration (e.g. a JSON workload description).
-		#[arg(long)]
-		config: PathBuf,
+		/// The configuration (e.g. a JSON workload description); for an offering's plan.
+		#[arg(long, conflicts_with = "category")]
+		config: Option<PathBuf>,
+		/// A requirements order: the category any bidding provider sells.
+		#[arg(long, value_enum)]
+		category: Option<CategoryArg>,
+		/// A requirements order: the providers' region code (any region if absent).
+		#[arg(long, requires = "category", default_value = "")]
+		region: String,
+		/// A requirements order: capabilities the providers must have, comma-separated.
+		#[arg(long, value_enum, value_delimiter = ',', requires = "category")]
+		capabilities: Vec<Capability>,
 		/// The most you pay.
 		#[command(flatten)]
 		max: PriceArgs,
@@ -1021,24 +1032,58 @@ async fn offering(ctx: &Ctx, c: OfferingCommand) -> Result<(), Error> {
 
 async fn order(ctx: &Ctx, c: OrderCommand) -> Result<(), Error> {
 	match c {
-		OrderCommand::Create { send: s, offering, plan, config, max, funds } => {
+		OrderCommand::Create {
+			send: s,
+			offering,
+			plan,
+			config,
+			category,
+			region,
+			capabilities,
+			max,
+			funds,
+		} => {
 			let max_price = rate(max.per_hour, &max.units)?;
-			let config = files::read(&config)?;
 			let signer = ctx.signer()?;
 			let client = ctx.connect().await?;
-			let o = client
-				.offering(offering)
-				.await?
-				.ok_or_else(|| Error::Arg(format!("--offering: no offering {offering}")))?;
-			let config =
-				seal_to(&client, &signer, &o.provider, &config, b"order-config", "--config")
+			let (target, config) = match (offering, category) {
+				(Some(offering), _) => {
+					let config = config.ok_or_else(|| {
+						Error::Arg("--config: an offering's order needs its configuration".into())
+					})?;
+					let config = files::read(&config)?;
+					let o = client
+						.offering(offering)
+						.await?
+						.ok_or_else(|| Error::Arg(format!("--offering: no offering {offering}")))?;
+					let config = seal_to(
+						&client,
+						&signer,
+						&o.provider,
+						&config,
+						b"order-config",
+						"--config",
+					)
 					.await?;
-			let call = RuntimeCall::Market(MarketCall::create_order {
-				target: Target::Offering { id: offering, plan },
-				config: Some(config),
-				max_price,
-				funds,
-			});
+					(Target::Offering { id: offering, plan }, Some(config))
+				},
+				(None, Some(category)) => (
+					Target::Requirements {
+						category: match category {
+							CategoryArg::Compute => Category::Compute,
+							CategoryArg::Gpu => Category::Gpu,
+							CategoryArg::Storage => Category::Storage,
+							CategoryArg::Hpc => Category::Hpc,
+						},
+						region: bytes_arg("--region", region, limits::REGION)?,
+						capabilities: capabilities.iter().fold(0, |flags, c| flags | c.bit()),
+					},
+					None,
+				),
+				(None, None) => return Err(Error::Arg("give --offering or --category".into())),
+			};
+			let call =
+				RuntimeCall::Market(MarketCall::create_order { target, config, max_price, funds });
 			if s.print_call {
 				return send(ctx, &s, call).await.map(|_| ());
 			}

@@ -88,6 +88,9 @@ pub struct Daemon<C: Chain, B: Backend> {
 	tasks: tokio_util::task::TaskTracker,
 	attributes: Mutex<Attributes>,
 	capacity: Mutex<Option<(Instant, Capacity)>>,
+	/// The job configurations of the orders bid on (opened and checked then), until their bid
+	/// expires: an accepted lease is provisioned without reading and opening its order again.
+	bid_specs: std::sync::Mutex<HashMap<u64, (JobSpec, u32)>>,
 }
 
 /// What the provider registered.
@@ -148,6 +151,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			tasks: tokio_util::task::TaskTracker::new(),
 			attributes: Mutex::new(Attributes::default()),
 			capacity: Mutex::new(None),
+			bid_specs: std::sync::Mutex::new(HashMap::new()),
 		})
 	}
 
@@ -247,7 +251,10 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 					ChainEvent::OrderCreated(id) => self.spawn_consider(id, block.number, seen),
 					ChainEvent::Lease(id, state) => self.lease_changed(id, state).await,
 					ChainEvent::Offering(id) => self.refresh_offering(id).await,
-					ChainEvent::OrderCancelled(id) => debug!(order = id, "order cancelled"),
+					ChainEvent::OrderCancelled(id) => {
+						self.bid_specs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+						debug!(order = id, "order cancelled")
+					},
 				}
 			}
 		}
@@ -330,6 +337,11 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 		});
 		match self.chain.send(call).await {
 			Ok(block) => {
+				if let Some(spec) = decision.spec.clone() {
+					let mut specs = self.bid_specs.lock().unwrap_or_else(|p| p.into_inner());
+					specs.retain(|_, (_, until)| *until >= block);
+					specs.insert(id, (spec, expires));
+				}
 				self.metrics.bids.with_label_values(&["placed"]).inc();
 				self.metrics.bid_latency.observe(seen.elapsed().as_secs_f64());
 				self.metrics.bid_blocks.observe(f64::from(block.saturating_sub(order_block)));
@@ -668,9 +680,8 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 			}
 			return Ok(());
 		}
-		if entry.is_none() {
-			d.journal.update_lease(id, |e| e.job_name = new_job_name(id))?;
-		}
+		// A new lease's journal entry (its job's name, its configuration) is written in one go
+		// just before the submission (`provision`).
 		self.settle_in_flight().await?;
 		self.lifecycle(lease).await
 	}
@@ -711,19 +722,23 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		// Provision.
 		if matches!(lease.state, LeaseState::Matched) {
 			self.gauge.set("provisioning");
-			let order = d.chain.order(id).await?;
-			let spec = match &order {
-				None => return self.refuse("the order is gone".into()).await,
-				Some(o) => match d.open_config(o) {
-					Ok(spec) => spec,
-					Err(why) => return self.refuse(why).await,
+			// An offering's order was opened and checked when bidding (its configuration cannot
+			// change); a requirements order's configuration came with the acceptance.
+			let bid_spec = d.bid_specs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+			let spec = match bid_spec {
+				Some((spec, _)) => spec,
+				None => match d.chain.order(id).await? {
+					None => return self.refuse("the order is gone".into()).await,
+					Some(o) => match d.open_config(&o) {
+						Ok(spec) => spec,
+						Err(why) => return self.refuse(why).await,
+					},
 				},
 			};
 			let capacity = d.capacity().await?;
 			if let Err(why) = d.backend.admits(&spec, &capacity) {
 				return self.refuse(format!("the cluster cannot run it: {why}")).await;
 			}
-			d.journal.update_lease(id, |e| e.spec = Some(spec.clone()))?;
 			// A backend that fails is tried again until the chain's provisioning timeout
 			// closes the lease (the watch below then sees it closed).
 			loop {
@@ -764,8 +779,8 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		// Only a submission that may have happened is looked for (slurmdbd's answer costs about
 		// half a second, on the path from the customer's acceptance to the running job).
 		let found = match entry.submit_started {
-			true => d.backend.find(&entry.job_name).await?,
-			false => None,
+			true if !entry.job_name.is_empty() => d.backend.find(&entry.job_name).await?,
+			_ => None,
 		};
 		let job = match found {
 			Some(job) => {
@@ -776,16 +791,22 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 				job
 			},
 			None => {
-				d.journal.update_lease(self.id, |e| e.submit_started = true)?;
+				// The job's name, its configuration (capacity held) and the mark that a
+				// submission may have happened: one journal write, before the submission.
+				let name = match entry.job_name.is_empty() {
+					true => new_job_name(self.id),
+					false => entry.job_name.clone(),
+				};
+				d.journal.update_lease(self.id, |e| {
+					e.job_name = name.clone();
+					e.spec = Some(spec.clone());
+					e.submit_started = true;
+				})?;
 				let dir = d.backend.lease_dir(self.id);
 				let started = Instant::now();
-				let job =
-					d.backend.submit(&entry.job_name, spec, &dir).await.inspect_err(|_| {
-						d.metrics
-							.backend_errors
-							.with_label_values(&[d.backend.name(), "submit"])
-							.inc();
-					})?;
+				let job = d.backend.submit(&name, spec, &dir).await.inspect_err(|_| {
+					d.metrics.backend_errors.with_label_values(&[d.backend.name(), "submit"]).inc();
+				})?;
 				info!(
 					lease = self.id,
 					job,
@@ -796,7 +817,10 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 				job
 			},
 		};
-		d.journal.update_lease(self.id, |e| e.job_id = Some(job))?;
+		d.journal.update_lease(self.id, |e| {
+			e.job_id = Some(job);
+			e.spec = Some(spec.clone());
+		})?;
 		Ok(())
 	}
 
