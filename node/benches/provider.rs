@@ -1022,11 +1022,12 @@ fn provisioning(b: &Bench, rounds: usize) -> Provisioning {
 		}
 		b.slurm.wait_idle();
 
-		// Through the daemon.
+		// Through the daemon. 10 VE each: the customer's acceptances add up in MFA's rolling
+		// window for committed funds (LargeOrder at 1,000 VE), which ten 100 VE rounds reach.
 		let sealed = seal(customer, b.enc_key, job().as_bytes());
 		let subs = submit_all(
 			&b.client,
-			vec![(customer, create_order(sealed, serve_price(), 100 * VE))],
+			vec![(customer, create_order(sealed, serve_price(), 10 * VE))],
 			Duration::ZERO,
 		);
 		let id = subs[0].ids[0];
