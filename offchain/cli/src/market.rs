@@ -137,6 +137,17 @@ pub enum CategoryArg {
 	Hpc,
 }
 
+impl CategoryArg {
+	fn into_chain(self) -> Category {
+		match self {
+			CategoryArg::Compute => Category::Compute,
+			CategoryArg::Gpu => Category::Gpu,
+			CategoryArg::Storage => Category::Storage,
+			CategoryArg::Hpc => Category::Hpc,
+		}
+	}
+}
+
 fn category_name(c: &Category) -> &'static str {
 	match c {
 		Category::Compute => "compute",
@@ -933,12 +944,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<(), Error> {
 async fn offering(ctx: &Ctx, c: OfferingCommand) -> Result<(), Error> {
 	match c {
 		OfferingCommand::Create { send: s, category, plan, price, tier, details } => {
-			let category = match category {
-				CategoryArg::Compute => Category::Compute,
-				CategoryArg::Gpu => Category::Gpu,
-				CategoryArg::Storage => Category::Storage,
-				CategoryArg::Hpc => Category::Hpc,
-			};
+			let category = category.into_chain();
 			let required_tier = tier.map(|t| match t {
 				TierArg::Basic => ChainTier::Basic,
 				TierArg::Standard => ChainTier::Standard,
@@ -1069,12 +1075,7 @@ async fn order(ctx: &Ctx, c: OrderCommand) -> Result<(), Error> {
 				},
 				(None, Some(category)) => (
 					Target::Requirements {
-						category: match category {
-							CategoryArg::Compute => Category::Compute,
-							CategoryArg::Gpu => Category::Gpu,
-							CategoryArg::Storage => Category::Storage,
-							CategoryArg::Hpc => Category::Hpc,
-						},
+						category: category.into_chain(),
 						region: bytes_arg("--region", region, limits::REGION)?,
 						capabilities: capabilities.iter().fold(0, |flags, c| flags | c.bit()),
 					},

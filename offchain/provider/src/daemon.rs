@@ -1051,10 +1051,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 			gateway: d.config.gateway.public_url.clone(),
 			job: entry.job_name.clone(),
 		};
-		let now_ms = std::time::SystemTime::now()
-			.duration_since(std::time::UNIX_EPOCH)
-			.map_or(0, |t| t.as_millis() as u64);
-		let sealed = match details.seal(key, &d.keys.daemon, now_ms) {
+		let sealed = match details.seal(key, &d.keys.daemon, crate::gateway::now_ms()) {
 			Ok(sealed) => sealed,
 			Err(why) => {
 				warn!(lease = self.id, %why, "cannot seal the access details");

@@ -76,7 +76,8 @@ fn error(status: StatusCode, why: &str) -> Reply {
 	reply(status, serde_json::json!({ "error": why }).to_string(), "application/json")
 }
 
-fn now_ms() -> u64 {
+/// Unix time in milliseconds.
+pub(crate) fn now_ms() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
