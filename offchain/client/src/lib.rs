@@ -363,6 +363,21 @@ impl Client {
 		Addr::Value: subxt::ext::scale_decode::DecodeAsType,
 	{
 		let at = self.at_best().await?;
+		Self::fetch_in(&at, address, keys, what).await
+	}
+
+	/// A storage value at the block `at` is bound to: what a read made of several values uses,
+	/// so that they all come from one block.
+	pub async fn fetch_in<Addr>(
+		at: &AtBlock,
+		address: Addr,
+		keys: Addr::KeyParts,
+		what: &'static str,
+	) -> Result<Option<Addr::Value>, Error>
+	where
+		Addr: subxt::storage::Address,
+		Addr::Value: subxt::ext::scale_decode::DecodeAsType,
+	{
 		let value = at.storage().try_fetch(address, keys).await.map_err(Error::storage(what))?;
 		value
 			.map(|v| {

@@ -7,7 +7,7 @@ use crate::{
 		self,
 		runtime_types::pallet_veid::pallet::{self as types, Call},
 	},
-	scale_convert, AccountId, Client, Error, RuntimeCall,
+	scale_convert, AccountId, AtBlock, Client, Error, RuntimeCall,
 };
 
 pub use types::{ClientKey, Identity, IdentityResult, Member, RejectReason, Request, Status};
@@ -49,7 +49,9 @@ impl Client {
 		&self,
 		who: &AccountId,
 	) -> Result<(Option<Status>, Option<Tier>, Option<IdentityResult>), Error> {
-		self.view(runtime::view_functions().veid().identity_of(*who), "Veid::identity_of").await
+		let at = self.at_best().await?;
+		self.view(&at, runtime::view_functions().veid().identity_of(*who), "Veid::identity_of")
+			.await
 	}
 
 	/// The `Veid::pending_requests` view function: open requests with ids in
@@ -59,7 +61,9 @@ impl Client {
 		from: u64,
 		limit: u32,
 	) -> Result<Vec<(u64, AccountId, Vec<AccountId>)>, Error> {
+		let at = self.at_best().await?;
 		self.view(
+			&at,
 			runtime::view_functions().veid().pending_requests(from, limit),
 			"Veid::pending_requests",
 		)
@@ -71,7 +75,7 @@ impl Client {
 	/// subxt 0.50.3 (frame-decode 0.18) passes the input without its length prefix, which the
 	/// runtime cannot decode (it panics, and the request never completes), so the arguments
 	/// subxt encodes are framed here as the runtime API takes them.
-	async fn view<P, R>(&self, payload: P, what: &'static str) -> Result<R, Error>
+	async fn view<P, R>(&self, at: &AtBlock, payload: P, what: &'static str) -> Result<R, Error>
 	where
 		P: subxt::view_functions::Payload,
 		R: codec::Decode,
@@ -83,8 +87,7 @@ impl Client {
 			NotFound([u8; 32]),
 			Codec,
 		}
-		let (hash, _) = self.best().await?;
-		let at = self.at(hash).await?;
+		let hash = at.block_hash();
 		let args = at
 			.view_functions()
 			.encode_args(&payload)
@@ -141,27 +144,42 @@ impl Client {
 	/// An account's identity, its last result and its open request with the votes so far.
 	pub async fn identity(&self, who: &AccountId) -> Result<IdentityStatus, Error> {
 		let storage = runtime::storage().veid();
-		let at = self.best_number().await?;
+		// Every value from one block: read across two, a decision landing in between showed a
+		// decided status without its result (CI, stop 23).
+		let block = self.at_best().await?;
+		let at = u32::try_from(block.block_number())
+			.map_err(|_| Error::Decode("a block number beyond u32".into()))?;
 		let identity =
-			self.fetch(storage.identities(), (who.clone(),), "an identity record").await?;
-		let result = self.fetch(storage.results(), (who.clone(),), "an identity result").await?;
+			Self::fetch_in(&block, storage.identities(), (who.clone(),), "an identity record")
+				.await?;
+		let result =
+			Self::fetch_in(&block, storage.results(), (who.clone(),), "an identity result").await?;
 		// The runtime applies lazy expiry; ask it rather than repeat the rule here.
-		let (status, _, _) = self.identity_of(who).await?;
+		let (status, _, _): (Option<Status>, Option<Tier>, Option<IdentityResult>) = self
+			.view(&block, runtime::view_functions().veid().identity_of(*who), "Veid::identity_of")
+			.await?;
 		let mut request = None;
 		let mut votes = (0, 0, 0);
 		if let Some(id) = identity.as_ref().and_then(|i: &Identity| i.request) {
-			if let Some(r) = self.fetch(storage.requests(), (id,), "a request").await? {
-				let committee = self
-					.fetch(storage.request_committee(), (id,), "a request's committee")
-					.await?
-					.unwrap_or_default();
+			if let Some(r) = Self::fetch_in(&block, storage.requests(), (id,), "a request").await? {
+				let committee = Self::fetch_in(
+					&block,
+					storage.request_committee(),
+					(id,),
+					"a request's committee",
+				)
+				.await?
+				.unwrap_or_default();
 				votes.2 = committee.len() as u32;
 				for m in &committee {
 					let key = (id, m.account.clone());
-					if self.fetch(storage.commits(), key.clone(), "a commit").await?.is_some() {
+					if Self::fetch_in(&block, storage.commits(), key.clone(), "a commit")
+						.await?
+						.is_some()
+					{
 						votes.0 += 1;
 					}
-					if self.fetch(storage.reveals(), key, "a reveal").await?.is_some() {
+					if Self::fetch_in(&block, storage.reveals(), key, "a reveal").await?.is_some() {
 						votes.1 += 1;
 					}
 				}
