@@ -22,3 +22,6 @@ export VIRTENGINE_VENV="${VIRTENGINE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/virte
 export VIRTENGINE_PYTHON="${VIRTENGINE_PYTHON:-$VIRTENGINE_VENV/bin/python}"
 # The identity pipeline's models and test photographs (scripts/fetch-models.py fills it).
 export VIRTENGINE_MODEL_DIR="${VIRTENGINE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/models}"
+# Programs built once per machine outside any clone: the relay chain node and its workers
+# (scripts/relay.sh) and zombienet (scripts/zombienet.sh).
+export VIRTENGINE_BIN="${VIRTENGINE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/virtengine/bin}"
