@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec bench-envelope bench-veid bench-provider fuzz metadata
+.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider fuzz metadata
 
 setup:
 	@bash scripts/setup.sh
@@ -59,6 +59,23 @@ zombienet-spec: build
 	@$(ENV) && "$$CARGO_TARGET_DIR/debug/virtengine-node" build-spec --chain local --raw \
 		--disable-default-bootnode > zombienet/virtengine-local.json
 	@echo "wrote zombienet/virtengine-local.json"
+
+# The relay chain's programs (polkadot and its PVF workers, from zombienet/relay) and zombienet,
+# built and installed once per machine in ~/.cache/virtengine/bin; later runs only check.
+relay: setup
+	@bash scripts/relay.sh
+	@bash scripts/zombienet.sh
+
+# A local network (zombienet/local.toml): relay chain with two validators, three collators.
+# Runs in the foreground; Ctrl-C stops it. Collators' RPC addresses are in zombienet's output.
+network: relay zombienet-spec
+	@$(ENV) && PATH="$$VIRTENGINE_BIN:$$CARGO_TARGET_DIR/debug:$$PATH" \
+		VIRTENGINE_SPEC="$(CURDIR)/zombienet/virtengine-local.json" \
+		zombienet spawn --provider native zombienet/local.toml
+
+# The network's checks (node/tests/network.rs): starts the network, checks it, stops it.
+network-test: relay
+	@$(ENV) && cargo test $(CARGO_FLAGS) -p virtengine-node --test network -- --ignored --nocapture
 
 # Envelope seal/open throughput beside libsodium (PyNaCl), printed as ratios.
 bench-envelope: setup

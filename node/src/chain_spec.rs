@@ -14,7 +14,7 @@ pub const DEFAULT_RELAY_CHAIN: &str = "rococo-local";
 /// The chain spec names the node knows, with what they mean (for `--help` and errors).
 pub const KNOWN_CHAINS: &[(&str, &str)] = &[
 	("dev", "one collator (Alice), dev accounts funded; what --dev runs"),
-	("local", "two collators (Alice, Bob), for a local relay chain (zombienet)"),
+	("local", "three collators (Alice, Bob, Charlie), for a local relay chain (zombienet)"),
 ];
 
 /// The parachain fields of a chain spec: which relay chain, which para id.
@@ -46,6 +46,24 @@ fn properties() -> sc_chain_spec::Properties {
 	p
 }
 
+/// The runtime code a chain spec carries for a relay chain: the build's blob, compressed if the
+/// build left it uncompressed. A debug build of the node embeds its runtime as built (about
+/// 7.7 MB); a relay chain takes parachain code up to its `max_code_size` (3 MiB on rococo-local),
+/// and a runtime upgrade carries the code in a parachain block. Compressed, it is about 1.6 MB, as
+/// a release build embeds it. The executor decompresses either form.
+fn relay_chain_code(wasm: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+	use sp_maybe_compressed_blob::{decompress, CODE_BLOB_BOMB_LIMIT};
+	match decompress(wasm, CODE_BLOB_BOMB_LIMIT) {
+		// Decompressed into a new buffer: it was compressed already.
+		Ok(std::borrow::Cow::Owned(_)) => Ok(wasm.into()),
+		_ => sp_maybe_compressed_blob::compress_weakly(wasm, CODE_BLOB_BOMB_LIMIT)
+			.map(Into::into)
+			.ok_or_else(|| {
+				format!("the runtime's wasm ({} bytes) cannot be compressed", wasm.len())
+			}),
+	}
+}
+
 fn from_preset(
 	name: &str,
 	id: &str,
@@ -57,9 +75,12 @@ fn from_preset(
 		 rebuild it, or pass a chain spec file with --chain"
 			.to_string()
 	})?;
+	// The dev chain runs without a relay chain: its code stays as built.
+	let wasm =
+		if chain_type == ChainType::Development { wasm.into() } else { relay_chain_code(wasm)? };
 	Ok(Box::new(
 		VirtEngineChainSpec::builder(
-			wasm,
+			&wasm,
 			Extensions { relay_chain: DEFAULT_RELAY_CHAIN.into(), para_id: PARACHAIN_ID },
 		)
 		.with_name(name)
@@ -135,6 +156,25 @@ mod tests {
 		let err = load(file.to_str().expect("utf-8 path")).err().expect("must fail");
 		assert!(err.contains("cannot read the chain spec file"), "{err}");
 		let _ = std::fs::remove_dir_all(dir);
+	}
+
+	#[test]
+	fn the_local_spec_carries_code_a_relay_chain_accepts() {
+		let wasm = virtengine_runtime::WASM_BINARY.expect("built with the runtime's wasm");
+		let json: serde_json::Value =
+			serde_json::from_str(&load("local").expect("local").as_json(false).expect("json"))
+				.expect("parse");
+		let code = json["genesis"]["runtimeGenesis"]["code"].as_str().expect("code");
+		let code = hex::decode(code.trim_start_matches("0x")).expect("hex");
+		// rococo-local's `max_code_size`.
+		assert!(code.len() <= 3 * 1024 * 1024, "{} bytes", code.len());
+		let plain = sp_maybe_compressed_blob::decompress(&code, 50 << 20).expect("decompress");
+		assert_eq!(
+			&*plain,
+			&*sp_maybe_compressed_blob::decompress(wasm, 50 << 20).expect("the build's")
+		);
+		// Compressing compressed code again would leave it unreadable: once only.
+		assert_eq!(relay_chain_code(&code).expect("again"), code);
 	}
 
 	#[test]

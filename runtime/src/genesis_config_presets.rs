@@ -4,7 +4,9 @@
 //!   genesis account (roles), the pinned VEID model set active; MFA with the seeds' policies and
 //!   thresholds, the relying party `localhost` (origin `http://localhost`), Alice an approved code
 //!   issuer, and the dev accounts known to each other (so transfers among them need no MFA).
-//! - `local_testnet`: two collators (Alice, Bob), otherwise the same; for zombienet networks.
+//! - `local_testnet`: three collators (Alice, Bob, Charlie), otherwise the same; for zombienet
+//!   networks: the identity committee's minimum size (`MinCommittee`, 3), so that a request is
+//!   decided by two of three members that scored it independently.
 
 use alloc::{vec, vec::Vec};
 use cumulus_primitives_core::ParaId;
@@ -110,7 +112,7 @@ fn development_genesis() -> Value {
 
 fn local_testnet_genesis() -> Value {
 	testnet_genesis(
-		vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob],
+		vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie],
 		well_known_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		PARACHAIN_ID.into(),

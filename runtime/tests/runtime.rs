@@ -42,17 +42,49 @@ fn development_preset_has_one_collator_and_funded_dev_accounts() {
 }
 
 #[test]
-fn local_testnet_preset_has_two_collators() {
+fn local_testnet_preset_has_three_collators_with_veid_keys() {
 	preset_state("local_testnet").execute_with(|| {
-		let mut expected =
-			vec![Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id()];
+		let keys = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie];
+		let mut expected = keys.iter().map(|k| k.to_account_id()).collect::<Vec<_>>();
 		// Collator selection keeps its invulnerables sorted.
 		expected.sort();
 		assert_eq!(
 			pallet_collator_selection::Invulnerables::<Runtime>::get().into_inner(),
 			expected
 		);
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 2);
+		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+		// Each is a member of the identity committee's session: MinCommittee (3) can be met.
+		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 3);
+		assert_eq!(pallet_veid::Members::<Runtime>::get().len(), 3);
+	});
+}
+
+#[test]
+fn governance_sets_the_session_length_within_its_bound() {
+	use frame_support::traits::Get;
+	use virtengine_runtime::configs::collation::{Period, MIN_SESSION_PERIOD, SESSION_PERIOD};
+	preset_state("local_testnet").execute_with(|| {
+		assert_eq!(Period::get(), SESSION_PERIOD);
+		let set = |length: u32| {
+			let items = vec![(
+				sp_io::hashing::twox_128(b":SessionLength:").to_vec(),
+				codec::Encode::encode(&length),
+			)];
+			frame_system::Call::<Runtime>::set_storage { items }
+				.dispatch_bypass_filter(RuntimeOrigin::root())
+				.expect("root sets storage");
+		};
+		set(528);
+		assert_eq!(Period::get(), 528);
+		// Below the bound, the bound: a request must be decided within two sessions.
+		set(10);
+		assert_eq!(Period::get(), MIN_SESSION_PERIOD);
+		// Sessions end at multiples of the length.
+		set(528);
+		use pallet_session::ShouldEndSession;
+		type Ends = <Runtime as pallet_session::Config>::ShouldEndSession;
+		assert!(Ends::should_end_session(1056));
+		assert!(!Ends::should_end_session(1057));
 	});
 }
 

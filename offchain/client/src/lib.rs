@@ -225,12 +225,17 @@ impl Client {
 
 	/// The last finalized block's number.
 	pub async fn finalized_number(&self) -> Result<u32, Error> {
+		Ok(self.finalized().await?.1)
+	}
+
+	/// The last finalized block's hash and number.
+	pub async fn finalized(&self) -> Result<(Hash, u32), Error> {
 		let hash = self
 			.rpc
 			.chain_get_finalized_head()
 			.await
 			.map_err(Error::rpc("chain_getFinalizedHead"))?;
-		self.block_number(hash).await
+		Ok((hash, self.block_number(hash).await?))
 	}
 
 	/// The number of the block `hash`.

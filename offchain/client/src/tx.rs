@@ -24,6 +24,10 @@ use subxt_signer::sr25519::Keypair;
 
 use crate::{runtime, AccountId, Client, Config, Error, Hash, RuntimeCall};
 
+/// How far behind the best block finality may be for a transaction's mortality to start at the
+/// last finalized block (see [`Client::sign`]); further behind, it starts at the best block.
+pub const MAX_FINALITY_LAG: u64 = 256;
+
 /// How far a submission is followed before [`Client::submit`] returns.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Wait {
@@ -39,7 +43,9 @@ pub enum Wait {
 pub struct TxOptions {
 	/// What to wait for.
 	pub wait: Wait,
-	/// The number of blocks the transaction stays valid for; `None` makes it immortal.
+	/// The number of blocks past the best block the transaction stays valid for (its mortality
+	/// starts at the last finalized block and covers these blocks beyond the best one); `None`
+	/// makes it immortal.
 	pub mortal_blocks: Option<u64>,
 	/// A tip to the block author, in the smallest unit.
 	pub tip: u128,
@@ -176,8 +182,27 @@ impl Client {
 		};
 		let mut params =
 			DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).tip(options.tip);
+		// Mortality starts at the last finalized block, as polkadot.js signs: a best block can
+		// still be replaced by a sibling (collators of a parachain build on different parents),
+		// and a transaction born on the replaced block fails its signature check ("bad
+		// signature") on every node. The period grows by the blocks not yet finalized, so the
+		// transaction stays valid for `blocks` past the best block. While finality lags far
+		// behind (a dev chain that does not finalize), it starts at the best block as before.
+		let mut birth = best;
+		let mut mortal_blocks = options.mortal_blocks;
 		params = match options.mortal_blocks {
-			Some(blocks) => params.mortal_from_unchecked(blocks, u64::from(best), best_hash),
+			Some(blocks) => {
+				let (finalized_hash, finalized) = self.finalized().await?;
+				let lag = u64::from(best.saturating_sub(finalized));
+				let (from_hash, period) = if lag <= MAX_FINALITY_LAG {
+					birth = finalized;
+					(finalized_hash, blocks + lag)
+				} else {
+					(best_hash, blocks)
+				};
+				mortal_blocks = Some(period);
+				params.mortal_from_unchecked(period, u64::from(birth), from_hash)
+			},
 			None => params.immortal(),
 		};
 		let transactions = at.transactions();
@@ -197,8 +222,8 @@ impl Client {
 			hash: signed.hash(),
 			signer: who,
 			nonce,
-			birth: best,
-			mortal_blocks: options.mortal_blocks,
+			birth,
+			mortal_blocks,
 		})
 	}
 
@@ -428,7 +453,17 @@ impl Client {
 	/// Why the pool refused `signed`: the runtime's own validity answer, decoded structurally,
 	/// with the refusal code's meaning from the table in `virtengine_primitives::refusal`.
 	async fn refusal(&self, signed: &Signed, error: subxt::rpcs::Error) -> Error {
-		let message = error.to_string();
+		// The node's words: the message, and the data that says which check failed
+		// ("Transaction has a bad signature", "Transaction is outdated", ...).
+		let message = match &error {
+			subxt::rpcs::Error::User(e) => match &e.data {
+				Some(data) => {
+					format!("{} ({}): {}", e.message, e.code, data.get().trim_matches('"'))
+				},
+				None => error.to_string(),
+			},
+			_ => error.to_string(),
+		};
 		match self.validity(signed).await {
 			Some(reason) => Error::Rejected(reason),
 			None => Error::Rejected(Refused::Other(message)),

@@ -11,21 +11,39 @@ use xcm::latest::prelude::BodyId;
 
 use super::xcm_config::RelayLocation;
 
-/// Blocks per session: six hours.
+/// Blocks per session unless governance sets another length: six hours.
 pub const SESSION_PERIOD: BlockNumber = 6 * HOURS;
+
+/// The shortest session governance can set: longer than a VEID request may stay open, so that a
+/// request is decided within its session and the next, while its committee keeps the session's
+/// keys (`pallet_veid`'s `RequestTimeout`; a compile-time check in `veid.rs` keeps them in step).
+pub const MIN_SESSION_PERIOD: BlockNumber = 101;
 use crate::{
 	AccountId, Aura, AuraId, Balance, Balances, BlockNumber, CollatorSelection, Runtime,
 	RuntimeEvent, Session, SessionKeys, HOURS, SLOT_DURATION,
 };
 
 parameter_types! {
-	/// Sessions last six hours.
-	pub const Period: BlockNumber = SESSION_PERIOD;
+	/// The session length governance set (`system.set_storage` of the key
+	/// `twox_128(":SessionLength:")`, a SCALE `u32`); six hours until it does. Test networks
+	/// shorten it to see sessions change; see [`Period`] for the lower bound.
+	pub storage SessionLength: BlockNumber = SESSION_PERIOD;
 	pub const Offset: BlockNumber = 0;
 	pub const PotId: PalletId = PalletId(*b"PotStake");
 	pub const StakingAdminBodyId: BodyId = BodyId::Defense;
 	/// Setting session keys holds no deposit: collators are invulnerable or bonded candidates.
 	pub const SessionKeyDeposit: Balance = 0;
+}
+
+/// Blocks per session: [`SessionLength`], never shorter than [`MIN_SESSION_PERIOD`]. A new length
+/// takes effect at once: the session ends at the next block number that is a multiple of it.
+/// Reading it is one storage read in each block's `on_initialize` (pallet_session's).
+pub struct Period;
+
+impl frame_support::traits::Get<BlockNumber> for Period {
+	fn get() -> BlockNumber {
+		SessionLength::get().max(MIN_SESSION_PERIOD)
+	}
 }
 
 impl pallet_authorship::Config for Runtime {

@@ -1,6 +1,6 @@
 //! Pallet configurations, one module per area.
 
-mod collation;
+pub mod collation;
 mod cumulus;
 mod encryption;
 pub mod market;

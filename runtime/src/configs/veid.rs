@@ -27,7 +27,7 @@ parameter_types! {
 
 // A request must be decided within a session and the one after it: members keep their committee
 // keys for the current and the previous session only.
-const _: () = assert!(100 < super::collation::SESSION_PERIOD);
+const _: () = assert!(RequestTimeout::get() < super::collation::MIN_SESSION_PERIOD);
 
 impl pallet_veid::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
