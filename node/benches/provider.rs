@@ -60,7 +60,10 @@ use std::{
 };
 
 use codec::Encode;
-use common::{account, block_on, cli, cli_json, free_port, keypair, set_critical_policy, Node};
+use common::{
+	account, approve_capture_client, block_on, cli, cli_json, free_port, keypair,
+	set_critical_policy, veid_upload, Node, CAPTURE_CLIENT,
+};
 use futures::StreamExt;
 use virtengine_client::{
 	runtime::{self, runtime_types},
@@ -627,47 +630,12 @@ fn setup() -> Bench {
 	node.wait_until("a committee", Duration::from_secs(60), || {
 		block_on(client.committee()).is_ok()
 	});
-	cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--suri",
-		"//Alice",
-		"--rpc",
-		r,
-	])
-	.expect("approve the capture client");
+	approve_capture_client(r).expect("approve the capture client");
 	let portrait = common::fixture(dir.path(), "person_b_1");
 	let selfie = common::fixture(dir.path(), "person_b_2");
 	let document = path("card.png");
 	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
-	cli(&[
-		"veid",
-		"upload",
-		"--document",
-		&document,
-		"--selfie",
-		&selfie,
-		"--surname",
-		"MARTIN",
-		"--given-names",
-		"ANNA MARIA",
-		"--birth-date",
-		"1990-03-14",
-		"--suri",
-		"//Bob",
-		"--client-id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--rpc",
-		r,
-		"--wait",
-	])
-	.expect("Bob's identity upload");
+	veid_upload(r, &document, &selfie, "//Bob", CAPTURE_CLIENT).expect("Bob's identity upload");
 
 	let pdir = dir.path().join("provider");
 	let config_path = pdir.join("provider.toml");

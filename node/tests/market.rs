@@ -14,7 +14,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{account, block_on, cli, cli_json, fixture, Node};
+use common::{
+	account, approve_capture_client, block_on, cli, cli_json, fixture, veid_upload, Node,
+	CAPTURE_CLIENT,
+};
 use virtengine_client::{market::LeaseState, runtime, AccountId, Balance, Client};
 use virtengine_primitives::{refusal::mfa::MFA_REQUIRED, units::VE};
 
@@ -73,19 +76,7 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	node.wait_until("a committee", Duration::from_secs(60), || {
 		block_on(client.committee()).is_ok()
 	});
-	cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--suri",
-		"//Alice",
-		"--rpc",
-		r,
-	])
-	.expect("approve the capture client");
+	approve_capture_client(r).expect("approve the capture client");
 	// Two people: one identity verifies one account (the uniqueness index, docs/veid.md).
 	let mut people = Vec::new();
 	for (who, person) in [("//Bob", "person_b"), ("//Charlie", "person_a")] {
@@ -96,30 +87,8 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 		people.push((who, document, selfie));
 	}
 	for (who, document, selfie) in &people {
-		cli(&[
-			"veid",
-			"upload",
-			"--document",
-			document,
-			"--selfie",
-			selfie,
-			"--surname",
-			"MARTIN",
-			"--given-names",
-			"ANNA MARIA",
-			"--birth-date",
-			"1990-03-14",
-			"--suri",
-			who,
-			"--client-id",
-			"capture-app",
-			"--client-key",
-			"//CaptureApp",
-			"--rpc",
-			r,
-			"--wait",
-		])
-		.unwrap_or_else(|e| panic!("upload {who}: {e}; node log:\n{}", node.log_tail()));
+		veid_upload(r, document, selfie, who, CAPTURE_CLIENT)
+			.unwrap_or_else(|e| panic!("upload {who}: {e}; node log:\n{}", node.log_tail()));
 	}
 
 	let (bob, charlie, fee_account) = (account("//Bob"), account("//Charlie"), fee_account());

@@ -30,7 +30,9 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use common::{account, block_on, cli, fixture};
+use common::{
+	account, approve_capture_client, block_on, cli, fixture, veid_upload, CAPTURE_CLIENT,
+};
 use virtengine_client::{runtime, veid::Status, AccountId, Client};
 
 /// The parachain's id (the `local` spec's).
@@ -341,30 +343,8 @@ fn upload(net: &Network, dir: &Path, to: &str, suri: &str, photos: (&str, &str))
 	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
 	let from = block_on(net.client(to).best_number()).expect("best");
 	let started = Instant::now();
-	cli(&[
-		"veid",
-		"upload",
-		"--document",
-		&document,
-		"--selfie",
-		&selfie,
-		"--surname",
-		"MARTIN",
-		"--given-names",
-		"ANNA MARIA",
-		"--birth-date",
-		"1990-03-14",
-		"--suri",
-		suri,
-		"--client-id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--rpc",
-		net.rpc(to),
-		"--wait",
-	])
-	.unwrap_or_else(|e| panic!("upload by {suri}: {e}\n{}", net.logs()));
+	veid_upload(net.rpc(to), &document, &selfie, suri, CAPTURE_CLIENT)
+		.unwrap_or_else(|e| panic!("upload by {suri}: {e}\n{}", net.logs()));
 	eprintln!("{suri}'s upload (to {to}) decided in {:.1} s", started.elapsed().as_secs_f64());
 	from
 }
@@ -457,19 +437,7 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 	// An upload sealed to the three, submitted to Bob's collator, read back from Charlie's: every
 	// member scored it on its own node.
 	let dir = tempfile::tempdir().expect("temp dir");
-	cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--suri",
-		"//Alice",
-		"--rpc",
-		net.rpc("alice"),
-	])
-	.expect("approve the capture client");
+	approve_capture_client(net.rpc("alice")).expect("approve the capture client");
 	let from = upload(&net, dir.path(), "bob", "//Dave", ("person_b_1", "person_b_2"));
 	let (status, votes) = decision(&clients["charlie"], "//Dave", from);
 	assert_eq!(status, Status::Verified);

@@ -34,7 +34,8 @@ use std::{
 
 use codec::Encode;
 use common::{
-	account, block_on, cli, cli_json, fixture, free_port, keypair, set_critical_policy, Node,
+	account, approve_capture_client, block_on, cli, cli_json, fixture, free_port, keypair,
+	set_critical_policy, veid_upload, Node, CAPTURE_CLIENT,
 };
 use virtengine_client::{
 	market::LeaseState,
@@ -291,47 +292,13 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	node.wait_until("a committee", Duration::from_secs(60), || {
 		block_on(client.committee()).is_ok()
 	});
-	cli(&[
-		"veid",
-		"add-client",
-		"--id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--suri",
-		"//Alice",
-		"--rpc",
-		r,
-	])
-	.expect("approve the capture client");
+	approve_capture_client(r).expect("approve the capture client");
 	let portrait = fixture(dir.path(), "person_b_1");
 	let selfie = fixture(dir.path(), "person_b_2");
 	let document = path("card.png");
 	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
-	cli(&[
-		"veid",
-		"upload",
-		"--document",
-		&document,
-		"--selfie",
-		&selfie,
-		"--surname",
-		"MARTIN",
-		"--given-names",
-		"ANNA MARIA",
-		"--birth-date",
-		"1990-03-14",
-		"--suri",
-		"//Bob",
-		"--client-id",
-		"capture-app",
-		"--client-key",
-		"//CaptureApp",
-		"--rpc",
-		r,
-		"--wait",
-	])
-	.unwrap_or_else(|e| panic!("upload: {e}; node log:\n{}", node.log_tail()));
+	veid_upload(r, &document, &selfie, "//Bob", CAPTURE_CLIENT)
+		.unwrap_or_else(|e| panic!("upload: {e}; node log:\n{}", node.log_tail()));
 
 	// The operator: `virtengine-provider init`, then Bob's own account in keys/account.suri.
 	let pdir = dir.path().join("provider");

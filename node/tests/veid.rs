@@ -14,7 +14,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{account, block_on, chain_error, cli, fixture, keypair, Node};
+use common::{
+	account, approve_capture_client, block_on, chain_error, cli, fixture, keypair, veid_upload,
+	Node,
+};
 use sp_core::Pair;
 use virtengine_client::{
 	runtime,
@@ -60,49 +63,14 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 	cli(&["veid", "synth", "--photo", &portrait, "--out", &document]).expect("synth");
 	let bob = account("//Bob").to_string();
 	let upload = |client_id: &str, client_key: &str| {
-		cli(&[
-			"veid",
-			"upload",
-			"--document",
-			&document,
-			"--selfie",
-			&selfie,
-			"--surname",
-			"MARTIN",
-			"--given-names",
-			"ANNA MARIA",
-			"--birth-date",
-			"1990-03-14",
-			"--suri",
-			"//Bob",
-			"--client-id",
-			client_id,
-			"--client-key",
-			client_key,
-			"--rpc",
-			&rpc,
-			"--wait",
-		])
+		veid_upload(&rpc, &document, &selfie, "//Bob", (client_id, client_key))
 	};
 
 	// An unapproved client.
 	let err = upload("unknown-app", "//CaptureApp").expect_err("unapproved client");
 	assert!(err.failed_with("Veid::UnknownClient"), "{err}");
 
-	let add_client = || {
-		cli(&[
-			"veid",
-			"add-client",
-			"--id",
-			"capture-app",
-			"--client-key",
-			"//CaptureApp",
-			"--suri",
-			"//Alice",
-			"--rpc",
-			&rpc,
-		])
-	};
+	let add_client = || approve_capture_client(&rpc);
 	add_client().expect("approve the capture client");
 	// Approving it twice is refused by name.
 	let err = add_client().expect_err("twice");

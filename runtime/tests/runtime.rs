@@ -61,7 +61,7 @@ fn local_testnet_preset_has_three_collators_with_veid_keys() {
 
 #[test]
 fn governance_sets_the_session_length_within_its_bound() {
-	use frame_support::traits::Get;
+	use frame_support::traits::{Get, UnfilteredDispatchable};
 	use virtengine_runtime::configs::collation::{Period, MIN_SESSION_PERIOD, SESSION_PERIOD};
 	preset_state("local_testnet").execute_with(|| {
 		assert_eq!(Period::get(), SESSION_PERIOD);

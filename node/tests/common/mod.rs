@@ -330,3 +330,46 @@ pub fn make_test_pki(dir: &std::path::Path) -> std::path::PathBuf {
 	]);
 	dir.join("ca.pem")
 }
+
+/// The test capture client: its id and the key it signs with.
+pub const CAPTURE_CLIENT: (&str, &str) = ("capture-app", "//CaptureApp");
+
+/// `virtengine veid add-client`: the sudo key (//Alice) approves [`CAPTURE_CLIENT`].
+pub fn approve_capture_client(rpc: &str) -> Result<(), CliError> {
+	let (id, key) = CAPTURE_CLIENT;
+	cli(&["veid", "add-client", "--id", id, "--client-key", key, "--suri", "//Alice", "--rpc", rpc])
+}
+
+/// `virtengine veid upload --wait`: `document` and `selfie` with the synthetic documents' claimed
+/// data, signed by `suri` and by the capture client `client` (id, key), decided before it returns.
+pub fn veid_upload(
+	rpc: &str,
+	document: &str,
+	selfie: &str,
+	suri: &str,
+	client: (&str, &str),
+) -> Result<(), CliError> {
+	cli(&[
+		"veid",
+		"upload",
+		"--document",
+		document,
+		"--selfie",
+		selfie,
+		"--surname",
+		"MARTIN",
+		"--given-names",
+		"ANNA MARIA",
+		"--birth-date",
+		"1990-03-14",
+		"--suri",
+		suri,
+		"--client-id",
+		client.0,
+		"--client-key",
+		client.1,
+		"--rpc",
+		rpc,
+		"--wait",
+	])
+}
