@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider fuzz metadata
+.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider bench-chain fuzz metadata
 
 setup:
 	@bash scripts/setup.sh
@@ -93,3 +93,9 @@ bench-veid: setup
 # speed is not what it measures (the daemon's reaction against sbatch's, in the same run).
 bench-provider: setup
 	@$(ENV) && cargo test $(CARGO_FLAGS) --workspace --bench provider -- --bench
+
+# Signed transfers per second included against the theoretical maximum (block weight limit /
+# the transfer's weight), on a dev node and on the zombienet network (node/benches/chain.rs).
+# BENCH_CHAIN_SECONDS (60) sets the load's length; BENCH_CHAIN_NETWORK=0 skips the network.
+bench-chain: relay
+	@$(ENV) && cargo test $(CARGO_FLAGS) --workspace --bench chain -- --bench

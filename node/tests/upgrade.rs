@@ -19,21 +19,7 @@ use virtengine_primitives::units::VE;
 
 #[test]
 fn the_runtime_is_upgraded_and_state_and_clients_carry_on() {
-	let built = virtengine_runtime::upgrade_test::WASM_BINARY
-		.expect("the upgrade-test runtime is built (not with SKIP_WASM_BUILD)");
-	assert_ne!(
-		Some(built),
-		virtengine_runtime::WASM_BINARY,
-		"the upgrade is different code from the genesis runtime"
-	);
-	// Release builds embed compacted, compressed code; a debug build's is the plain wasm
-	// (7 MB), larger than a block: compress it as the release build does, which the node
-	// decompresses when it loads the code.
-	use sp_maybe_compressed_blob::{compress_strongly, decompress, CODE_BLOB_BOMB_LIMIT};
-	let code = match decompress(built, CODE_BLOB_BOMB_LIMIT) {
-		Ok(std::borrow::Cow::Owned(_)) => built.to_vec(),
-		_ => compress_strongly(built, CODE_BLOB_BOMB_LIMIT).expect("compressible"),
-	};
+	let code = common::upgrade_code();
 	let code = &code[..];
 
 	let node = Node::start_dev(1_000);

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod network;
+
 use std::{
 	future::Future,
 	net::TcpListener,
@@ -372,4 +374,25 @@ pub fn veid_upload(
 		rpc,
 		"--wait",
 	])
+}
+
+/// The code of a runtime one `spec_version` later than the genesis runtime
+/// (`virtengine_runtime::upgrade_test`, built by runtime/build.rs with the `upgrade-test`
+/// feature), compressed as a chain takes it.
+pub fn upgrade_code() -> Vec<u8> {
+	let built = virtengine_runtime::upgrade_test::WASM_BINARY
+		.expect("the upgrade-test runtime is built (not with SKIP_WASM_BUILD)");
+	assert_ne!(
+		Some(built),
+		virtengine_runtime::WASM_BINARY,
+		"the upgrade is different code from the genesis runtime"
+	);
+	// Release builds embed compacted, compressed code; a debug build's is the plain wasm
+	// (7 MB), larger than a block: compress it as the release build does, which the node
+	// decompresses when it loads the code.
+	use sp_maybe_compressed_blob::{compress_strongly, decompress, CODE_BLOB_BOMB_LIMIT};
+	match decompress(built, CODE_BLOB_BOMB_LIMIT) {
+		Ok(std::borrow::Cow::Owned(_)) => built.to_vec(),
+		_ => compress_strongly(built, CODE_BLOB_BOMB_LIMIT).expect("compressible"),
+	}
 }

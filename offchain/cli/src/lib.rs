@@ -9,6 +9,8 @@
 //! calls with it, and recovers accounts.
 //! `virtengine market provider|offering|order|bid|lease|settle|withdraw` runs the marketplace.
 //! `virtengine key inspect|export` shows an account and writes polkadot.js key files.
+//! `virtengine load transfers` loads a development or test network with signed transfers and
+//! reports what its blocks included against their theoretical capacity.
 //!
 //! Global options: `--rpc` (`VIRTENGINE_RPC`; ws, wss, http or https), `--ca-file`, the signing
 //! key (`--suri-file`, `--key-file`, `VIRTENGINE_SURI`, `--suri //Dev`), the transaction options
@@ -17,6 +19,7 @@
 pub mod envelope;
 pub mod files;
 pub mod keys;
+pub mod load;
 pub mod market;
 pub mod mfa;
 pub mod veid;
@@ -174,6 +177,10 @@ enum Command {
 	/// Account keys: show the account of a key, export it as a polkadot.js key file.
 	#[command(subcommand)]
 	Key(KeyCommand),
+	/// Load generation on development and test networks: signed transfers, reported against
+	/// the chain's theoretical capacity.
+	#[command(subcommand)]
+	Load(load::Command),
 }
 
 #[derive(Subcommand)]
@@ -427,6 +434,7 @@ fn run_to(cli: Cli, capture: bool) -> Result<String, Error> {
 			Command::Mfa(command) => mfa::run(&ctx, command).await,
 			Command::Market(command) => market::run(&ctx, command).await,
 			Command::Key(command) => key(&ctx, command),
+			Command::Load(command) => load::run(&ctx, command).await,
 		}
 	})?;
 	Ok(ctx

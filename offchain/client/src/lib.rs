@@ -32,7 +32,9 @@ use subxt::{
 pub use subxt;
 pub use subxt_signer;
 pub use transport::{ConnectOptions, Endpoint, Scheme};
-pub use tx::{describe_dispatch_error, sudo, Included, Refused, Status, TxOptions, Wait};
+pub use tx::{
+	describe_dispatch_error, sudo, DispatchInfo, Included, Refused, Signed, Status, TxOptions, Wait,
+};
 
 /// The static bindings, generated from `metadata/virtengine.scale`.
 #[subxt::subxt(

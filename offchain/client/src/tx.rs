@@ -144,6 +144,21 @@ impl Included {
 	}
 }
 
+/// What the runtime charges for a transaction ([`Client::dispatch_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DispatchInfo {
+	/// Its weight's computation time, in picoseconds.
+	pub ref_time: u64,
+	/// Its weight's proof size, in bytes.
+	pub proof_size: u64,
+	/// Whether it is of the normal class (what user transactions are).
+	pub normal: bool,
+	/// Its fee before any tip, in the smallest unit.
+	pub partial_fee: u128,
+	/// Its encoded length, in bytes.
+	pub length: u32,
+}
+
 /// A signed transaction, ready to submit.
 pub struct Signed {
 	/// Its SCALE encoding (what the node receives).
@@ -238,6 +253,56 @@ impl Client {
 	) -> Result<Included, Error> {
 		let signed = self.sign(signer, call, options).await?;
 		self.submit_signed(&signed, options, progress).await
+	}
+
+	/// Hands a transaction signed by [`Client::sign`] to the node's pool without following it
+	/// (a load generator's way: inclusion is then read from blocks); the node's refusal, with
+	/// the runtime's reason when it gives one, is an error.
+	pub async fn send(&self, signed: &Signed) -> Result<Hash, Error> {
+		match self.rpc.author_submit_extrinsic(&signed.encoded).await {
+			Ok(hash) => Ok(hash),
+			Err(e) => Err(self.refusal(signed, e).await),
+		}
+	}
+
+	/// What the runtime charges for `signed` at the best block, as wallets ask it
+	/// (`TransactionPaymentApi_query_info`): its total weight (the call's, the extensions' and the
+	/// base extrinsic's), its class and its fee.
+	pub async fn dispatch_info(&self, signed: &Signed) -> Result<DispatchInfo, Error> {
+		let at = self.at_best().await?;
+		let len = u32::try_from(signed.encoded.len())
+			.map_err(|_| Error::Invalid("a transaction over 4 GiB".into()))?;
+		// The extrinsic as it is encoded (its own length prefix included), then the length.
+		let mut args = signed.encoded.clone();
+		codec::Encode::encode_to(&len, &mut args);
+		let raw = at
+			.runtime_apis()
+			.call_raw("TransactionPaymentApi_query_info", Some(&args))
+			.await
+			.map_err(|e| Error::Rpc {
+				method: "TransactionPaymentApi_query_info",
+				why: e.to_string(),
+			})?;
+		// `RuntimeDispatchInfo`: the weight (two compact numbers), the class, the fee.
+		#[derive(codec::Decode)]
+		struct Info {
+			#[codec(compact)]
+			ref_time: u64,
+			#[codec(compact)]
+			proof_size: u64,
+			class: u8,
+			partial_fee: u128,
+		}
+		let info = <Info as codec::Decode>::decode(&mut &raw[..])
+			.map_err(|e| Error::Decode(format!("TransactionPaymentApi_query_info: {e}")))?;
+		Ok(DispatchInfo {
+			ref_time: info.ref_time,
+			proof_size: info.proof_size,
+			// `DispatchClass::Normal` is the first variant.
+			normal: info.class == 0,
+			partial_fee: info.partial_fee,
+			length: len,
+		})
 	}
 
 	/// Submits a transaction signed by [`Client::sign`] and follows it.
