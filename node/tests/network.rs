@@ -12,7 +12,12 @@
 //! - one collator killed (SIGKILL): blocks go on, and an upload is decided by the other two;
 //! - the killed collator started again from its database catches up and votes again;
 //! - governance shortens sessions (sudo `system.set_storage` of `:SessionLength:`), a new session
-//!   begins, and the restarted collator votes in it and publishes its key for the session after.
+//!   begins, and the restarted collator votes in it and publishes its key for the session after;
+//! - the marketplace's end-to-end flow of the dev node's test (offering to withdrawal, the
+//!   balances adding up), every transaction submitted to one collator and read from another;
+//! - a runtime upgrade the parachain way (`authorize_upgrade`, then `apply_authorized_upgrade`):
+//!   the relay chain enacts it, every collator runs the new version, blocks go on finalizing, and
+//!   the committee decides an upload on it.
 //!
 //! `make network-test` runs it: it builds the relay chain's programs first (scripts/relay.sh) and
 //! installs zombienet (scripts/zombienet.sh). `cargo test --workspace` skips it (`#[ignore]`), as
@@ -29,6 +34,7 @@ use std::{
 
 use common::{
 	account, approve_capture_client, block_on, cli, fixture,
+	market::{lease_flow, Chain, Parties},
 	network::{node_health, relay_parachains, Network},
 	veid_upload, CAPTURE_CLIENT,
 };
@@ -256,6 +262,26 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 	assert!(
 		votes.get(&account("//Charlie")).is_some_and(|(c, _)| c.is_some()),
 		"charlie voted in session {next}: {votes:?}"
+	);
+
+	// The marketplace's end-to-end flow (as the dev node's test runs it), every transaction
+	// submitted to Bob's collator and every check read from Alice's: Dave (verified above)
+	// provides, Eve (verified above) orders, Ferdie settles, governance confirms the domain.
+	let diagnose = || net.logs();
+	let chain = Chain {
+		submit: net.rpc("bob"),
+		read: alice,
+		diagnose: &diagnose,
+		patience: Duration::from_secs(300),
+	};
+	let parties =
+		Parties { provider: "//Dave", customer: "//Eve", stranger: "//Ferdie", governance: "//Alice" };
+	let market_dir = tempfile::tempdir().expect("temp dir");
+	let outcome = lease_flow(&chain, &parties, market_dir.path());
+	eprintln!(
+		"marketplace across collators: lease {} paid {} with a platform fee of {}, submitted to bob, \
+		 read from alice",
+		outcome.lease, outcome.paid, outcome.fee
 	);
 
 	// A runtime upgrade on the live network, the parachain way: governance (sudo) authorizes the
