@@ -54,7 +54,7 @@ fn main() {
 		net.wait_until("the parachain finalizing blocks", Duration::from_secs(600), || {
 			block_on(alice.finalized_number()).ok().filter(|n| *n >= 2)
 		});
-		let report = load(net.rpc("alice"), seconds);
+		let mut report = load(net.rpc("alice"), seconds);
 		// Read again from another collator: the same blocks, the same transfers.
 		let bob = net.client("bob");
 		let (first, last) = (number(&report, "first_block"), number(&report, "last_block"));
@@ -73,6 +73,25 @@ fn main() {
 			"bob's chain includes what alice's did in blocks #{}..#{last}",
 			first + 1
 		);
+		// Why the collators stopped filling the blocks they built under load (their block
+		// builder's words: the time it had, the block's limits, or an empty pool).
+		let mut ends: std::collections::BTreeMap<String, u32> = Default::default();
+		for name in ["alice", "bob", "charlie"] {
+			let log = std::fs::read_to_string(net.log(name)).unwrap_or_default();
+			for line in log.lines().filter(|l| l.contains("Prepared block for proposing")) {
+				let count = line
+					.split("extrinsics_count: ")
+					.nth(1)
+					.and_then(|c| c.trim().parse::<u32>().ok())
+					.unwrap_or(0);
+				let end = line.split("end: ").nth(1).and_then(|e| e.split(';').next());
+				if let (true, Some(end)) = (count > 10, end) {
+					*ends.entry(end.trim().to_string()).or_default() += 1;
+				}
+			}
+		}
+		eprintln!("the collators' blocks with transfers ended by: {ends:?}");
+		report["block_ends"] = serde_json::json!(ends);
 		report
 	});
 
@@ -96,6 +115,9 @@ fn main() {
 	row("theoretical max per second", "max_tps", 1);
 	row("ratio", "ratio", 2);
 	row("normal-class weight used (%)", "used_percent", 0);
+	if let Some(ends) = network.as_ref().map(|n| &n["block_ends"]) {
+		println!("network blocks under load ended by (their builder's reason): {ends}");
+	}
 	println!(
 		"bound by: {} (dev node), {} (network)",
 		dev["bound_by"].as_str().unwrap_or("?"),
