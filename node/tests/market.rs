@@ -51,14 +51,14 @@ fn a_lease_from_offering_to_settlement_adds_up() {
 	}
 
 	let diagnose = || node.log_tail();
-	let chain = Chain {
-		submit: r,
-		read: &client,
-		diagnose: &diagnose,
-		patience: Duration::from_secs(60),
+	let chain =
+		Chain { submit: r, read: &client, diagnose: &diagnose, patience: Duration::from_secs(60) };
+	let parties = Parties {
+		provider: "//Bob",
+		customer: "//Charlie",
+		stranger: "//Dave",
+		governance: "//Alice",
 	};
-	let parties =
-		Parties { provider: "//Bob", customer: "//Charlie", stranger: "//Dave", governance: "//Alice" };
 	let outcome = lease_flow(&chain, &parties, dir.path());
 	assert_eq!(outcome.lease, 0, "the chain's first lease");
 }

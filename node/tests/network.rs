@@ -158,6 +158,28 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 		3,
 		"all three members committed a vote: {votes:?}"
 	);
+	// A member whose reveal came after the two that decided reveals late, and its vote is
+	// compared with the result: an honest committee leaves no evidence against anyone (before
+	// the fix, the member a block behind was counted as never revealing).
+	let charlie_client = &clients["charlie"];
+	let decided = |request: u64| {
+		block_on(charlie_client.fetch(runtime::storage().veid().decided(), (request,), "decided"))
+			.expect("Veid::Decided")
+	};
+	net.wait_until("the first request's late reveals", Duration::from_secs(300), || {
+		decided(0).is_none().then_some(())
+	});
+	for m in MEMBERS {
+		let evidence = block_on(charlie_client.fetch(
+			runtime::storage().veid().evidence(),
+			(account(m),),
+			"evidence",
+		))
+		.expect("Veid::Evidence")
+		.unwrap_or_default();
+		assert_eq!(evidence, (0, 0), "{m}: no evidence after an honest vote");
+	}
+	eprintln!("every member's vote on the first upload counted; no evidence against any");
 
 	// Charlie's collator dies (SIGKILL). Blocks go on, and an upload is decided by the other two.
 	let charlie = net.kill("charlie");
@@ -274,8 +296,12 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 		diagnose: &diagnose,
 		patience: Duration::from_secs(300),
 	};
-	let parties =
-		Parties { provider: "//Dave", customer: "//Eve", stranger: "//Ferdie", governance: "//Alice" };
+	let parties = Parties {
+		provider: "//Dave",
+		customer: "//Eve",
+		stranger: "//Ferdie",
+		governance: "//Alice",
+	};
 	let market_dir = tempfile::tempdir().expect("temp dir");
 	let outcome = lease_flow(&chain, &parties, market_dir.path());
 	eprintln!(

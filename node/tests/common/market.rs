@@ -259,7 +259,9 @@ pub fn lease_flow(chain: &Chain, parties: &Parties, dir: &std::path::Path) -> Ou
 	assert!(err.contains("expected unit=VE"), "{err}");
 	let ordered = order(&["--mfa"]).unwrap_or_else(|e| fail("order", &e));
 	let order_id = ordered["order"].as_u64().unwrap_or_else(|| panic!("an order id: {ordered}"));
-	chain.eventually("the order at the reading node", || block_on(read.order(order_id)).ok().flatten());
+	chain.eventually("the order at the reading node", || {
+		block_on(read.order(order_id)).ok().flatten()
+	});
 	let order_id = order_id.to_string();
 
 	// The provider bids above the customer's maximum (refused), then at its offering's price.

@@ -498,6 +498,14 @@ pub mod pallet {
 	pub type Reveals<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u64, Blake2_128Concat, T::AccountId, Vote>;
 
+	/// Requests decided before every committed member revealed: the agreed vote and the
+	/// request's deadline. Until then a member that committed may still reveal; its vote is
+	/// compared with the agreed one (evidence if it differs), and at the deadline a member that
+	/// committed and never revealed counts as such. The entry, the request's committee and the
+	/// outstanding commitments leave state at the last reveal or at the deadline.
+	#[pallet::storage]
+	pub type Decided<T: Config> = StorageMap<_, Twox64Concat, u64, (Vote, BlockNumberFor<T>)>;
+
 	/// Final results, kept after the request and its envelope are gone.
 	#[pallet::storage]
 	pub type Results<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, IdentityResult>;
@@ -676,6 +684,17 @@ pub mod pallet {
 		KeyNotProven,
 	}
 
+	/// What a reveal does ([`Pallet::check_reveal`]): a vote on an open request, or a late one on
+	/// a request already decided.
+	pub(crate) enum Revealing<T: Config> {
+		Open(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>),
+		Late {
+			agreed: Vote,
+			deadline: BlockNumberFor<T>,
+			committee: BoundedVec<Member<T::AccountId>, T::MaxCommittee>,
+		},
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
@@ -684,7 +703,11 @@ pub mod pallet {
 			for request in due {
 				Self::time_out(request);
 			}
-			T::WeightInfo::on_initialize(n)
+			// Closing a request now also reads whether each member committed (a member that
+			// did may reveal a decided request late): the benchmarked weight predates that.
+			T::WeightInfo::on_initialize(n).saturating_add(
+				T::DbWeight::get().reads(u64::from(n.saturating_mul(T::MaxCommittee::get()))),
+			)
 		}
 
 		fn offchain_worker(now: BlockNumberFor<T>) {
@@ -897,7 +920,7 @@ pub mod pallet {
 		/// Origin: authorized by [`Pallet::authorize_reveal`]. Emits [`Event::VoteRevealed`]
 		/// and, on quorum, [`Event::IdentityScored`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::reveal(T::MaxCommittee::get()))]
+		#[pallet::weight(Pallet::<T>::reveal_weight())]
 		#[pallet::authorize(Pallet::<T>::authorize_reveal)]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_reveal())]
 		pub fn reveal(
@@ -910,17 +933,37 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
 			let _ = signature;
-			let (open, committee) =
+			let revealing =
 				Self::check_reveal(request, &member, &vote, &salt).map_err(Error::<T>::from)?;
-			Reveals::<T>::insert(request, &member, vote);
-			Self::deposit_event(Event::VoteRevealed { request, member, score: vote.score });
-
-			let agreeing = committee
-				.iter()
-				.filter(|m| Reveals::<T>::get(request, &m.account) == Some(vote))
-				.count() as u32;
-			if agreeing >= virtengine_veid_primitives::quorum(committee.len() as u32) {
-				Self::decide(request, open, vote);
+			Self::deposit_event(Event::VoteRevealed {
+				request,
+				member: member.clone(),
+				score: vote.score,
+			});
+			match revealing {
+				Revealing::Open(open, committee) => {
+					Reveals::<T>::insert(request, &member, vote);
+					// A vote made with another model set is kept (and compared with the result
+					// when there is one) but never counts towards a decision.
+					if ActiveModelSet::<T>::get() != Some(vote.model_set) {
+						return Ok(());
+					}
+					let agreeing = committee
+						.iter()
+						.filter(|m| Reveals::<T>::get(request, &m.account) == Some(vote))
+						.count() as u32;
+					if agreeing >= virtengine_veid_primitives::quorum(committee.len() as u32) {
+						Self::decide(request, open, vote);
+					}
+				},
+				Revealing::Late { agreed, committee, .. } => {
+					Commits::<T>::remove(request, &member);
+					Self::compare(&member, &vote, &agreed);
+					if !committee.iter().any(|m| Commits::<T>::contains_key(request, &m.account)) {
+						Decided::<T>::remove(request);
+						RequestCommittee::<T>::remove(request);
+					}
+				},
 			}
 			Ok(())
 		}
@@ -1002,32 +1045,50 @@ pub mod pallet {
 			Ok((id, phase_end))
 		}
 
-		/// The request and its committee, if `member` may reveal `vote` now.
-		#[allow(clippy::type_complexity)]
+		/// What revealing `vote` as `member` does now, if it may: a vote on an open request, or a
+		/// late one on a request decided before the member revealed.
 		fn check_reveal(
 			request: u64,
 			member: &T::AccountId,
 			vote: &Vote,
 			salt: &[u8; 32],
-		) -> Result<(Request<T>, BoundedVec<Member<T::AccountId>, T::MaxCommittee>), Refused> {
-			let open = Requests::<T>::get(request).ok_or(Refused::RequestNotOpen)?;
+		) -> Result<Revealing<T>, Refused> {
+			let open = Requests::<T>::get(request);
+			let decided = if open.is_none() { Decided::<T>::get(request) } else { None };
+			ensure!(open.is_some() || decided.is_some(), Refused::RequestNotOpen);
 			ensure!(vote.score <= 100, Refused::BadScore);
-			ensure!(ActiveModelSet::<T>::get() == Some(vote.model_set), Refused::WrongModelSet);
 			let commitment = Commits::<T>::get(request, member).ok_or(Refused::NoCommit)?;
 			ensure!(!Reveals::<T>::contains_key(request, member), Refused::AlreadyRevealed);
 			let committee = RequestCommittee::<T>::get(request);
-			let now = frame_system::Pallet::<T>::block_number();
-			let all_committed =
-				committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
-			ensure!(
-				all_committed || now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
-				Refused::RevealTooEarly
-			);
+			let revealing = match (open, decided) {
+				(Some(open), _) => {
+					let now = frame_system::Pallet::<T>::block_number();
+					let all_committed =
+						committee.iter().all(|m| Commits::<T>::contains_key(request, &m.account));
+					ensure!(
+						all_committed
+							|| now >= open.submitted_at.saturating_add(T::CommitBlocks::get()),
+						Refused::RevealTooEarly
+					);
+					Revealing::Open(open, committee)
+				},
+				(None, Some((agreed, deadline))) => Revealing::Late { agreed, deadline, committee },
+				(None, None) => return Err(Refused::RequestNotOpen),
+			};
 			ensure!(
 				vote_commitment(request, member, vote, salt) == commitment,
 				Refused::CommitMismatch
 			);
-			Ok((open, committee))
+			Ok(revealing)
+		}
+
+		/// The weight of [`Pallet::reveal`]: the benchmarked deciding reveal of a full committee,
+		/// plus what closing a decided request now does besides (the benchmark predates it):
+		/// reading whether each member committed, and writing [`Decided`] for late reveals.
+		pub(crate) fn reveal_weight() -> Weight {
+			let c = T::MaxCommittee::get();
+			T::WeightInfo::reveal(c)
+				.saturating_add(T::DbWeight::get().reads_writes(u64::from(c), 1))
 		}
 
 		/// The member's VEID key, if it may publish `key` for `session`.
@@ -1083,7 +1144,10 @@ pub mod pallet {
 			salt: &[u8; 32],
 			signature: &MemberSignature,
 		) -> TransactionValidityWithRefund {
-			let (open, committee) = Self::check_reveal(*request, member, vote, salt)?;
+			let (committee, deadline) = match Self::check_reveal(*request, member, vote, salt)? {
+				Revealing::Open(open, committee) => (committee, open.deadline),
+				Revealing::Late { deadline, committee, .. } => (committee, deadline),
+			};
 			let id = committee
 				.iter()
 				.find(|m| m.account == *member)
@@ -1093,7 +1157,7 @@ pub mod pallet {
 			if !id.verify(&payload, signature) {
 				return Err(InvalidTransaction::BadProof.into());
 			}
-			Self::valid("VeidReveal", (request, member), Self::blocks_until(open.deadline))
+			Self::valid("VeidReveal", (request, member), Self::blocks_until(deadline))
 		}
 
 		/// Authorizes [`Pallet::publish_committee_key`].
@@ -1252,23 +1316,34 @@ pub mod pallet {
 			share
 		}
 
-		/// Ends a request, decided (`agreed`) or not: drops it, its committee and its votes,
-		/// counts evidence against members who never revealed or revealed something other than
-		/// the agreed vote, and returns the deposit but `kept` (already moved to another hold).
-		/// A member that revealed it could not read the envelope is not counted: only the
-		/// uploader can make one member's wrapped key unreadable and not another's.
+		/// Ends a request, decided (`agreed`) or not: drops it, its envelope and its revealed
+		/// votes, counts evidence against members who revealed something other than the agreed
+		/// vote or never committed, and returns the deposit but `kept` (already moved to another
+		/// hold). Members that committed and have not revealed yet may still reveal a decided
+		/// request until its deadline ([`Decided`]); on an undecided one (timed out) they count
+		/// as never revealed. A member that revealed it could not read the envelope is not
+		/// counted: only the uploader can make one member's wrapped key unreadable and not
+		/// another's.
 		fn close(request_id: u64, request: &Request<T>, agreed: Option<Vote>, kept: BalanceOf<T>) {
-			for Member { account: member, .. } in RequestCommittee::<T>::take(request_id) {
+			let mut waiting = false;
+			for Member { account: member, .. } in RequestCommittee::<T>::get(request_id) {
+				let committed = Commits::<T>::contains_key(request_id, &member);
 				match (Reveals::<T>::take(request_id, &member), agreed) {
-					(None, _) => Evidence::<T>::mutate(&member, |e| e.1 = e.1.saturating_add(1)),
-					(Some(vote), Some(agreed))
-						if vote != agreed && vote.reasons & UNREADABLE_FOR_MEMBER == 0 =>
-					{
-						Evidence::<T>::mutate(&member, |e| e.0 = e.0.saturating_add(1))
+					(Some(vote), Some(agreed)) => Self::compare(&member, &vote, &agreed),
+					(Some(_), None) => {},
+					(None, Some(_)) if committed => {
+						waiting = true;
+						continue;
 					},
-					_ => {},
+					(None, _) => Self::never_revealed(&member),
 				}
 				Commits::<T>::remove(request_id, &member);
+			}
+			match (waiting, agreed) {
+				(true, Some(agreed)) => {
+					Decided::<T>::insert(request_id, (agreed, request.deadline))
+				},
+				_ => RequestCommittee::<T>::remove(request_id),
 			}
 			Requests::<T>::remove(request_id);
 			Envelopes::<T>::remove(request_id);
@@ -1278,6 +1353,18 @@ pub mod pallet {
 				request.deposit.saturating_sub(kept),
 				Precision::BestEffort,
 			);
+		}
+
+		/// Counts a revealed vote against the agreed one: a different vote (or one made with
+		/// another model set) is evidence, but for a member the uploader made unable to read.
+		fn compare(member: &T::AccountId, vote: &Vote, agreed: &Vote) {
+			if vote != agreed && vote.reasons & UNREADABLE_FOR_MEMBER == 0 {
+				Evidence::<T>::mutate(member, |e| e.0 = e.0.saturating_add(1));
+			}
+		}
+
+		fn never_revealed(member: &T::AccountId) {
+			Evidence::<T>::mutate(member, |e| e.1 = e.1.saturating_add(1));
 		}
 
 		/// Marks the account's request rejected without a score.
@@ -1292,12 +1379,20 @@ pub mod pallet {
 			Self::deposit_event(Event::RequestRejected { request: request_id, account, reason });
 		}
 
-		/// Rejects a request that is still open with `TIMEOUT`, drops its envelope and returns
-		/// its deposit.
+		/// At a request's deadline: rejects it with `TIMEOUT` if it is still open (its envelope
+		/// dropped, its deposit returned), or ends the late reveals of a decided one.
 		fn time_out(request_id: u64) {
-			let Some(request) = Requests::<T>::get(request_id) else { return };
-			Self::close(request_id, &request, None, Zero::zero());
-			Self::reject_request(request_id, request.account, RejectReason::Timeout);
+			if let Some(request) = Requests::<T>::get(request_id) {
+				Self::close(request_id, &request, None, Zero::zero());
+				Self::reject_request(request_id, request.account, RejectReason::Timeout);
+			} else if Decided::<T>::take(request_id).is_some() {
+				// Decided earlier; members that committed and never revealed since.
+				for Member { account: member, .. } in RequestCommittee::<T>::take(request_id) {
+					if Commits::<T>::take(request_id, &member).is_some() {
+						Self::never_revealed(&member);
+					}
+				}
+			}
 		}
 
 		/// The status of an account's identity (`None`: never uploaded). Expiry is lazy: a

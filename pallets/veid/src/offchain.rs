@@ -38,7 +38,7 @@ use virtengine_veid_primitives::{
 };
 
 use crate::{
-	Call, Commits, CommitteeKeys, Config, Envelopes, Members, NextMembers, Pallet,
+	Call, Commits, CommitteeKeys, Config, Decided, Envelopes, Members, NextMembers, Pallet,
 	RequestCommittee, Requests, Reveals, Session,
 };
 
@@ -96,6 +96,36 @@ impl<T: Config> Pallet<T> {
 		for (_, request, account, id) in work {
 			Self::vote(now, request, &account, &id);
 		}
+
+		// Requests decided before this node's members revealed: reveal now, so that the vote
+		// is compared with the result rather than counted as never revealed.
+		for (request, _) in Decided::<T>::iter() {
+			for m in RequestCommittee::<T>::get(request).iter().filter(|m| local.contains(&m.id)) {
+				if !Commits::<T>::contains_key(request, &m.account) {
+					continue;
+				}
+				let key = vote_key(request, m.id.as_ref());
+				let stored = StorageValueRef::persistent(&key);
+				if let Ok(Some((vote, salt))) = stored.get::<(Vote, [u8; 32])>() {
+					Self::submit_reveal(request, &m.account, &m.id, vote, salt);
+				}
+			}
+		}
+	}
+
+	fn submit_reveal(
+		request: u64,
+		account: &T::AccountId,
+		id: &MemberId,
+		vote: Vote,
+		salt: [u8; 32],
+	) {
+		let payload = reveal_payload(&Self::genesis(), request, account, &vote, &salt);
+		let Some(signature) = id.sign(&payload) else { return };
+		Self::submit(
+			Call::reveal { request, member: account.clone(), vote, salt, signature },
+			"reveal",
+		);
 	}
 
 	fn submit(call: Call<T>, what: &str) {
@@ -169,12 +199,7 @@ impl<T: Config> Pallet<T> {
 				if !(all || phase_over) {
 					return;
 				}
-				let payload = reveal_payload(&genesis, request, account, &vote, &salt);
-				let Some(signature) = id.sign(&payload) else { return };
-				Self::submit(
-					Call::reveal { request, member: account.clone(), vote, salt, signature },
-					"reveal",
-				);
+				Self::submit_reveal(request, account, id, vote, salt);
 			},
 		}
 	}

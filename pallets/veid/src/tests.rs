@@ -470,12 +470,111 @@ fn two_thirds_of_identical_reveals_decide_and_the_envelope_leaves_state() {
 			INDEX_BYTES as u64,
 			"deposit returned but for the uniqueness index entry"
 		);
-		assert!(Commits::<Test>::iter_prefix(request).next().is_none(), "votes cleared");
-		// Member 4 committed but never revealed: evidence.
-		assert_eq!(Evidence::<Test>::get(member(4)), (0, 1));
+		// The votes that decided are cleared; member 4, which committed and has not revealed
+		// yet, may still reveal until the deadline.
+		for i in 1..=3 {
+			assert!(!Commits::<Test>::contains_key(request, member(i)), "vote {i} cleared");
+		}
+		assert!(Commits::<Test>::contains_key(request, member(4)));
 		assert_eq!(Evidence::<Test>::get(member(1)), (0, 0));
-		// Too late for member 4 now.
+		assert_eq!(Evidence::<Test>::get(member(4)), (0, 0), "not yet: it may reveal late");
+		// It never does: at the deadline it counts as never revealed, and the rest leaves state.
+		run_to(6);
+		assert_eq!(Evidence::<Test>::get(member(4)), (0, 1));
+		assert!(Commits::<Test>::iter_prefix(request).next().is_none(), "votes cleared");
+		assert!(crate::Decided::<Test>::get(request).is_none());
+		assert!(crate::RequestCommittee::<Test>::get(request).is_empty());
 		assert_noop!(reveal(4, 84, DIGEST, MODELS), Error::<Test>::RequestNotOpen);
+	});
+}
+
+/// The attack a review found: a member slower than the quorum (an honest one: its reveal
+/// landed a block after the two that decided) was counted as never having revealed, evidence
+/// against it for doing its work. Its late reveal is now compared with the result.
+#[test]
+fn a_member_slower_than_the_quorum_is_not_counted_against() {
+	new_test_ext().execute_with(|| {
+		let request = open_request();
+		for i in 1..=4 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 84, DIGEST, MODELS));
+		}
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		assert_ok!(reveal(4, 84, DIGEST, MODELS));
+		run_to(6);
+		for i in 1..=4 {
+			assert_eq!(Evidence::<Test>::get(member(i)), (0, 0), "member {i}");
+		}
+		// The last reveal ended the request: nothing of it is left.
+		assert!(crate::Decided::<Test>::get(request).is_none());
+		assert!(crate::RequestCommittee::<Test>::get(request).is_empty());
+		assert!(Commits::<Test>::iter_prefix(request).next().is_none());
+	});
+}
+
+/// A member whose models differ from the chain's (another model set) is outvoted, whether its
+/// reveal comes before the decision or after it, and recorded as disagreeing; two such
+/// members cannot decide together.
+#[test]
+fn a_member_with_another_model_set_is_outvoted_and_recorded() {
+	new_test_ext().execute_with(|| {
+		open_request();
+		let other = [0xbb; 32];
+		commit(1, 84, DIGEST, other);
+		commit(2, 84, DIGEST, other);
+		commit(3, 84, DIGEST, MODELS);
+		commit(4, 84, DIGEST, MODELS);
+		// Two identical votes of another set: a quorum of 4 needs 3, but they count for nothing
+		// even so; the reveals themselves are accepted.
+		assert_ok!(reveal(1, 84, DIGEST, other));
+		assert_ok!(reveal(2, 84, DIGEST, other));
+		assert_ok!(reveal(3, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending));
+		assert_ok!(reveal(4, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending), "2 of 4 with the chain's set");
+		run_to(6);
+		assert_eq!(Veid::status(&alice().0), Some(Status::Rejected), "timed out undecided");
+		for i in 1..=4 {
+			assert_eq!(Evidence::<Test>::get(member(i)), (0, 0), "no result to disagree with");
+		}
+	});
+	// Before the decision: member 1's vote is kept, does not count, and is compared with the
+	// result once three of the chain's set decide.
+	new_test_ext().execute_with(|| {
+		open_request();
+		let other = [0xbb; 32];
+		commit(1, 84, DIGEST, other);
+		for i in 2..=4 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		assert_ok!(reveal(1, 84, DIGEST, other));
+		assert_ok!(reveal(2, 84, DIGEST, MODELS));
+		assert_ok!(reveal(3, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending), "member 1 does not count");
+		assert_ok!(reveal(4, 84, DIGEST, MODELS));
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		assert_eq!(Evidence::<Test>::get(member(1)), (1, 0), "outvoted before the decision");
+		for i in 2..=4 {
+			assert_eq!(Evidence::<Test>::get(member(i)), (0, 0));
+		}
+	});
+	// After the decision: member 4's late reveal with another set is a disagreement.
+	new_test_ext().execute_with(|| {
+		let request = open_request();
+		let other = [0xbb; 32];
+		for i in 1..=3 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		commit(4, 84, DIGEST, other);
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 84, DIGEST, MODELS));
+		}
+		assert_eq!(Veid::status(&alice().0), Some(Status::Verified));
+		assert_ok!(reveal(4, 84, DIGEST, other));
+		assert_eq!(Evidence::<Test>::get(member(4)), (1, 0), "outvoted after the decision");
+		assert!(crate::Decided::<Test>::get(request).is_none(), "the last reveal ended it");
 	});
 }
 
@@ -756,18 +855,29 @@ fn a_new_session_changes_the_committee_and_clears_old_keys() {
 }
 
 #[test]
-fn votes_with_another_model_set_are_refused() {
+fn votes_with_another_model_set_never_decide() {
 	new_test_ext().execute_with(|| {
 		open_request();
 		let old = [0xbb; 32];
-		commit(1, 84, DIGEST, old);
-		commit(2, 84, DIGEST, MODELS);
+		for i in 1..=3 {
+			commit(i, 84, DIGEST, MODELS);
+		}
+		commit(4, 84, DIGEST, old);
 		run_to(3);
-		assert_noop!(reveal(1, 84, DIGEST, old), Error::<Test>::WrongModelSet);
-		// Governance moves to a new set mid-request: reveals with the old one are refused.
+		assert_ok!(reveal(4, 84, DIGEST, old));
+		// Governance moves to a new set mid-request: the votes made with the set before no
+		// longer decide, and with no result nobody is counted as disagreeing.
 		assert_ok!(Veid::set_model_set(RuntimeOrigin::root(), [0xcc; 32]));
-		assert_noop!(reveal(2, 84, DIGEST, MODELS), Error::<Test>::WrongModelSet);
+		for i in 1..=3 {
+			assert_ok!(reveal(i, 84, DIGEST, MODELS));
+		}
+		assert_eq!(Veid::status(&alice().0), Some(Status::Pending));
 		assert!(ActiveModelSet::<Test>::get() == Some([0xcc; 32]));
+		run_to(6);
+		assert_eq!(Veid::status(&alice().0), Some(Status::Rejected));
+		for i in 1..=4 {
+			assert_eq!(Evidence::<Test>::get(member(i)), (0, 0), "member {i}");
+		}
 	});
 }
 
