@@ -91,12 +91,34 @@ fn votes(client: &Client, from: u32, to: u32) -> Votes {
 fn decision(client: &Client, who: &str, from: u32) -> (Status, Votes) {
 	let s = block_on(client.identity(&account(who))).expect("identity");
 	let status = s.status.clone().expect("decided");
-	let result = s.result.clone().expect("a result");
 	let votes = votes(client, from, s.at);
-	eprintln!(
-		"{who}: {status:?}, score {}, tier {:?} (read at block #{}); the committee's votes:",
-		result.score, result.tier, s.at
-	);
+	// A rejection as a duplicate identity keeps no result: the agreed score is then the one
+	// the revealed votes share.
+	let score = match &s.result {
+		Some(result) => {
+			eprintln!(
+				"{who}: {status:?}, score {}, tier {:?} (read at block #{}); the committee's votes:",
+				result.score, result.tier, s.at
+			);
+			result.score
+		},
+		None => {
+			let mut scores = BTreeMap::<u8, usize>::new();
+			for (_, revealed) in votes.values() {
+				if let Some((score, _)) = revealed {
+					*scores.entry(*score).or_default() += 1;
+				}
+			}
+			let (score, _) = scores.into_iter().max_by_key(|(_, n)| *n).expect("revealed votes");
+			eprintln!(
+				"{who}: {status:?} ({:?}), agreed score {score} (read at block #{}); the \
+				 committee's votes:",
+				s.identity.as_ref().and_then(|i| i.reject_reason.clone()),
+				s.at
+			);
+			score
+		},
+	};
 	for name in MEMBERS {
 		let (committed, revealed) = votes.get(&account(name)).cloned().unwrap_or_default();
 		eprintln!(
@@ -107,9 +129,8 @@ fn decision(client: &Client, who: &str, from: u32) -> (Status, Votes) {
 			)),
 		);
 	}
-	let agreeing =
-		votes.values().filter(|(_, r)| r.is_some_and(|(score, _)| score == result.score)).count();
-	assert!(agreeing >= 2, "two members revealed the decided score {}: {votes:?}", result.score);
+	let agreeing = votes.values().filter(|(_, r)| r.is_some_and(|(v, _)| v == score)).count();
+	assert!(agreeing >= 2, "two members revealed the decided score {score}: {votes:?}");
 	(status, votes)
 }
 
