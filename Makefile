@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider bench-chain fuzz metadata
+.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider bench-chain fuzz metadata weights
 
 setup:
 	@bash scripts/setup.sh
@@ -74,8 +74,9 @@ network: relay zombienet-spec
 		zombienet spawn --provider native zombienet/local.toml
 
 # The network's checks (node/tests/network.rs): starts the network, checks it, stops it.
+# Built as part of the workspace, so it reuses what `make test` built (CI runs both).
 network-test: relay
-	@$(ENV) && cargo test $(CARGO_FLAGS) -p virtengine-node --test network -- --ignored --nocapture
+	@$(ENV) && cargo test $(CARGO_FLAGS) --workspace --test network -- --ignored --nocapture
 
 # Envelope seal/open throughput beside libsodium (PyNaCl), printed as ratios.
 bench-envelope: setup
@@ -93,6 +94,12 @@ bench-veid: setup
 # speed is not what it measures (the daemon's reaction against sbatch's, in the same run).
 bench-provider: setup
 	@$(ENV) && cargo test $(CARGO_FLAGS) --workspace --bench provider -- --bench
+
+# Regenerates every VirtEngine pallet's weights (runtime/src/weights/) with a release node
+# (scripts/weights.sh; `make weights PALLETS="pallet_mfa"` for some). The release build takes
+# about an hour and a quarter on two cores the first time.
+weights: setup
+	@bash scripts/weights.sh $(PALLETS)
 
 # Signed transfers per second included against the theoretical maximum (block weight limit /
 # the transfer's weight), on a dev node and on the zombienet network (node/benches/chain.rs).

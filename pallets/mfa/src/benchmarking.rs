@@ -374,5 +374,35 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The plain check, the common path: a transfer to the last of a full list of known
+	/// recipients by an account with no factors and no requirements of its own, under value
+	/// thresholds (none exceeded), with value already in its window.
+	#[benchmark]
+	fn check_mfa_plain() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		let known: Vec<T::AccountId> =
+			(0..T::MaxKnownRecipients::get()).map(|i| account("known", i, 0)).collect();
+		let to = known.last().cloned().ok_or(BenchmarkError::Weightless)?;
+		KnownRecipients::<T>::insert(&who, BoundedVec::truncate_from(known));
+		let max = <BalanceOf<T> as sp_runtime::traits::Bounded>::max_value();
+		ValueThresholds::<T>::put(crate::Thresholds {
+			large_withdrawal: max,
+			large_order: max,
+			large_transfer: max,
+		});
+		let mut moved = crate::ValueTotals::zero();
+		moved.add(crate::ValueClass::Transfer, 1u32.into());
+		Pallet::<T>::record_value(&who, moved);
+		let call = <T::Classifier as crate::Classify<_, _, _>>::transfer(to, 1u32.into())
+			.ok_or(BenchmarkError::Weightless)?;
+		let result;
+		#[block]
+		{
+			result = Pallet::<T>::check(&who, &call);
+		}
+		assert!(matches!(result, Ok(crate::Covered::NotSensitive { plain: true, .. })));
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -12,7 +12,7 @@ use frame_support::{
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
-	traits::{DispatchInfoOf, DispatchOriginOf, TransactionExtension},
+	traits::{DispatchInfoOf, DispatchOriginOf, PostDispatchInfoOf, TransactionExtension},
 	transaction_validity::{InvalidTransaction, TransactionValidityError, ValidTransaction},
 	Weight,
 };
@@ -45,7 +45,8 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 	/// The signer and how the call was covered: a single-use authorization to use up, or the
 	/// value an unauthorized call moves, to add to the signer's window.
 	type Val = Option<(T::AccountId, Covered<BalanceOf<T>>)>;
-	type Pre = ();
+	/// The weight charged beyond what the check needed, refunded after dispatch.
+	type Pre = Weight;
 
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		Pallet::<T>::check_weight(IsType::from_ref(call))
@@ -75,15 +76,40 @@ impl<T: Config + Send + Sync> TransactionExtension<<T as frame_system::Config>::
 		self,
 		val: Self::Val,
 		_origin: &DispatchOriginOf<<T as frame_system::Config>::RuntimeCall>,
-		_call: &<T as frame_system::Config>::RuntimeCall,
+		call: &<T as frame_system::Config>::RuntimeCall,
 		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
 		_len: usize,
 	) -> Result<Self::Pre, TransactionValidityError> {
-		match val {
-			Some((who, Covered::Authorization(hash))) => Pallet::<T>::consume(&who, hash),
-			Some((who, Covered::NotSensitive(value))) => Pallet::<T>::record_value(&who, value),
-			Some((_, Covered::Session)) | None => {},
-		}
-		Ok(())
+		let call: &<T as Config>::RuntimeCall = IsType::from_ref(call);
+		let charged = Pallet::<T>::check_weight(call);
+		let used = match val {
+			Some((who, Covered::Authorization(hash))) => {
+				Pallet::<T>::consume(&who, hash);
+				charged
+			},
+			Some((who, Covered::NotSensitive { value, plain })) => {
+				let windowed = !value.windowed().is_zero();
+				Pallet::<T>::record_value(&who, value);
+				if plain {
+					Pallet::<T>::check_weight_plain(call, windowed)
+				} else {
+					charged
+				}
+			},
+			Some((_, Covered::Session)) => charged,
+			// Not signed: nothing was checked.
+			None => Weight::zero(),
+		};
+		Ok(charged.saturating_sub(used))
+	}
+
+	fn post_dispatch_details(
+		unspent: Self::Pre,
+		_info: &DispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
+		_post_info: &PostDispatchInfoOf<<T as frame_system::Config>::RuntimeCall>,
+		_len: usize,
+		_result: &sp_runtime::DispatchResult,
+	) -> Result<Weight, TransactionValidityError> {
+		Ok(unspent)
 	}
 }

@@ -218,6 +218,13 @@ pub trait Classify<AccountId, Balance, Call> {
 	fn calls_visited(_call: &Call) -> u32 {
 		1
 	}
+
+	/// A transfer of `value` to `dest` that `classify` sees as one `TransferTokens` action,
+	/// for the plain check's benchmark. `None`: the runtime has no such call.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn transfer(_dest: AccountId, _value: Balance) -> Option<Call> {
+		None
+	}
 }
 
 impl<AccountId, Balance, Call> Classify<AccountId, Balance, Call> for () {
@@ -241,13 +248,25 @@ pub struct Classified<AccountId, Balance> {
 	pub recipients: Vec<AccountId>,
 	/// The value it moves, by class, over the whole call tree.
 	pub value: ValueTotals<Balance>,
+	/// Whether the value counts towards the account's window (value thresholds are set).
+	pub windowed: bool,
+	/// Whether the check was the plain one: no rule triggered and no requirement of the
+	/// account's own, so it read no factor, policy, authorization or session (the extension
+	/// is charged [`WeightInfo::check_mfa_plain`] for it, not the worst case).
+	pub plain: bool,
 }
 
 /// How a call passed [`Pallet::check`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Covered<Balance> {
-	/// Nothing is required; the value it moves counts towards the account's window.
-	NotSensitive(ValueTotals<Balance>),
+	/// Nothing is required; `value` counts towards the account's window (zero while no
+	/// thresholds are set); `plain`: see [`Classified::plain`].
+	NotSensitive {
+		/// What to add to the account's value window.
+		value: ValueTotals<Balance>,
+		/// Whether the check was the plain one.
+		plain: bool,
+	},
 	/// An open session for its action covers it.
 	Session,
 	/// The single-use authorization of this call (its hash), to be used up.
@@ -1464,6 +1483,8 @@ pub mod pallet {
 				action: None,
 				recipients: Vec::new(),
 				value: ValueTotals::zero(),
+				windowed: false,
+				plain: true,
 			};
 			if contexts.is_empty() {
 				return Ok(classified);
@@ -1473,28 +1494,49 @@ pub mod pallet {
 					classified.value.add(class, ctx.value);
 				}
 			}
-			let mut compared = classified.value;
-			if !classified.value.windowed().is_zero() {
-				compared.add_all(&Self::recent_value(who));
-			}
-			// Without thresholds set, value conditions never fire; the others do.
-			let thresholds = ValueThresholds::<T>::get().unwrap_or(Thresholds {
+			// Each list is read only when a context needs it: a plain transfer by an account
+			// without factors reads the thresholds, its value window, its known recipients and
+			// its own requirements, never its factors (docs/access-control.md, "Cost").
+			let moves_value = contexts.iter().any(|ctx| !ctx.value.is_zero());
+			// Without thresholds set, value conditions never fire, and no window is kept (its
+			// only reader; windows start empty when governance sets thresholds).
+			let thresholds = if moves_value { ValueThresholds::<T>::get() } else { None };
+			classified.windowed = thresholds.is_some();
+			let thresholds = thresholds.unwrap_or(Thresholds {
 				large_withdrawal: BalanceOf::<T>::max_value(),
 				large_order: BalanceOf::<T>::max_value(),
 				large_transfer: BalanceOf::<T>::max_value(),
 			});
-			let enrolled = Self::enrolled(who);
-			let known = KnownRecipients::<T>::get(who);
+			let mut compared = classified.value;
+			if classified.windowed && !classified.value.windowed().is_zero() {
+				compared.add_all(&Self::recent_value(who));
+			}
+			let known = if contexts.iter().any(|ctx| ctx.recipient.is_some()) {
+				KnownRecipients::<T>::get(who)
+			} else {
+				BoundedVec::new()
+			};
 			let own = UserRequirements::<T>::get(who);
+			let mut enrolled = None;
 			let requirement = &mut classified.requirement;
+			let plain = &mut classified.plain;
 			for ctx in &contexts {
 				let new_recipient = ctx.recipient.as_ref().is_some_and(|r| !known.contains(r));
 				let value = ctx.action.value_class().map_or(ctx.value, |c| compared.get(c));
 				let total = Context { value, ..ctx.clone() };
 				policy::triggered(&total, &thresholds, new_recipient, |rule| {
-					requirement.add(&Self::policy(rule), enrolled)
+					*plain = false;
+					let policy = Self::policy(rule);
+					// Only a policy limited to enrolled factors looks at them.
+					let factors = if policy.enrolled_only {
+						*enrolled.get_or_insert_with(|| Self::enrolled(who))
+					} else {
+						FactorSet::EMPTY
+					};
+					requirement.add(&policy, factors)
 				});
 				if let Some((_, factors)) = own.iter().find(|(a, _)| *a == ctx.action) {
+					*plain = false;
 					requirement.add_user(*factors);
 				}
 				if let Some(r) = &ctx.recipient {
@@ -1562,7 +1604,9 @@ pub mod pallet {
 			let classified = Self::requirement_of(who, call).map_err(|_| UNCLASSIFIABLE)?;
 			let requirement = classified.requirement;
 			if requirement.is_empty() {
-				return Ok(Covered::NotSensitive(classified.value));
+				let value =
+					if classified.windowed { classified.value } else { ValueTotals::zero() };
+				return Ok(Covered::NotSensitive { value, plain: classified.plain });
 			}
 			let now = frame_system::Pallet::<T>::block_number();
 			let call_hash = virtengine_mfa_primitives::call_hash(&call.encode());
@@ -1585,17 +1629,31 @@ pub mod pallet {
 			Err(MFA_REQUIRED)
 		}
 
-		/// The weight of checking `call` (classification grows with the calls a batch holds),
-		/// and of reading and writing the account's value window.
+		/// The weight of checking `call` at worst (classification grows with the calls a batch
+		/// holds), and of reading and writing the account's value window: what the extension
+		/// is charged before the check.
 		pub fn check_weight(call: &<T as Config>::RuntimeCall) -> Weight {
-			let visited = if call.is_sub_type().is_some() {
+			T::WeightInfo::check_mfa()
+				.saturating_mul(Self::calls_visited(call).into())
+				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		}
+
+		/// The weight of the plain check of `call` (see [`Classified::plain`]) and, if
+		/// `windowed`, of writing the account's value window: what the extension is charged
+		/// after such a check (the rest of [`Pallet::check_weight`] is refunded).
+		pub fn check_weight_plain(call: &<T as Config>::RuntimeCall, windowed: bool) -> Weight {
+			let window = if windowed { T::DbWeight::get().writes(1) } else { Weight::zero() };
+			T::WeightInfo::check_mfa_plain()
+				.saturating_mul(Self::calls_visited(call).into())
+				.saturating_add(window)
+		}
+
+		fn calls_visited(call: &<T as Config>::RuntimeCall) -> u32 {
+			if call.is_sub_type().is_some() {
 				1
 			} else {
 				T::Classifier::calls_visited(call).max(1)
-			};
-			T::WeightInfo::check_mfa()
-				.saturating_mul(visited.into())
-				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			}
 		}
 
 		/// Uses up the single-use authorization of `call_hash`.

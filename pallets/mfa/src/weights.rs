@@ -32,6 +32,9 @@ pub trait WeightInfo {
 	/// The [`crate::CheckMfa`] check of a sensitive call (classification, policy and
 	/// authorization reads).
 	fn check_mfa() -> Weight;
+	/// The plain check (no rule triggered, no requirement of the account's own): a transfer
+	/// to a known recipient by an account with no factors, under value thresholds.
+	fn check_mfa_plain() -> Weight;
 }
 
 impl WeightInfo for () {
@@ -72,6 +75,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn check_mfa() -> Weight {
+		Weight::zero()
+	}
+	fn check_mfa_plain() -> Weight {
 		Weight::zero()
 	}
 }

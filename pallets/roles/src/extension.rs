@@ -20,9 +20,8 @@ use frame_support::{
 };
 use scale_info::TypeInfo;
 use sp_runtime::{
-	impl_tx_ext_default,
-	traits::{DispatchInfoOf, TransactionExtension},
-	transaction_validity::InvalidTransaction,
+	traits::{DispatchInfoOf, PostDispatchInfoOf, TransactionExtension},
+	transaction_validity::{InvalidTransaction, TransactionValidityError},
 	Weight,
 };
 
@@ -161,8 +160,9 @@ where
 {
 	const IDENTIFIER: &'static str = "CheckAccountState";
 	type Implicit = ();
-	type Val = ();
-	type Pre = ();
+	/// The weight charged beyond what the check read (refunded after dispatch).
+	type Val = Weight;
+	type Pre = Weight;
 
 	fn weight(&self, call: &T::RuntimeCall) -> Weight {
 		// Per account: its state and, if suspended, its scheduled termination.
@@ -180,10 +180,39 @@ where
 		_inherited_implication: &impl Encode,
 		_source: TransactionSource,
 	) -> sp_runtime::traits::ValidateResult<Self::Val, T::RuntimeCall> {
-		if let Some(who) = origin.as_signer() {
-			Self::check_call(who, call)?;
-		}
-		Ok((Default::default(), (), origin))
+		let Some(who) = origin.as_signer() else {
+			return Ok((Default::default(), self.weight(call), origin));
+		};
+		let state = Pallet::<T>::state(who);
+		Self::check(Some(who), state, call, 0)?;
+		// The common case, a call acting for its signer alone, who is not suspended: one read
+		// (the state), not the termination's.
+		let unspent = if state != AccountState::Suspended && Self::accounts_read(call, 0) == 0 {
+			T::DbWeight::get().reads(1)
+		} else {
+			Weight::zero()
+		};
+		Ok((Default::default(), unspent, origin))
 	}
-	impl_tx_ext_default!(T::RuntimeCall; prepare);
+
+	fn prepare(
+		self,
+		unspent: Self::Val,
+		_origin: &<T as frame_system::Config>::RuntimeOrigin,
+		_call: &T::RuntimeCall,
+		_info: &DispatchInfoOf<T::RuntimeCall>,
+		_len: usize,
+	) -> Result<Self::Pre, TransactionValidityError> {
+		Ok(unspent)
+	}
+
+	fn post_dispatch_details(
+		unspent: Self::Pre,
+		_info: &DispatchInfoOf<T::RuntimeCall>,
+		_post_info: &PostDispatchInfoOf<T::RuntimeCall>,
+		_len: usize,
+		_result: &sp_runtime::DispatchResult,
+	) -> Result<Weight, TransactionValidityError> {
+		Ok(unspent)
+	}
 }

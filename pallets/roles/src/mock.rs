@@ -120,6 +120,8 @@ pub fn derivative(who: u64, index: u16) -> u64 {
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	// Non-zero, so the extension's charge and refund can be told apart.
+	type DbWeight = frame_support::weights::constants::RocksDbWeight;
 }
 
 impl pallet_roles::Config for Test {

@@ -324,3 +324,34 @@ fn role_origins_for_other_pallets() {
 		assert!(!passes::<AdministratorRole>(ADMIN), "a suspended administrator");
 	});
 }
+
+use frame_support::weights::Weight;
+use sp_runtime::traits::TransactionExtension as _;
+
+/// The weight `CheckAccountState` leaves charged for `call` signed by `who`.
+fn charged(who: u64, call: &RuntimeCall) -> Result<Weight, TransactionValidityError> {
+	let ext = CheckAccountState::<Test>::new();
+	let info = DispatchInfo::default();
+	let upfront = ext.weight(call);
+	let (pre, _) = ext.validate_and_prepare(RuntimeOrigin::signed(who), call, &info, 0, 0)?;
+	let post = frame_support::dispatch::PostDispatchInfo::default();
+	let unspent = CheckAccountState::<Test>::post_dispatch_details(pre, &info, &post, 0, &Ok(()))?;
+	Ok(upfront - unspent)
+}
+
+#[test]
+fn an_account_in_good_standing_is_charged_one_read_a_suspended_one_two() {
+	new_test_ext().execute_with(|| {
+		let read = <Test as frame_system::Config>::DbWeight::get().reads(1);
+		let remark = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let appeal = RuntimeCall::Roles(crate::Call::appeal { statement: [1; 32] });
+		assert_eq!(CheckAccountState::<Test>::new().weight(&remark), read * 2);
+		// No record (every ordinary account), and a flagged one: the state alone.
+		assert_eq!(charged(CUSTOMER, &remark), Ok(read));
+		put_in(CUSTOMER, AccountState::Flagged);
+		assert_eq!(charged(CUSTOMER, &remark), Ok(read));
+		// Suspended: its termination was read too.
+		put_in(CUSTOMER, AccountState::Suspended);
+		assert_eq!(charged(CUSTOMER, &appeal), Ok(read * 2));
+	});
+}

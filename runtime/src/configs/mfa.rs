@@ -428,6 +428,14 @@ impl Classify<AccountId, Balance, RuntimeCall> for SensitiveCalls {
 	fn calls_visited(call: &RuntimeCall) -> u32 {
 		Self::count(call, 0)
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn transfer(dest: AccountId, value: Balance) -> Option<RuntimeCall> {
+		Some(RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: dest.into(),
+			value,
+		}))
+	}
 }
 
 /// Account standing from `pallet_roles`.

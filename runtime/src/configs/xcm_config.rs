@@ -154,7 +154,7 @@ impl xcm_executor::traits::CallDispatcher<RuntimeCall> for GatedDispatch {
 				.map_err(|_| MfaError::<Runtime>::AccountRestricted)?;
 			match Mfa::check(&who, &call) {
 				Ok(Covered::Authorization(hash)) => Mfa::consume(&who, hash),
-				Ok(Covered::NotSensitive(value)) => Mfa::record_value(&who, value),
+				Ok(Covered::NotSensitive { value, .. }) => Mfa::record_value(&who, value),
 				Ok(Covered::Session) => {},
 				Err(code) if code == pallet_mfa::UNCLASSIFIABLE => {
 					return Err(MfaError::<Runtime>::Unclassifiable.into())

@@ -1,0 +1,65 @@
+//! What a plain balance transfer costs, extensions included, against a stock parachain's
+//! (issue 17, docs/benchmarking.md "A transfer's cost"): the weight the block accounts for the
+//! transfer, applied through `Executive` in a real block of the `development` preset, beside
+//! the same transfer without VirtEngine's two extensions (`CheckAccountState`, `CheckMfa`): the
+//! base extrinsic weight, `pallet_balances`' stock weight and the stock extensions' weights.
+//!
+//! These are the benchmarked weights, not timings: what the chain charges and how many
+//! transfers a block holds follow from them.
+
+#[path = "fuzz/chain.rs"]
+mod chain;
+mod common;
+
+use chain::Chain;
+use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{generic::Preamble, traits::TransactionExtension, Weight};
+use virtengine_runtime::{Runtime, RuntimeCall, VE};
+
+/// The transfer's weight as the block accounts it, and the stock parachain's for the same call.
+fn transfer_cost(value: u128) -> (Weight, Weight) {
+	let mut ext = chain::development_state();
+	ext.execute_with(|| {
+		let chain = Chain::default();
+		chain.initialize();
+		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value,
+		});
+		let xt = chain::sign(&Sr25519Keyring::Alice.pair(), call.clone(), 0, 0);
+		let Preamble::Signed(_, _, ref tx_ext) = xt.preamble else { panic!("signed") };
+		let extensions = tx_ext.weight(&call);
+
+		let before = frame_system::BlockWeight::<Runtime>::get().total();
+		let applied = Chain::apply(xt);
+		assert!(matches!(applied, Ok(Ok(()))), "the transfer applies: {applied:?}");
+		let charged = frame_system::BlockWeight::<Runtime>::get().total() - before;
+
+		let ours = pallet_roles::CheckAccountState::<Runtime>::new().weight(&call)
+			+ pallet_mfa::CheckMfa::<Runtime>::new().weight(&call);
+		let base = <Runtime as frame_system::Config>::BlockWeights::get()
+			.get(DispatchClass::Normal)
+			.base_extrinsic;
+		let stock = base + call.get_dispatch_info().call_weight + extensions - ours;
+		(charged, stock)
+	})
+}
+
+fn micros(w: Weight) -> f64 {
+	w.ref_time() as f64 / 1e6
+}
+
+#[test]
+fn a_plain_transfer_costs_at_most_a_fifth_more_than_on_a_stock_parachain() {
+	// Alice and Bob know each other at genesis (the preset), Alice has no factors and no
+	// requirements of her own, and 1 VE is far below every threshold: the plain check.
+	let (charged, stock) = transfer_cost(VE);
+	let ratio = charged.ref_time() as f64 / stock.ref_time() as f64;
+	println!(
+		"transfer_keep_alive: {:.1} µs charged, {:.1} µs on a stock parachain: ratio {ratio:.3}",
+		micros(charged),
+		micros(stock)
+	);
+	assert!(ratio <= 1.2, "a plain transfer costs {ratio:.3}× a stock parachain's");
+}
