@@ -63,3 +63,41 @@ fn a_plain_transfer_costs_at_most_a_fifth_more_than_on_a_stock_parachain() {
 	);
 	assert!(ratio <= 1.2, "a plain transfer costs {ratio:.3}× a stock parachain's");
 }
+
+#[test]
+fn the_classifier_charges_the_reads_it_makes() {
+	use pallet_mfa::Classify;
+	use virtengine_runtime::configs::mfa::SensitiveCalls;
+	let bob = || Sr25519Keyring::Bob.to_account_id();
+	let keep_alive = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+		dest: bob().into(),
+		value: VE,
+	});
+	let all = RuntimeCall::Balances(pallet_balances::Call::transfer_all {
+		dest: bob().into(),
+		keep_alive: true,
+	});
+	let withdraw = RuntimeCall::Escrow(pallet_escrow::Call::withdraw {});
+	let batch =
+		|calls: Vec<RuntimeCall>| RuntimeCall::Utility(pallet_utility::Call::batch { calls });
+	// A transfer's recipient and value are in the call: nothing read.
+	assert_eq!(SensitiveCalls::state_reads(&keep_alive), 0);
+	// `transfer_all` reads the balance, `withdraw` the payout.
+	assert_eq!(SensitiveCalls::state_reads(&all), 1);
+	assert_eq!(SensitiveCalls::state_reads(&batch(vec![keep_alive.clone(), all, withdraw])), 2);
+	// And the check charges them: on top of the worst case before dispatch, and of the plain
+	// check after it.
+	chain::development_state().execute_with(|| {
+		let read = <Runtime as frame_system::Config>::DbWeight::get().reads(1);
+		let all = RuntimeCall::Balances(pallet_balances::Call::transfer_all {
+			dest: bob().into(),
+			keep_alive: true,
+		});
+		type Mfa = pallet_mfa::Pallet<Runtime>;
+		assert_eq!(Mfa::check_weight(&all), Mfa::check_weight(&keep_alive) + read);
+		assert_eq!(
+			Mfa::check_weight_plain(&all, true),
+			Mfa::check_weight_plain(&keep_alive, true) + read
+		);
+	});
+}

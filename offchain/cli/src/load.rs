@@ -8,8 +8,9 @@
 //! dimensions, and its length) holds of transfers of the weight the runtime charges one
 //! (`TransactionPaymentApi_query_info`: the call's benchmarked weight, the transaction
 //! extensions' and the base extrinsic's), as a ratio. The proof size charged before dispatch is a
-//! worst case that the runtime reclaims down to the proof really produced, so the proof dimension
-//! of the capacity uses what blocks really consumed per transfer (both are reported).
+//! worst case that the runtime reclaims down to the proof really produced, and the transaction
+//! extensions refund computation they did not need (`CheckMfa`'s plain check), so the capacity
+//! uses what blocks really consumed per transfer (both figures are reported).
 //!
 //! The senders are the development accounts endowed on `dev` and `local` chains and listed as
 //! each other's known recipients (so MFA does not gate transfers between them): `//Dave`,
@@ -104,6 +105,22 @@ async fn capacity(client: &Client) -> Result<Capacity, Error> {
 	})
 }
 
+/// The transfers from `senders` that block `hash` included.
+async fn block_transfers(
+	client: &Client,
+	hash: virtengine_client::Hash,
+	senders: &[AccountId],
+) -> Result<u64, Error> {
+	let events = client.events(hash).await?;
+	Ok(events
+		.iter()
+		.filter(|e| {
+			matches!(e, runtime::Event::Balances(runtime::balances::Event::Transfer { from, .. })
+				if senders.contains(from))
+		})
+		.count() as u64)
+}
+
 /// The transfers from `senders` that block `hash` included, and the weight its normal class
 /// consumed (after refunds and the proof size reclaimed at dispatch).
 async fn block_load(
@@ -111,14 +128,7 @@ async fn block_load(
 	hash: virtengine_client::Hash,
 	senders: &[AccountId],
 ) -> Result<(u64, (u64, u64)), Error> {
-	let events = client.events(hash).await?;
-	let ours = events
-		.iter()
-		.filter(|e| {
-			matches!(e, runtime::Event::Balances(runtime::balances::Event::Transfer { from, .. })
-				if senders.contains(from))
-		})
-		.count() as u64;
+	let ours = block_transfers(client, hash, senders).await?;
 	let at = client.at(hash).await?;
 	let used = Client::fetch_in(
 		&at,
@@ -251,7 +261,7 @@ async fn transfers(
 				continue;
 			}
 			heard.insert(head.number, Instant::now());
-			let (ours, _) = block_load(&client, head.hash, &accounts).await?;
+			let ours = block_transfers(&client, head.hash, &accounts).await?;
 			included += ours;
 			if ours > 0 && first_number.is_none() {
 				first_number = Some(head.number);
@@ -300,10 +310,15 @@ async fn transfers(
 			first + 1
 		)));
 	}
-	// The proof a transfer really left in blocks (the normal class holds little else).
+	// What a transfer really left charged in blocks (the normal class holds little else): the
+	// proof reclaimed, and the computation its transaction extensions refunded after dispatch
+	// (`CheckMfa`'s plain check, docs/access-control.md "Cost").
 	let proof_used: u64 = window.iter().map(|(_, _, (_, p))| p).sum();
 	let proof_per_transfer = proof_used.div_ceil(total).max(1);
 	let by_proof = cap.proof_size / proof_per_transfer;
+	let ref_used: u64 = window.iter().map(|(_, _, (w, _))| w).sum();
+	let ref_per_transfer = ref_used.div_ceil(total).clamp(1, info.ref_time.max(1));
+	let by_ref_time = cap.ref_time / ref_per_transfer;
 	let (max_per_block, binding) = [
 		(by_ref_time, "computation (ref_time)"),
 		(by_proof, "proof size"),
@@ -342,6 +357,7 @@ async fn transfers(
 			"normal_class": { "ref_time_ps": cap.ref_time, "proof_size": cap.proof_size, "length": cap.length },
 			"max_per_block_charged": charged,
 			"proof_per_transfer": proof_per_transfer,
+			"ref_time_per_transfer_ps": ref_per_transfer,
 			"max_per_block": max_per_block,
 			"bound_by": binding,
 			"first_block": first,
@@ -360,9 +376,10 @@ async fn transfers(
 		}),
 		|| {
 			format!(
-				"transfer weight       {:.1} µs, {} B proof, {} B long (fee {})\n\
-				 block capacity        {charged} transfers as charged; {max_per_block} once the proof \
-				 size is reclaimed ({proof_per_transfer} B each), bound by {binding}\n\
+				"transfer weight       {:.1} µs, {} B proof, {} B long (fee {}) before dispatch; \
+				 {:.1} µs, {proof_per_transfer} B after refunds\n\
+				 block capacity        {charged} transfers as charged; {max_per_block} after refunds \
+				 and the proof reclaimed, bound by {binding}\n\
 				 measured              blocks #{}..#{last}: {total} transfers in {} blocks, {elapsed:.1} s\n\
 				 included              {per_block:.1} per block, {tps:.1} per second (a block every {interval:.2} s)\n\
 				 theoretical maximum   {max_per_block} per block, {max_tps:.1} per second at that pace \
@@ -373,6 +390,7 @@ async fn transfers(
 				info.proof_size,
 				info.length,
 				virtengine_client::format_ve(info.partial_fee),
+				ref_per_transfer as f64 / 1e6,
 				first + 1,
 				window.len(),
 				used * 100.0

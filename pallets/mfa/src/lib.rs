@@ -219,6 +219,12 @@ pub trait Classify<AccountId, Balance, Call> {
 		1
 	}
 
+	/// At most how many storage items `classify` reads for `call` (a value read from state,
+	/// whether an order is the account's first): charged on top of the check.
+	fn state_reads(_call: &Call) -> u32 {
+		0
+	}
+
 	/// A transfer of `value` to `dest` that `classify` sees as one `TransferTokens` action,
 	/// for the plain check's benchmark. `None`: the runtime has no such call.
 	#[cfg(feature = "runtime-benchmarks")]
@@ -1636,6 +1642,7 @@ pub mod pallet {
 			T::WeightInfo::check_mfa()
 				.saturating_mul(Self::calls_visited(call).into())
 				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+				.saturating_add(Self::classifier_reads(call))
 		}
 
 		/// The weight of the plain check of `call` (see [`Classified::plain`]) and, if
@@ -1646,6 +1653,7 @@ pub mod pallet {
 			T::WeightInfo::check_mfa_plain()
 				.saturating_mul(Self::calls_visited(call).into())
 				.saturating_add(window)
+				.saturating_add(Self::classifier_reads(call))
 		}
 
 		fn calls_visited(call: &<T as Config>::RuntimeCall) -> u32 {
@@ -1654,6 +1662,14 @@ pub mod pallet {
 			} else {
 				T::Classifier::calls_visited(call).max(1)
 			}
+		}
+
+		/// The runtime classifier's own reads (this pallet's calls need none).
+		fn classifier_reads(call: &<T as Config>::RuntimeCall) -> Weight {
+			if call.is_sub_type().is_some() {
+				return Weight::zero();
+			}
+			T::DbWeight::get().reads(T::Classifier::state_reads(call).into())
 		}
 
 		/// Uses up the single-use authorization of `call_hash`.

@@ -388,6 +388,39 @@ impl SensitiveCalls {
 		w.push(Context { value, recipient, ..Context::of(Action::TransferTokens) });
 	}
 
+	/// At most how many storage items classifying `call` reads: a value read from state
+	/// (`transfer_all`, `accept_bid`, `withdraw`), whether an offering or order is the account's
+	/// first (`create_offering`, `create_order`); bounded by the nesting limit's refusal.
+	fn reads(call: &RuntimeCall, depth: u32) -> u32 {
+		if depth > MAX_NESTING {
+			return 0;
+		}
+		match call {
+			RuntimeCall::Utility(c) => {
+				use pallet_utility::Call as U;
+				match c {
+					U::batch { calls } | U::batch_all { calls } | U::force_batch { calls } => calls
+						.iter()
+						.map(|c| Self::reads(c, depth + 1))
+						.fold(0u32, |a, b| a.saturating_add(b)),
+					U::as_derivative { call, .. }
+					| U::with_weight { call, .. }
+					| U::dispatch_as { call, .. }
+					| U::dispatch_as_fallible { call, .. } => Self::reads(call, depth + 1),
+					U::if_else { main, fallback } => Self::reads(main, depth + 1)
+						.saturating_add(Self::reads(fallback, depth + 1)),
+					U::__Ignore(..) => 0,
+				}
+			},
+			RuntimeCall::Balances(pallet_balances::Call::transfer_all { .. })
+			| RuntimeCall::Market(pallet_market::Call::accept_bid { .. })
+			| RuntimeCall::Market(pallet_market::Call::create_offering { .. })
+			| RuntimeCall::Market(pallet_market::Call::create_order { .. })
+			| RuntimeCall::Escrow(pallet_escrow::Call::withdraw { .. }) => 1,
+			_ => 0,
+		}
+	}
+
 	/// The calls a tree holds (wrappers included), bounded by the nesting limit's refusal.
 	fn count(call: &RuntimeCall, depth: u32) -> u32 {
 		if depth > MAX_NESTING {
@@ -427,6 +460,10 @@ impl Classify<AccountId, Balance, RuntimeCall> for SensitiveCalls {
 
 	fn calls_visited(call: &RuntimeCall) -> u32 {
 		Self::count(call, 0)
+	}
+
+	fn state_reads(call: &RuntimeCall) -> u32 {
+		Self::reads(call, 0)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

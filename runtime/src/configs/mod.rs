@@ -4,7 +4,7 @@ pub mod collation;
 mod cumulus;
 mod encryption;
 pub mod market;
-mod mfa;
+pub mod mfa;
 mod monetary;
 mod roles;
 mod veid;
