@@ -17,12 +17,16 @@ use sp_keyring::Sr25519Keyring;
 use sp_runtime::{generic::Preamble, traits::TransactionExtension, Weight};
 use virtengine_runtime::{Runtime, RuntimeCall, VE};
 
-/// The transfer's weight as the block accounts it, and the stock parachain's for the same call.
-fn transfer_cost(value: u128) -> (Weight, Weight) {
+/// The transfer's weight as the block accounts it, and the stock parachain's for the same call,
+/// with the `development` preset's value thresholds (the seeds') or none.
+fn transfer_cost(value: u128, thresholds: bool) -> (Weight, Weight) {
 	let mut ext = chain::development_state();
 	ext.execute_with(|| {
 		let chain = Chain::default();
 		chain.initialize();
+		if !thresholds {
+			pallet_mfa::ValueThresholds::<Runtime>::kill();
+		}
 		let call = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
 			dest: Sr25519Keyring::Bob.to_account_id().into(),
 			value,
@@ -50,18 +54,39 @@ fn micros(w: Weight) -> f64 {
 	w.ref_time() as f64 / 1e6
 }
 
+fn ratio(charged: Weight, stock: Weight) -> f64 {
+	charged.ref_time() as f64 / stock.ref_time() as f64
+}
+
 #[test]
 fn a_plain_transfer_costs_at_most_a_fifth_more_than_on_a_stock_parachain() {
 	// Alice and Bob know each other at genesis (the preset), Alice has no factors and no
 	// requirements of her own, and 1 VE is far below every threshold: the plain check.
-	let (charged, stock) = transfer_cost(VE);
-	let ratio = charged.ref_time() as f64 / stock.ref_time() as f64;
+	let (charged, stock) = transfer_cost(VE, false);
+	let r = ratio(charged, stock);
 	println!(
-		"transfer_keep_alive: {:.1} µs charged, {:.1} µs on a stock parachain: ratio {ratio:.3}",
+		"transfer_keep_alive, no value thresholds: {:.1} µs charged, {:.1} µs on a stock \
+		 parachain: ratio {r:.3}",
 		micros(charged),
 		micros(stock)
 	);
-	assert!(ratio <= 1.2, "a plain transfer costs {ratio:.3}× a stock parachain's");
+	assert!(r <= 1.2, "a plain transfer costs {r:.3}× a stock parachain's");
+}
+
+#[test]
+fn under_value_thresholds_a_plain_transfer_adds_its_windows_write() {
+	let (charged, stock) = transfer_cost(VE, true);
+	let (without, _) = transfer_cost(VE, false);
+	let db = <Runtime as frame_system::Config>::DbWeight::get();
+	println!(
+		"transfer_keep_alive, the seeds' value thresholds: {:.1} µs charged, {:.1} µs on a \
+		 stock parachain: ratio {:.3}",
+		micros(charged),
+		micros(stock),
+		ratio(charged, stock)
+	);
+	// The only difference: the value window's write (its read is in the plain check).
+	assert_eq!(charged.ref_time(), without.ref_time() + db.writes(1).ref_time());
 }
 
 #[test]
