@@ -391,61 +391,52 @@ impl SensitiveCalls {
 	/// At most how many storage items classifying `call` reads: a value read from state
 	/// (`transfer_all`, `accept_bid`, `withdraw`), whether an offering or order is the account's
 	/// first (`create_offering`, `create_order`); bounded by the nesting limit's refusal.
-	fn reads(call: &RuntimeCall, depth: u32) -> u32 {
-		if depth > MAX_NESTING {
-			return 0;
-		}
-		match call {
-			RuntimeCall::Utility(c) => {
-				use pallet_utility::Call as U;
-				match c {
-					U::batch { calls } | U::batch_all { calls } | U::force_batch { calls } => calls
-						.iter()
-						.map(|c| Self::reads(c, depth + 1))
-						.fold(0u32, |a, b| a.saturating_add(b)),
-					U::as_derivative { call, .. }
-					| U::with_weight { call, .. }
-					| U::dispatch_as { call, .. }
-					| U::dispatch_as_fallible { call, .. } => Self::reads(call, depth + 1),
-					U::if_else { main, fallback } => Self::reads(main, depth + 1)
-						.saturating_add(Self::reads(fallback, depth + 1)),
-					U::__Ignore(..) => 0,
-				}
-			},
+	fn reads(call: &RuntimeCall) -> u32 {
+		Self::fold(call, 0, 0, &|call| match call {
 			RuntimeCall::Balances(pallet_balances::Call::transfer_all { .. })
 			| RuntimeCall::Market(pallet_market::Call::accept_bid { .. })
 			| RuntimeCall::Market(pallet_market::Call::create_offering { .. })
 			| RuntimeCall::Market(pallet_market::Call::create_order { .. })
 			| RuntimeCall::Escrow(pallet_escrow::Call::withdraw { .. }) => 1,
 			_ => 0,
-		}
+		})
 	}
 
 	/// The calls a tree holds (wrappers included), bounded by the nesting limit's refusal.
-	fn count(call: &RuntimeCall, depth: u32) -> u32 {
+	fn count(call: &RuntimeCall) -> u32 {
+		Self::fold(call, 0, 1, &|_| 1)
+	}
+
+	/// `own` summed over a call tree (wrappers included); `beyond` for a call nested deeper than
+	/// the limit (whose classification is refused).
+	fn fold(
+		call: &RuntimeCall,
+		depth: u32,
+		beyond: u32,
+		own: &impl Fn(&RuntimeCall) -> u32,
+	) -> u32 {
 		if depth > MAX_NESTING {
-			return 1;
+			return beyond;
 		}
+		let inner = |c: &RuntimeCall| Self::fold(c, depth + 1, beyond, own);
 		let inner: u32 = match call {
 			RuntimeCall::Utility(c) => {
 				use pallet_utility::Call as U;
 				match c {
-					U::batch { calls } | U::batch_all { calls } | U::force_batch { calls } => calls
-						.iter()
-						.map(|c| Self::count(c, depth + 1))
-						.fold(0u32, |a, b| a.saturating_add(b)),
+					U::batch { calls } | U::batch_all { calls } | U::force_batch { calls } => {
+						calls.iter().map(inner).fold(0u32, |a, b| a.saturating_add(b))
+					},
 					U::as_derivative { call, .. }
 					| U::with_weight { call, .. }
 					| U::dispatch_as { call, .. }
-					| U::dispatch_as_fallible { call, .. } => Self::count(call, depth + 1),
-					U::if_else { main, fallback } => Self::count(main, depth + 1)
-						.saturating_add(Self::count(fallback, depth + 1)),
+					| U::dispatch_as_fallible { call, .. } => inner(call),
+					U::if_else { main, fallback } => inner(main).saturating_add(inner(fallback)),
 					U::__Ignore(..) => 0,
 				}
 			},
 			_ => 0,
 		};
-		inner.saturating_add(1)
+		inner.saturating_add(own(call))
 	}
 }
 
@@ -459,11 +450,11 @@ impl Classify<AccountId, Balance, RuntimeCall> for SensitiveCalls {
 	}
 
 	fn calls_visited(call: &RuntimeCall) -> u32 {
-		Self::count(call, 0)
+		Self::count(call)
 	}
 
 	fn state_reads(call: &RuntimeCall) -> u32 {
-		Self::reads(call, 0)
+		Self::reads(call)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
