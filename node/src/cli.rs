@@ -89,6 +89,13 @@ pub struct Cli {
 	#[arg(long)]
 	pub no_hardware_benchmarks: bool,
 
+	/// Score identities with the models this manifest pins (the form of models/models.toml)
+	/// instead of those this build pins: to try a candidate model set. Votes count only while
+	/// it is the chain's active model set; otherwise this collator is outvoted and recorded as
+	/// disagreeing (docs/veid.md, "Model sets").
+	#[arg(long, value_name = "FILE")]
+	pub veid_manifest: Option<PathBuf>,
+
 	/// Arguments for the in-process relay chain node, after `--`.
 	#[arg(raw = true)]
 	pub relay_chain_args: Vec<String>,

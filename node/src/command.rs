@@ -172,13 +172,21 @@ pub fn run() -> Result<()> {
 			let runner = cli.create_runner(&cli.run.normalize())?;
 			let collator_options = cli.run.collator_options();
 
+			// A manifest given on the command line must be usable, or the node does not start
+			// (rather than run without scoring).
+			if let Some(path) = &cli.veid_manifest {
+				virtengine_scoring::models::Manifest::from_file(path)
+					.map_err(|e| sc_cli::Error::Input(format!("--veid-manifest: {e}")))?;
+			}
+			let veid_manifest = cli.veid_manifest.clone();
+
 			runner.run_node_until_exit(|config| async move {
 				check_rpc_ports(&config)?;
 
 				let para_id = para_id_of(&config)?;
 				if let Some(block_time) = cli.dev_block_time() {
 					info!("🧪 Dev chain: a block every {block_time} ms, no relay chain");
-					return service::start_dev_node(config, para_id, block_time)
+					return service::start_dev_node(config, para_id, block_time, veid_manifest)
 						.map_err(Into::into);
 				}
 
@@ -212,6 +220,7 @@ pub fn run() -> Result<()> {
 							collator_options,
 							para_id,
 							hwbench,
+							veid_manifest,
 						)
 						.await
 					},
@@ -222,6 +231,7 @@ pub fn run() -> Result<()> {
 							collator_options,
 							para_id,
 							hwbench,
+							veid_manifest,
 						)
 						.await
 					},

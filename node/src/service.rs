@@ -4,6 +4,7 @@
 
 use std::{
 	ops::ControlFlow,
+	path::{Path, PathBuf},
 	sync::Arc,
 	time::{Duration, Instant},
 };
@@ -165,7 +166,10 @@ fn build_import_queue(
 /// The VEID scorer of a validator node: committee keys beside its keystore, models from the
 /// model directory. `None` (the node then does not score) for non-validators, or if the keys
 /// cannot be stored, which is logged.
-fn veid_scorer(config: &Configuration) -> Option<Arc<dyn virtengine_veid_host::VeidScorer>> {
+fn veid_scorer(
+	config: &Configuration,
+	manifest: Option<&Path>,
+) -> Option<Arc<dyn virtengine_veid_host::VeidScorer>> {
 	if !config.role.is_authority() {
 		return None;
 	}
@@ -173,7 +177,7 @@ fn veid_scorer(config: &Configuration) -> Option<Arc<dyn virtengine_veid_host::V
 		sc_service::config::KeystoreConfig::Path { path, .. } => Some(path.join("veid-committee")),
 		sc_service::config::KeystoreConfig::InMemory => None,
 	};
-	match crate::veid::Scorer::new(key_dir, virtengine_scoring::models::default_dir()) {
+	match crate::veid::Scorer::new(key_dir, virtengine_scoring::models::default_dir(), manifest) {
 		Ok(scorer) => Some(Arc::new(scorer)),
 		Err(e) => {
 			log::error!("VEID scoring is off on this node: {e}");
@@ -191,6 +195,7 @@ fn spawn_offchain_workers(
 	transaction_pool: Arc<ParachainTxPool>,
 	network: Arc<dyn sc_network::service::traits::NetworkService>,
 	task_manager: &TaskManager,
+	veid_manifest: Option<&Path>,
 ) -> Result<(), sc_service::Error> {
 	if !config.offchain_worker.enabled {
 		return Ok(());
@@ -203,7 +208,7 @@ fn spawn_offchain_workers(
 		network_provider: Arc::new(network),
 		is_validator: config.role.is_authority(),
 		enable_http_requests: false,
-		custom_extensions: host::offchain_extensions(veid_scorer(config)),
+		custom_extensions: host::offchain_extensions(veid_scorer(config, veid_manifest)),
 	})?;
 	task_manager.spawn_handle().spawn(
 		"offchain-workers-runner",
@@ -287,6 +292,7 @@ pub async fn start_parachain_node<Net: NetworkBackend<Block, Hash>>(
 	collator_options: CollatorOptions,
 	para_id: ParaId,
 	hwbench: Option<sc_sysinfo::HwBench>,
+	veid_manifest: Option<PathBuf>,
 ) -> sc_service::error::Result<TaskManager> {
 	let parachain_config = prepare_node_config(parachain_config);
 
@@ -344,6 +350,7 @@ pub async fn start_parachain_node<Net: NetworkBackend<Block, Hash>>(
 		transaction_pool.clone(),
 		network.clone(),
 		&task_manager,
+		veid_manifest.as_deref(),
 	)?;
 
 	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
@@ -433,6 +440,7 @@ pub fn start_dev_node(
 	mut config: Configuration,
 	para_id: ParaId,
 	block_time_ms: u64,
+	veid_manifest: Option<PathBuf>,
 ) -> sc_service::error::Result<TaskManager> {
 	let PartialComponents {
 		client,
@@ -478,6 +486,7 @@ pub fn start_dev_node(
 		transaction_pool.clone(),
 		network.clone(),
 		&task_manager,
+		veid_manifest.as_deref(),
 	)?;
 
 	let proposer = sc_basic_authorship::ProposerFactory::new(

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256, Sha512};
 use sp_core::Pair;
 use virtengine_envelope::{Envelope, RecipientSecret};
 use virtengine_scoring::{
+	models::Manifest,
 	mrz::Date,
 	pipeline::{Bundle, Pipeline, PipelineError},
 };
@@ -181,20 +182,46 @@ impl CommitteeKeys {
 pub struct Scorer {
 	keys: CommitteeKeys,
 	model_dir: PathBuf,
-	/// This build's model set id (no model file needed), for votes cast without the pipeline.
+	/// The models it scores with: this build's pins, or a manifest given at start.
+	manifest: Manifest,
+	/// Their model set id (no model file needed), for votes cast without the pipeline.
 	model_set: [u8; 32],
 	pipeline: Mutex<Option<Arc<Pipeline>>>,
 }
 
 impl Scorer {
-	/// A scorer with committee keys in `key_dir` (memory for `None`) and models in `model_dir`.
-	pub fn new(key_dir: Option<PathBuf>, model_dir: PathBuf) -> Result<Scorer, String> {
+	/// A scorer with committee keys in `key_dir` (memory for `None`) and models in `model_dir`,
+	/// pinned by this build or, if given, by the manifest at `manifest`.
+	pub fn new(
+		key_dir: Option<PathBuf>,
+		model_dir: PathBuf,
+		manifest: Option<&Path>,
+	) -> Result<Scorer, String> {
 		// Validators must agree bit for bit: pin tract's kernels before any model loads.
 		virtengine_scoring::models::pin_kernels().map_err(|e| e.to_string())?;
-		let model_set = Pipeline::model_set_id().map_err(|e| e.to_string())?;
+		let pinned = Manifest::pinned().map_err(|e| e.to_string())?;
+		let built = Pipeline::model_set_id_of(&pinned).map_err(|e| e.to_string())?;
+		let manifest = match manifest {
+			Some(path) => {
+				let other = Manifest::from_file(path).map_err(|e| e.to_string())?;
+				let set = Pipeline::model_set_id_of(&other).map_err(|e| e.to_string())?;
+				log::warn!(
+					target: LOG,
+					"scoring with the model set 0x{} of {} (this build pins 0x{}): its votes \
+					 count only while it is the chain's active model set",
+					hex::encode(set),
+					path.display(),
+					hex::encode(built)
+				);
+				other
+			},
+			None => pinned,
+		};
+		let model_set = Pipeline::model_set_id_of(&manifest).map_err(|e| e.to_string())?;
 		Ok(Scorer {
 			keys: CommitteeKeys::open(key_dir)?,
 			model_dir,
+			manifest,
 			model_set,
 			pipeline: Mutex::new(None),
 		})
@@ -206,7 +233,7 @@ impl Scorer {
 			return Ok(p.clone());
 		}
 		log::info!(target: LOG, "loading the scoring models from {}", self.model_dir.display());
-		let p = Arc::new(Pipeline::load(&self.model_dir).map_err(|e| {
+		let p = Arc::new(Pipeline::load_with(&self.model_dir, &self.manifest).map_err(|e| {
 			failure(&format!(
 				"cannot load the models from {}: {e} (run scripts/fetch-models.py)",
 				self.model_dir.display()
@@ -323,6 +350,31 @@ mod tests {
 	use super::*;
 
 	#[test]
+	fn a_manifest_given_at_start_scores_with_its_own_model_set() {
+		let dir = tempfile::tempdir().expect("temp dir");
+		let built = Scorer::new(None, dir.path().into(), None).expect("scorer").model_set;
+		assert_eq!(built, Pipeline::model_set_id().expect("id"));
+		// Another set: the pinned manifest without its last model.
+		let text = virtengine_scoring::models::MANIFEST;
+		let cut = text.rfind("[[model]]").expect("a model");
+		let rest = text[cut + 1..].find("\n[[").map_or(text.len(), |i| cut + 1 + i);
+		let other = dir.path().join("other.toml");
+		fs::write(&other, format!("{}{}", &text[..cut], &text[rest..])).expect("write");
+		let scorer = Scorer::new(None, dir.path().into(), Some(&other)).expect("scorer");
+		assert_ne!(scorer.model_set, built, "another model set");
+		assert_eq!(
+			scorer.rejection(UNREADABLE_UPLOAD, b"x").expect("vote").model_set,
+			scorer.model_set
+		);
+		// A manifest that cannot be used is an error, said with its path.
+		let missing = dir.path().join("missing.toml");
+		let e = Scorer::new(None, dir.path().into(), Some(&missing)).err().expect("refused");
+		assert!(e.contains("missing.toml"), "{e}");
+		fs::write(&other, "[[fixture]]\nid = 1").expect("write");
+		assert!(Scorer::new(None, dir.path().into(), Some(&other)).is_err());
+	}
+
+	#[test]
 	fn committee_keys_persist_and_retired_ones_are_destroyed() {
 		let dir = std::env::temp_dir().join(format!("veid-keys-{}", std::process::id()));
 		let _ = fs::remove_dir_all(&dir);
@@ -367,7 +419,7 @@ mod tests {
 	/// An in-memory scorer whose session-0 key is `key`, and no models (the votes below are
 	/// all cast before the pipeline would load).
 	fn scorer() -> (Scorer, [u8; 32]) {
-		let scorer = Scorer::new(None, PathBuf::from("/nonexistent")).expect("scorer");
+		let scorer = Scorer::new(None, PathBuf::from("/nonexistent"), None).expect("scorer");
 		let key = scorer.committee_key(0).expect("key");
 		(scorer, key)
 	}

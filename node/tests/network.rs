@@ -17,7 +17,9 @@
 //!   balances adding up), every transaction submitted to one collator and read from another;
 //! - a runtime upgrade the parachain way (`authorize_upgrade`, then `apply_authorized_upgrade`):
 //!   the relay chain enacts it, every collator runs the new version, blocks go on finalizing, and
-//!   the committee decides an upload on it.
+//!   the committee decides an upload on it;
+//! - a collator whose models differ (restarted with `--veid-manifest` naming another model set)
+//!   is outvoted, and recorded as disagreeing in `Evidence`.
 //!
 //! `make network-test` runs it: it builds the relay chain's programs first (scripts/relay.sh) and
 //! installs zombienet (scripts/zombienet.sh). `cargo test --workspace` skips it (`#[ignore]`), as
@@ -134,6 +136,30 @@ fn decision(client: &Client, who: &str, from: u32) -> (Status, Votes) {
 	(status, votes)
 }
 
+/// Waits until node `name`, just restarted, has caught up with `reference` and imports new
+/// blocks normally; returns its best block once caught up.
+fn catch_up(net: &Network, reference: &Client, name: &str) -> u32 {
+	let revived = net.client(name);
+	let target = block_on(reference.best_number()).expect("best");
+	let target_finalized = block_on(reference.finalized_number()).expect("finalized");
+	// Caught up: past the reference's best and finalized blocks of the restart, and no longer
+	// syncing (a syncing node's transaction pool does not follow new blocks yet).
+	let caught = net.wait_until(&format!("{name} catches up"), Duration::from_secs(300), || {
+		let best = block_on(revived.best_number()).ok()?;
+		let finalized = block_on(revived.finalized_number()).ok()?;
+		let syncing = node_health(net.rpc(name)).ok()?.0;
+		(best >= target && finalized >= target_finalized && !syncing).then_some(best)
+	});
+	eprintln!("{name} restarted and caught up: #{caught} (the reference was at #{target})");
+	// Blocks imported by the sync do not reach the transaction pool: it follows the chain again
+	// from the next block imported normally. Until then it validates against the block it
+	// started with, and refuses a transaction born later ("ancient birth block").
+	net.wait_until(&format!("{name} imports new blocks"), Duration::from_secs(120), || {
+		block_on(revived.best_number()).ok().filter(|n| *n >= caught + 2)
+	});
+	caught
+}
+
 #[test]
 #[ignore = "needs the relay chain's programs and zombienet: `make network-test`"]
 fn three_collators_agree_on_identities_and_survive_a_crash() {
@@ -215,24 +241,7 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 
 	// Charlie starts again from its database, catches up and votes again.
 	net.restart("charlie", &charlie);
-	let revived = net.client("charlie");
-	let target = block_on(alice.best_number()).expect("best");
-	let target_finalized = block_on(alice.finalized_number()).expect("finalized");
-	// Caught up: past alice's best and finalized blocks of the restart, and no longer syncing
-	// (a syncing node's transaction pool does not follow new blocks yet).
-	let caught = net.wait_until("charlie catches up", Duration::from_secs(300), || {
-		let best = block_on(revived.best_number()).ok()?;
-		let finalized = block_on(revived.finalized_number()).ok()?;
-		let syncing = node_health(net.rpc("charlie")).ok()?.0;
-		(best >= target && finalized >= target_finalized && !syncing).then_some(best)
-	});
-	eprintln!("charlie restarted and caught up: #{caught} (alice was at #{target})");
-	// Blocks imported by the sync do not reach the transaction pool: it follows the chain again
-	// from the next block imported normally. Until then it validates against the block it
-	// started with, and refuses a transaction born later ("ancient birth block").
-	net.wait_until("charlie imports new blocks", Duration::from_secs(120), || {
-		block_on(revived.best_number()).ok().filter(|n| *n >= caught + 2)
-	});
+	let caught = catch_up(&net, alice, "charlie");
 	let from = upload(&net, dir.path(), "charlie", "//Ferdie", ("person_b_2", "person_b_1"));
 	let (_, votes) = decision(alice, "//Ferdie", from);
 	assert!(
@@ -394,4 +403,44 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 	let from = upload(&net, dir.path(), "alice", "//Bob//stash", ("person_b_1", "person_b_2"));
 	let (status, _) = decision(bob, "//Bob//stash", from);
 	eprintln!("an upload decided on the upgraded runtime: {status:?}");
+
+	// A collator whose models differ: Charlie restarted with a manifest naming another model
+	// set (`--veid-manifest`: the pinned models in another order, so the same files load under
+	// another set id). Its vote is accepted but never counts; Alice and Bob decide, and Charlie
+	// is recorded as disagreeing in `Evidence`.
+	let evidence = |m: &str| {
+		block_on(alice.fetch(runtime::storage().veid().evidence(), (account(m),), "evidence"))
+			.expect("Veid::Evidence")
+			.unwrap_or_default()
+	};
+	let before: Vec<_> = MEMBERS.iter().map(|m| evidence(m)).collect();
+	let charlie = net.kill("charlie");
+	let manifest = dir.path().join("other-model-set.toml");
+	std::fs::write(&manifest, common::manifest_in_another_order()).expect("write the manifest");
+	let mut wrong = charlie;
+	let relay_args = wrong.args.iter().position(|a| a == "--").unwrap_or(wrong.args.len());
+	wrong.args.splice(
+		relay_args..relay_args,
+		["--veid-manifest".to_string(), manifest.to_string_lossy().into_owned()],
+	);
+	net.restart("charlie", &wrong);
+	catch_up(&net, alice, "charlie");
+	let from = upload(&net, dir.path(), "bob", "//Alice//stash", ("person_a_2", "person_a_1"));
+	let (_, votes) = decision(alice, "//Alice//stash", from);
+	assert!(
+		votes.get(&account("//Charlie")).is_some_and(|(c, _)| c.is_some()),
+		"charlie voted with its other model set: {votes:?}"
+	);
+	let recorded =
+		net.wait_until("charlie's disagreement recorded", Duration::from_secs(300), || {
+			let now = evidence("//Charlie");
+			(now.0 > before[2].0).then_some(now)
+		});
+	assert_eq!(evidence("//Alice"), before[0], "no evidence against alice");
+	assert_eq!(evidence("//Bob"), before[1], "no evidence against bob");
+	eprintln!(
+		"charlie, scoring with another model set, was outvoted: evidence {:?} -> {recorded:?} \
+		 (disagreements, never revealed); none against alice and bob",
+		before[2]
+	);
 }

@@ -118,6 +118,34 @@ pub fn fixture(dir: &std::path::Path, id: &str) -> String {
 	path.to_string_lossy().into_owned()
 }
 
+/// The pinned models' manifest with its `[[model]]` entries in reverse order: the same files,
+/// another model set id (the id hashes the entries in order).
+pub fn manifest_in_another_order() -> String {
+	let text = virtengine_scoring::models::MANIFEST;
+	let mut head = String::new();
+	let mut models: Vec<String> = Vec::new();
+	let mut tail = String::new();
+	for section in text.split_inclusive('\n').fold(Vec::<String>::new(), |mut acc, line| {
+		if line.starts_with("[[") || acc.is_empty() {
+			acc.push(String::new());
+		}
+		if let Some(last) = acc.last_mut() {
+			last.push_str(line);
+		}
+		acc
+	}) {
+		if section.starts_with("[[model]]") {
+			models.push(section);
+		} else if models.is_empty() {
+			head.push_str(&section);
+		} else {
+			tail.push_str(&section);
+		}
+	}
+	models.reverse();
+	format!("{head}{}{tail}", models.concat())
+}
+
 /// A running node, killed when dropped, whatever the test's outcome.
 pub struct Node {
 	child: Child,

@@ -18,6 +18,14 @@ pub enum ModelError {
 	/// The manifest does not parse or lacks an entry.
 	#[error("models/models.toml: {0}")]
 	Manifest(String),
+	/// A manifest given to the node (`--veid-manifest`) cannot be read or does not parse.
+	#[error("{path}: {message}")]
+	ManifestFile {
+		/// The file.
+		path: PathBuf,
+		/// Why.
+		message: String,
+	},
 	/// A file is missing from the model directory.
 	#[error("{path}: {source} (run scripts/setup.sh, or scripts/fetch-models.py <dir>, and point VIRTENGINE_MODEL_DIR at the directory)")]
 	Missing {
@@ -88,6 +96,19 @@ impl Manifest {
 	/// The compiled-in manifest.
 	pub fn pinned() -> Result<Manifest, ModelError> {
 		toml::from_str(MANIFEST).map_err(|e| ModelError::Manifest(e.to_string()))
+	}
+
+	/// A manifest of the same form read from `path` (a candidate model set; its files are
+	/// verified against its own pins when they load). It must pin every model the pipeline
+	/// loads.
+	pub fn from_file(path: &Path) -> Result<Manifest, ModelError> {
+		let error = |message: String| ModelError::ManifestFile { path: path.to_owned(), message };
+		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+		let manifest: Manifest = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
+		if manifest.model.is_empty() {
+			return Err(error("pins no model ([[model]] entries)".into()));
+		}
+		Ok(manifest)
 	}
 
 	/// A model entry by id.

@@ -267,14 +267,18 @@ fn sharpness_and_brightness(img: &Rgb, bbox: &[f32; 4]) -> (f32, f32) {
 }
 
 impl Pipeline {
-	/// Loads every model from `dir`, verifying each against the manifest.
+	/// Loads every model from `dir`, verifying each against the compiled-in manifest.
 	pub fn load(dir: &Path) -> Result<Pipeline, ModelError> {
-		let manifest = Manifest::pinned()?;
+		Self::load_with(dir, &Manifest::pinned()?)
+	}
+
+	/// Loads every model from `dir`, verifying each against `manifest`.
+	pub fn load_with(dir: &Path, manifest: &Manifest) -> Result<Pipeline, ModelError> {
 		let scorer = ScoringModel::load()?;
 		Ok(Pipeline {
-			faces: FaceModels::load(dir, &manifest)?,
-			ocr: OcrModels::load(dir, &manifest)?,
-			model_set: Self::model_set_of(&manifest, &scorer),
+			faces: FaceModels::load(dir, manifest)?,
+			ocr: OcrModels::load(dir, manifest)?,
+			model_set: Self::model_set_of(manifest, &scorer),
 			scorer,
 		})
 	}
@@ -282,7 +286,12 @@ impl Pipeline {
 	/// The model set id of this build (no model file needed): what a pipeline loaded from the
 	/// pinned models reports, and what the chain's presets activate.
 	pub fn model_set_id() -> Result<[u8; 32], ModelError> {
-		Ok(Self::model_set_of(&Manifest::pinned()?, &ScoringModel::load()?))
+		Self::model_set_id_of(&Manifest::pinned()?)
+	}
+
+	/// The model set id of a pipeline loaded with `manifest` (no model file needed).
+	pub fn model_set_id_of(manifest: &Manifest) -> Result<[u8; 32], ModelError> {
+		Ok(Self::model_set_of(manifest, &ScoringModel::load()?))
 	}
 
 	fn model_set_of(manifest: &Manifest, scorer: &ScoringModel) -> [u8; 32] {
