@@ -242,6 +242,7 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 	// Charlie starts again from its database, catches up and votes again.
 	net.restart("charlie", &charlie);
 	let caught = catch_up(&net, alice, "charlie");
+	let revived = net.client("charlie");
 	let from = upload(&net, dir.path(), "charlie", "//Ferdie", ("person_b_2", "person_b_1"));
 	let (_, votes) = decision(alice, "//Ferdie", from);
 	assert!(
