@@ -91,7 +91,18 @@ fn votes(client: &Client, from: u32, to: u32) -> Votes {
 /// Reads `who`'s decision from `client`, prints every member's vote, and checks that at least two
 /// members revealed the decided score. Returns the votes.
 fn decision(client: &Client, who: &str, from: u32) -> (Status, Votes) {
-	let s = block_on(client.identity(&account(who))).expect("identity");
+	// The node that decided may be a block ahead of this one.
+	let started = Instant::now();
+	let s = loop {
+		let s = block_on(client.identity(&account(who))).expect("identity");
+		match &s.status {
+			Some(status) if *status != Status::Pending => break s,
+			_ if started.elapsed() > Duration::from_secs(60) => {
+				panic!("{who}'s request is still {:?} at block #{} of this node", s.status, s.at)
+			},
+			_ => std::thread::sleep(Duration::from_millis(500)),
+		}
+	};
 	let status = s.status.clone().expect("decided");
 	let votes = votes(client, from, s.at);
 	// A rejection as a duplicate identity keeps no result: the agreed score is then the one

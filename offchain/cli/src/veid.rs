@@ -360,12 +360,9 @@ async fn wait_for_decision(
 	let started = Instant::now();
 	loop {
 		let s = client.identity(who).await?;
-		if s.status != Some(Status::Pending) {
-			return Ok(s);
-		}
 		let now = (s.at, s.votes.0, s.votes.1);
-		if now != last {
-			ctx.wait_note(&format!(
+		match s.status {
+			Some(Status::Pending) if now != last => ctx.wait_note(&format!(
 				"block #{}: {}/{} committed, {}/{} revealed ({}s)",
 				s.at,
 				s.votes.0,
@@ -373,13 +370,31 @@ async fn wait_for_decision(
 				s.votes.1,
 				s.votes.2,
 				started.elapsed().as_secs()
-			));
-			last = now;
+			)),
+			Some(Status::Pending) => {},
+			// The upload was included, but the best block read here is one without it: a sibling
+			// of its block (collators build competing blocks for a moment), or a node that has
+			// not imported it yet. The pool keeps it until a block of the best chain has it.
+			None if now != last => ctx.wait_note(&format!(
+				"block #{}: the upload is not on this node's best chain yet ({}s)",
+				s.at,
+				started.elapsed().as_secs()
+			)),
+			None => {},
+			Some(_) => return Ok(s),
 		}
+		last = now;
 		if s.at > start + limit {
-			return Err(Error::Outcome(format!(
-				"still pending after {limit} blocks; check later with `virtengine veid status`"
-			)));
+			return Err(Error::Outcome(match s.status {
+				None => format!(
+					"the upload is not on this node's best chain {limit} blocks after its \
+					 inclusion (a fork that was abandoned?); check with `virtengine veid status`, \
+					 and upload again if it says never uploaded"
+				),
+				_ => format!(
+					"still pending after {limit} blocks; check later with `virtengine veid status`"
+				),
+			}));
 		}
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
