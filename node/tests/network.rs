@@ -437,8 +437,9 @@ fn three_collators_agree_on_identities_and_survive_a_crash() {
 	);
 	net.restart("charlie", &wrong);
 	catch_up(&net, alice, "charlie");
-	let from = upload(&net, dir.path(), "bob", "//Alice//stash", ("person_a_2", "person_a_1"));
-	let (_, votes) = decision(alice, "//Alice//stash", from);
+	// An account that has not uploaded yet (an earlier uploader could still be in its cooldown).
+	let from = upload(&net, dir.path(), "bob", "//Eve//stash", ("person_a_2", "person_a_1"));
+	let (_, votes) = decision(alice, "//Eve//stash", from);
 	assert!(
 		votes.get(&account("//Charlie")).is_some_and(|(c, _)| c.is_some()),
 		"charlie voted with its other model set: {votes:?}"

@@ -26,6 +26,8 @@ pub struct Network {
 	pub rpc: BTreeMap<String, String>,
 	/// What zombienet printed (its last lines go into failure messages).
 	output: Arc<Mutex<Vec<String>>>,
+	/// The nodes this test restarted: its own children, which it must reap once they end.
+	restarted: Mutex<Vec<Child>>,
 }
 
 impl Drop for Network {
@@ -34,6 +36,9 @@ impl Drop for Network {
 		let group = format!("-{}", self.zombienet.id());
 		let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
 		let _ = self.zombienet.wait();
+		for mut child in self.restarted.get_mut().map(std::mem::take).unwrap_or_default() {
+			let _ = child.wait();
+		}
 		if std::thread::panicking() {
 			if let Some(tmp) = self._tmp.take() {
 				let kept = tmp.keep();
@@ -116,7 +121,14 @@ impl Network {
 				}
 			});
 		}
-		let mut network = Network { zombienet, dir, _tmp: Some(tmp), rpc: BTreeMap::new(), output };
+		let mut network = Network {
+			zombienet,
+			dir,
+			_tmp: Some(tmp),
+			rpc: BTreeMap::new(),
+			output,
+			restarted: Mutex::new(Vec::new()),
+		};
 		let started = Instant::now();
 		let described = network.dir.join("zombie.json");
 		while !described.exists() {
@@ -253,6 +265,14 @@ impl Network {
 		let p = self.process(name);
 		let status = Command::new("kill").args(["-KILL", &p.pid.to_string()]).status();
 		assert!(status.is_ok_and(|s| s.success()), "kill {name} ({})", p.pid);
+		// A node this test restarted is its child: reaping it is what ends it (until then it
+		// is a zombie, whose /proc entry stays).
+		let mut restarted = self.restarted.lock().expect("restarted nodes");
+		if let Some(i) = restarted.iter().position(|c| c.id() == p.pid) {
+			let mut child = restarted.swap_remove(i);
+			let _ = child.wait();
+		}
+		drop(restarted);
 		// Its RPC port is free again once the process is gone.
 		while Path::new(&format!("/proc/{}", p.pid)).exists() {
 			std::thread::sleep(Duration::from_millis(100));
@@ -265,7 +285,7 @@ impl Network {
 	pub fn restart(&self, name: &str, p: &NodeProcess) {
 		use std::os::unix::process::CommandExt;
 		let log = std::fs::OpenOptions::new().append(true).open(self.log(name)).expect("log");
-		Command::new(&p.args[0])
+		let child = Command::new(&p.args[0])
 			.args(&p.args[1..])
 			.env_clear()
 			.envs(p.env.iter().map(|(k, v)| (k, v)))
@@ -275,6 +295,7 @@ impl Network {
 			.process_group(self.zombienet.id() as i32)
 			.spawn()
 			.unwrap_or_else(|e| panic!("restart {name}: {e}"));
+		self.restarted.lock().expect("restarted nodes").push(child);
 	}
 }
 
