@@ -32,8 +32,8 @@ enum Builder {
 	DevNode,
 }
 
-/// A proof recorder as far as the runtime sees one: the proof's size so far. Only the proof size
-/// component of the reclaim depends on it; the ref time this file compares does not.
+/// A proof recorder as the runtime sees one. Its size stays 0: only the proof size component of
+/// the reclaim depends on it, not the ref time this file compares.
 struct ProofSize;
 impl sp_trie::ProofSizeProvider for ProofSize {
 	fn estimate_encoded_size(&self) -> usize {
