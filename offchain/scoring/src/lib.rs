@@ -7,6 +7,7 @@
 //! hash in `models/models.toml`.
 
 pub mod face;
+pub mod features;
 pub mod fold;
 pub mod image;
 pub mod models;

@@ -10,7 +10,7 @@ use tract_onnx::{pb::ModelProto, prelude::*};
 
 use crate::{
 	models::{floats, ModelError, Plan},
-	pipeline::{Features, FEATURES},
+	features::{Features, FEATURES},
 };
 
 /// The committed scoring model.
