@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use tract_onnx::{pb::ModelProto, prelude::*};
 
 use crate::{
-	models::{floats, ModelError, Plan},
 	features::{Features, FEATURES},
+	models::{floats, ModelError, Plan},
 };
 
 /// The committed scoring model.
