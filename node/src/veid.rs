@@ -201,7 +201,7 @@ impl Scorer {
 		virtengine_scoring::models::pin_kernels().map_err(|e| e.to_string())?;
 		let pinned = Manifest::pinned().map_err(|e| e.to_string())?;
 		let built = Pipeline::model_set_id_of(&pinned).map_err(|e| e.to_string())?;
-		let manifest = match manifest {
+		let (manifest, model_set) = match manifest {
 			Some(path) => {
 				let other = Manifest::from_file(path).map_err(|e| e.to_string())?;
 				let set = Pipeline::model_set_id_of(&other).map_err(|e| e.to_string())?;
@@ -213,11 +213,10 @@ impl Scorer {
 					path.display(),
 					hex::encode(built)
 				);
-				other
+				(other, set)
 			},
-			None => pinned,
+			None => (pinned, built),
 		};
-		let model_set = Pipeline::model_set_id_of(&manifest).map_err(|e| e.to_string())?;
 		Ok(Scorer {
 			keys: CommitteeKeys::open(key_dir)?,
 			model_dir,

@@ -99,8 +99,9 @@ impl Manifest {
 	}
 
 	/// A manifest of the same form read from `path` (a candidate model set; its files are
-	/// verified against its own pins when they load). It must pin every model the pipeline
-	/// loads.
+	/// verified against its own pins when they load). Refused here if it cannot be read, does
+	/// not parse or pins no model; a model the pipeline needs and it lacks fails when the models
+	/// load.
 	pub fn from_file(path: &Path) -> Result<Manifest, ModelError> {
 		let error = |message: String| ModelError::ManifestFile { path: path.to_owned(), message };
 		let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
