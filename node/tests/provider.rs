@@ -14,6 +14,13 @@
 //! - A requirements order (category, region, capabilities; no offering) gets a bid, and the
 //!   configuration sealed at acceptance runs.
 //! - A job that fails closes its lease with its final usage.
+//! - Container services on Kubernetes, from the same daemon (offering 1 is served by the
+//!   Kubernetes backend, `[bidding] backends`), against the API server stand-in
+//!   (`virtengine-kube-emulator`: no API server can be installed here): the lease is started
+//!   only once its pods are ready, its access details carry the exposed port's endpoint, the
+//!   gateway shows its pods and their logs, usage of the pods is billed, and the customer's close
+//!   deletes its namespace; at a restart, a namespace no lease holds (a crash's leftover) is
+//!   deleted.
 //! - The daemon exiting right after SLURM accepted a job, before its journal holds the job's
 //!   number (the crash hook `VIRTENGINE_PROVIDER_FAULT`), then killed (SIGKILL) mid-lease, and
 //!   started again each time: the job found by its name and not submitted twice, no usage `seq`
@@ -270,6 +277,15 @@ fn find_event(
 #[test]
 fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	let slurm = Slurm::start();
+	// The Kubernetes API stand-in, served by this process; pods take 3 s to start, so the lease
+	// visibly waits for them.
+	let kube_runtime = tokio::runtime::Runtime::new().expect("runtime");
+	let kube = kube_runtime
+		.block_on(virtengine_kube_emulator::Emulator::start(virtengine_kube_emulator::Options {
+			start_after: Duration::from_secs(3),
+			..Default::default()
+		}))
+		.expect("the Kubernetes emulator");
 	let node = Node::start_dev(1_000);
 	node.wait_for_block(1, Duration::from_secs(240));
 	let rpc = node.rpc_url();
@@ -365,7 +381,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		"--region",
 		"eu-central",
 		"--capabilities",
-		"slurm",
+		"slurm,kubernetes",
 		"--encryption-key",
 		&enc,
 		"--daemon-key",
@@ -401,6 +417,32 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		&bob_fido,
 	])
 	.unwrap_or_else(|e| panic!("offering: {e}; node log:\n{}", node.log_tail()));
+	// Offering 1: containers, served by the Kubernetes backend.
+	let details_k8s = path("details-k8s.txt");
+	std::fs::write(&details_k8s, b"containers on Kubernetes").expect("details");
+	cli(&[
+		"market",
+		"offering",
+		"create",
+		"--rpc",
+		r,
+		"--suri",
+		"//Bob",
+		"--category",
+		"compute",
+		"--per-hour",
+		"36",
+		"--unit",
+		"cpu-core-second=0.000001",
+		"--unit",
+		"job=0.5",
+		"--details",
+		&details_k8s,
+		"--mfa",
+		"--fido2-key",
+		&bob_fido,
+	])
+	.unwrap_or_else(|e| panic!("offering 1: {e}; node log:\n{}", node.log_tail()));
 
 	// The daemon's configuration: this node, the test cluster, prices within the orders'.
 	let jobs_dir = Path::new(slurm.var("VIRTENGINE_SLURM_WORK_DIR"))
@@ -436,8 +478,20 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			"# tls_cert = \"tls/cert.pem\"",
 			&format!("tls_cert = {:?}", tls.join("server.pem")),
 		)
-		.replace("# tls_key = \"tls/key.pem\"", &format!("tls_key = {:?}", tls.join("server.key")));
+		.replace("# tls_key = \"tls/key.pem\"", &format!("tls_key = {:?}", tls.join("server.key")))
+		.replace(
+			"# backends = { 0 = \"slurm\", 1 = \"kubernetes\" }",
+			"backends = { 0 = \"slurm\", 1 = \"kubernetes\" }",
+		)
+		.replace("# [kubernetes]", "[kubernetes]")
+		.replace("# kubeconfig = ", "kubeconfig = ")
+		.replace("# public_host = \"provider.example.com\"", "public_host = \"127.0.0.1\"");
 	std::fs::write(&config_path, config).expect("config");
+	virtengine_provider::keys::write_new_secret(
+		&pdir.join("keys/kubeconfig"),
+		kube.kubeconfig().as_bytes(),
+	)
+	.expect("kubeconfig");
 	std::fs::write(
 		pdir.join("pricing.toml"),
 		"strategy = \"table\"\n[table]\nper_hour = \"36\"\nunits = { cpu_core_second = \"0.000001\", job = \"0.5\" }\n",
@@ -453,7 +507,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 
 	// Charlie's first order needs an MFA authorization (the FirstOrder rule), later ones none.
 	let first_order = std::cell::Cell::new(true);
-	let order = |config: &str| -> u64 {
+	let order_on = |offering: u32, config: &str| -> u64 {
 		let file = path(&format!("job-{}.json", rand_suffix()));
 		std::fs::write(&file, config).expect("job");
 		let mut args = vec![
@@ -465,7 +519,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			"--suri",
 			"//Charlie",
 			"--offering",
-			"0",
+			&offering.to_string(),
 			"--config",
 			&file,
 			"--per-hour",
@@ -484,6 +538,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			.unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
 		out["order"].as_u64().unwrap_or_else(|| panic!("an order number: {out}"))
 	};
+	let order = |config: &str| order_on(0, config);
 
 	// An order sealed to the provider's key, which the provider then rotates (KeyRotation:
 	// authorized with Bob's factors): the daemon, holding only the new key, cannot open it.
@@ -993,6 +1048,203 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			.unwrap_or_else(|| panic!("{name} in the metrics:\n{metrics}"))
 	};
 	assert!(value("virtengine_provider_usage_records_total") >= 1.0, "{metrics}");
+
+	// Container services on Kubernetes (offering 1), from order to the namespace's deletion.
+	let services = serde_json::json!({
+		"version": 1, "kind": "container-services",
+		"services": [
+			{ "name": "web", "image": "nginx:1.27", "replicas": 2,
+			  "ports": [ { "port": 80, "expose": true } ],
+			  "resources": { "cpu_millis": 500, "memory_mb": 128 } },
+			{ "name": "worker", "image": "busybox:1.36", "command": ["sleep", "infinity"],
+			  "resources": { "cpu_millis": 1000, "memory_mb": 64 } }
+		]
+	})
+	.to_string();
+	let file = path("services.json");
+	std::fs::write(&file, &services).expect("services");
+	let out = cli_json(&[
+		"market",
+		"order",
+		"create",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--offering",
+		"1",
+		"--config",
+		&file,
+		"--per-hour",
+		"40",
+		"--unit",
+		"cpu-core-second=0.00001",
+		"--unit",
+		"job=1",
+		"--funds",
+		"100",
+	])
+	.unwrap_or_else(|e| panic!("order: {e}; node log:\n{}", node.log_tail()));
+	let containers = out["order"].as_u64().expect("an order number");
+	// A batch job ordered from the Kubernetes offering gets no bid, with the reason.
+	let wrong = order_on(1, &job("#!/bin/bash\necho hi\n", 1));
+	wait_bid(&daemon, containers);
+	daemon.wait_log("runs `container-services` configurations", Duration::from_secs(30));
+	assert!(block_on(client.bid(wrong, &bob)).expect("bid").is_none(), "no bid on order {wrong}");
+	accept(containers);
+	node.wait_until("the containers' lease active", Duration::from_secs(90), || {
+		lease_state(containers) == Some(LeaseState::Active)
+	});
+	let log = daemon.log();
+	let waited = log.lines().position(|l| {
+		l.contains("waiting for the workload to be ready")
+			&& l.contains(&format!("lease={containers}"))
+	});
+	let started = log.lines().position(|l| {
+		l.contains("workload ready; lease started") && l.contains(&format!("lease={containers}"))
+	});
+	assert!(
+		matches!((waited, started), (Some(w), Some(s)) if w < s),
+		"started only once ready:\n{}",
+		daemon.tail()
+	);
+	let ns = format!("virtengine-lease-{containers}-");
+	let namespace = kube
+		.objects("namespaces", Some(""))
+		.into_iter()
+		.find(|n| n["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(&ns)))
+		.unwrap_or_else(|| panic!("the lease's namespace; daemon:\n{}", daemon.tail()));
+	let ns = namespace["metadata"]["name"].as_str().expect("name").to_string();
+	assert_eq!(kube.objects("pods", Some(&ns)).len(), 3, "2 web + 1 worker");
+	node.wait_until("the containers' access details", Duration::from_secs(60), || {
+		block_on(client.lease_access(containers)).ok().flatten().is_some()
+	});
+	let access = cli_json(&[
+		"market",
+		"lease",
+		"access",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&containers.to_string(),
+		"--key",
+		&charlie_key,
+	])
+	.unwrap_or_else(|e| panic!("access: {e}; daemon:\n{}", daemon.tail()));
+	assert_eq!(access["job"], ns.as_str(), "{access}");
+	let endpoint =
+		access["endpoints"][0].as_str().unwrap_or_else(|| panic!("an endpoint: {access}"));
+	assert!(endpoint.starts_with("web 80/TCP: 127.0.0.1:3"), "{access}");
+	let status = cli_json(&[
+		"market",
+		"lease",
+		"status",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&containers.to_string(),
+		"--key",
+		&charlie_key,
+		"--ca-file",
+		&ca,
+	])
+	.unwrap_or_else(|e| panic!("status: {e}; daemon:\n{}", daemon.tail()));
+	assert_eq!(status["job_state"], "running", "{status}");
+	let pods = status["details"]["pods"].as_array().unwrap_or_else(|| panic!("pods: {status}"));
+	assert!(pods.len() == 3 && pods.iter().all(|p| p["ready"] == true), "{status}");
+	let pod = pods[0]["name"].as_str().expect("a pod").to_string();
+	let logs = cli(&[
+		"market",
+		"lease",
+		"logs",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&containers.to_string(),
+		"--key",
+		&charlie_key,
+		"--ca-file",
+		&ca,
+		"--pod",
+		&pod,
+		"--tail",
+		"2",
+	])
+	.unwrap_or_else(|e| panic!("logs: {e}; daemon:\n{}", daemon.tail()));
+	assert!(logs.contains("emulator: container") && logs.lines().count() == 2, "{logs}");
+	node.wait_until("a usage record of the containers", Duration::from_secs(60), || {
+		block_on(client.escrow(containers)).ok().flatten().is_some_and(|e| e.last_seq >= 1)
+	});
+	cli(&[
+		"market",
+		"lease",
+		"close",
+		"--rpc",
+		r,
+		"--suri",
+		"//Charlie",
+		"--id",
+		&containers.to_string(),
+	])
+	.expect("close");
+	node.wait_until("the containers' lease closed and settled", Duration::from_secs(120), || {
+		matches!(lease_state(containers), Some(LeaseState::Closed(_)) | None)
+			&& block_on(client.escrow(containers)).ok().flatten().is_none()
+	});
+	assert!(kube.object("namespaces", "", &ns).is_none(), "the namespace was deleted");
+	let best = block_on(client.best_number()).expect("best");
+	let records: Vec<(u32, u128)> = (bid_in..=best)
+		.flat_map(|n| {
+			block_on(client.events(block_on(client.block_hash(n)).expect("hash"))).expect("events")
+		})
+		.filter_map(|e| match e {
+			runtime::Event::Escrow(runtime::escrow::Event::UsageRecorded { id, seq, amount })
+				if id == containers =>
+			{
+				Some((seq, amount))
+			},
+			_ => None,
+		})
+		.collect();
+	let seqs: Vec<u32> = records.iter().map(|(s, _)| *s).collect();
+	assert!(seqs.first() == Some(&1) && seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+	let billed: u128 = records.iter().map(|(_, a)| *a).sum();
+	// 2 CPUs of pods (2 × 500 m + 1000 m) for at least the seconds before the first record,
+	// and the job unit at the end.
+	assert!(billed > VE / 2, "usage and the job billed: {billed}");
+	println!("lease {containers}: containers on {ns}; records {seqs:?}, billed {billed}; namespace deleted");
+
+	// A crash's leftover: a namespace of this provider whose lease the journal no longer
+	// holds. At the next start it is deleted.
+	let labels = &namespace["metadata"]["labels"];
+	let orphan = "virtengine-lease-999-0000cafe";
+	kube.apply_as(
+		"virtengine-provider",
+		"namespaces",
+		"",
+		serde_json::json!({
+		"apiVersion": "v1", "kind": "Namespace",
+		"metadata": { "name": orphan, "labels": {
+			"app.kubernetes.io/managed-by": "virtengine-provider",
+			"virtengine.io/lease": "999",
+			"virtengine.io/provider": labels["virtengine.io/provider"].clone(),
+			"virtengine.io/chain": labels["virtengine.io/chain"].clone() } } }),
+	)
+	.expect("the leftover namespace");
+	daemon.kill();
+	daemon.spawn();
+	node.wait_until("the leftover namespace deleted", Duration::from_secs(60), || {
+		kube.object("namespaces", "", orphan).is_none()
+	});
+	daemon.wait_log("removed what no lease holds", Duration::from_secs(30));
+	println!("the leftover namespace {orphan} was deleted at the restart");
+	drop(kube);
 }
 
 fn rand_suffix() -> u64 {

@@ -509,6 +509,26 @@ pub enum LeaseCommand {
 		#[arg(long)]
 		key: Option<PathBuf>,
 	},
+	/// As the customer: the last lines of one pod's log (container services), from its
+	/// provider's gateway; `virtengine market lease status` lists the pods.
+	Logs {
+		/// The lease.
+		#[arg(long)]
+		id: u64,
+		/// The provider's gateway, `https://host:port`; without it, the one in the lease's
+		/// access details (opened with `--key`).
+		#[arg(long, required_unless_present = "key")]
+		gateway: Option<String>,
+		/// Your envelope key file, to open the lease's access details.
+		#[arg(long)]
+		key: Option<PathBuf>,
+		/// The pod.
+		#[arg(long)]
+		pod: String,
+		/// How many of its last lines (at most 10000).
+		#[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+		tail: u32,
+	},
 	/// As the customer: one output file of the lease's job, from its provider's gateway.
 	Output {
 		/// The lease.
@@ -610,6 +630,21 @@ fn status_text(s: &serde_json::Value) -> String {
 				f["name"].as_str().unwrap_or("?"),
 				f["size"]
 			));
+		}
+	}
+	if let Some(pods) = s["details"]["pods"].as_array() {
+		for p in pods {
+			text.push_str(&format!(
+				"\npod {} ({}): {}{}, {} restarts",
+				p["name"].as_str().unwrap_or("?"),
+				p["service"].as_str().unwrap_or("?"),
+				p["phase"].as_str().unwrap_or("?"),
+				if p["ready"].as_bool() == Some(true) { ", ready" } else { "" },
+				p["restarts"]
+			));
+			if let Some(why) = p["waiting"].as_str() {
+				text.push_str(&format!(" (waiting: {why})"));
+			}
 		}
 	}
 	text
@@ -1369,9 +1404,17 @@ async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
 		},
 		LeaseCommand::Access { id, key } => {
 			let details = access_details(ctx, id, &key).await?;
-			let text = format!("lease {id}: gateway {}, job {}", details.gateway, details.job);
+			let mut text = format!("lease {id}: gateway {}, job {}", details.gateway, details.job);
+			for e in &details.endpoints {
+				text.push_str(&format!("\n  {e}"));
+			}
 			ctx.print(
-				json!({ "lease": id, "gateway": details.gateway, "job": details.job }),
+				json!({
+					"lease": id,
+					"gateway": details.gateway,
+					"job": details.job,
+					"endpoints": details.endpoints,
+				}),
 				|| text,
 			);
 		},
@@ -1382,6 +1425,12 @@ async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
 				.map_err(|e| Error::Outcome(format!("the gateway's answer is not JSON: {e}")))?;
 			let text = status_text(&status);
 			ctx.print(status, || text);
+		},
+		LeaseCommand::Logs { id, gateway, key, pod, tail } => {
+			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;
+			let path = format!("/v1/leases/{id}/logs/{pod}?tail={tail}");
+			let body = gateway_get(ctx, &gateway, &path).await?;
+			crate::files::write(None, &body, false)?;
 		},
 		LeaseCommand::Output { id, gateway, key, file, out } => {
 			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;

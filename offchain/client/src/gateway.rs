@@ -238,19 +238,24 @@ pub struct AccessDetails {
 	pub gateway: String,
 	/// The job's name in the provider's cluster.
 	pub job: String,
+	/// Where the lease's exposed services are reached (`<service> <port>/<protocol>:
+	/// <host>:<port>`); none for batch jobs.
+	pub endpoints: Vec<String>,
 }
 
 impl AccessDetails {
 	/// The JSON sealed.
 	pub fn to_json(&self) -> Vec<u8> {
-		serde_json::json!({
+		let mut v = serde_json::json!({
 			"version": 1,
 			"lease": self.lease,
 			"gateway": self.gateway,
 			"job": self.job,
-		})
-		.to_string()
-		.into_bytes()
+		});
+		if !self.endpoints.is_empty() {
+			v["endpoints"] = serde_json::json!(self.endpoints);
+		}
+		v.to_string().into_bytes()
 	}
 
 	/// Reads version 1's JSON; the gateway must be an address [`GatewayUrl`] takes.
@@ -272,6 +277,13 @@ impl AccessDetails {
 			lease: v.get("lease").and_then(|l| l.as_u64()).ok_or("no `lease`")?,
 			gateway: text("gateway")?,
 			job: text("job")?,
+			endpoints: match v.get("endpoints") {
+				None => Vec::new(),
+				Some(e) => e
+					.as_array()
+					.and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
+					.ok_or("`endpoints` is not a list of texts")?,
+			},
 		};
 		GatewayUrl::parse(&details.gateway).map_err(|e| e.to_string())?;
 		Ok(details)
@@ -364,6 +376,7 @@ mod tests {
 			lease: 9,
 			gateway: "https://provider.example.com:8443".into(),
 			job: "virtengine-lease-9-0badcafe".into(),
+			endpoints: vec!["web 80/TCP: provider.example.com:30080".into()],
 		};
 		let sealed = details.seal(customer.public(), &daemon, 1).expect("seal");
 		let daemon_key = daemon.public().0;
@@ -378,5 +391,10 @@ mod tests {
 		assert!(AccessDetails::parse(br#"{"version":2}"#).expect_err("v2").contains("version 2"));
 		let bad_gateway = br#"{"version":1,"lease":9,"gateway":"ftp://x","job":"j"}"#;
 		assert!(AccessDetails::parse(bad_gateway).is_err());
+		// A batch job's details carry no endpoints, as before they existed.
+		let batch = br#"{"version":1,"lease":9,"gateway":"https://p:1","job":"j"}"#;
+		assert_eq!(AccessDetails::parse(batch).map(|d| d.endpoints.len()), Ok(0));
+		let bad = br#"{"version":1,"lease":9,"gateway":"https://p:1","job":"j","endpoints":[1]}"#;
+		assert!(AccessDetails::parse(bad).expect_err("endpoints").contains("endpoints"));
 	}
 }

@@ -8,7 +8,11 @@ use std::{
 	time::Duration,
 };
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+
+use crate::workload::Kind;
 
 /// Why a configuration is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +63,10 @@ pub struct Config {
 	/// Usage reports.
 	#[serde(default)]
 	pub usage: Usage,
-	/// The SLURM backend.
+	/// The SLURM backend (batch jobs).
 	pub slurm: Option<Slurm>,
+	/// The Kubernetes backend (container services).
+	pub kubernetes: Option<Kubernetes>,
 	/// The customers' gateway.
 	pub gateway: Gateway,
 	/// Prometheus metrics.
@@ -116,11 +122,21 @@ pub struct Bidding {
 	/// Bids lapse this many blocks after they are placed.
 	#[serde(default = "default_bid_blocks")]
 	pub valid_blocks: u32,
+	/// Which backend serves each offering, by number (`{ 0 = "slurm", 3 = "kubernetes" }`).
+	/// An offering not listed is served by the only backend configured; with both configured,
+	/// it gets no bids until it is listed.
+	#[serde(default)]
+	pub backends: BTreeMap<String, Kind>,
 }
 
 impl Default for Bidding {
 	fn default() -> Self {
-		Bidding { offerings: Vec::new(), requirements: true, valid_blocks: default_bid_blocks() }
+		Bidding {
+			offerings: Vec::new(),
+			requirements: true,
+			valid_blocks: default_bid_blocks(),
+			backends: BTreeMap::new(),
+		}
 	}
 }
 
@@ -193,6 +209,41 @@ pub struct Slurm {
 	pub max_gpus: Option<u64>,
 }
 
+/// The Kubernetes backend (the API server).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kubernetes {
+	/// A kubeconfig file (owner-only: it holds the daemon's credentials). Absent: the daemon
+	/// runs in the cluster and uses its service account, or `$KUBECONFIG`.
+	#[serde(default)]
+	pub kubeconfig: Option<PathBuf>,
+	/// The kubeconfig's context (its current one if absent).
+	#[serde(default)]
+	pub context: Option<String>,
+	/// The host name or address customers reach the exposed ports at (the nodes' or a load
+	/// balancer's in front of them); sealed to them with the ports.
+	pub public_host: String,
+	/// The most CPUs to sell in all (the cluster's allocatable if absent or larger).
+	#[serde(default)]
+	pub max_cpus: Option<u64>,
+	/// The most memory to sell in all, MiB.
+	#[serde(default)]
+	pub max_memory_mb: Option<u64>,
+	/// The most ephemeral storage to sell in all, MiB.
+	#[serde(default)]
+	pub max_storage_mb: Option<u64>,
+	/// The most GPUs to sell in all.
+	#[serde(default)]
+	pub max_gpus: Option<u64>,
+	/// How long the deletion of a lease's namespace is awaited before it is retried.
+	#[serde(default = "default_delete_timeout")]
+	pub delete_timeout_secs: u64,
+}
+
+fn default_delete_timeout() -> u64 {
+	300
+}
+
 fn default_api() -> String {
 	"v0.0.38".into()
 }
@@ -257,6 +308,9 @@ impl Config {
 			rel(&mut s.token_file);
 			rel(&mut s.jobs_dir);
 		}
+		if let Some(k) = config.kubernetes.as_mut().and_then(|k| k.kubeconfig.as_mut()) {
+			rel(k);
+		}
 		if let Some(c) = config.gateway.tls_cert.as_mut() {
 			rel(c);
 		}
@@ -278,25 +332,50 @@ impl Config {
 				format!("`{}`: the daemon follows blocks, so ws:// or wss://", self.chain.rpc),
 			));
 		}
-		let Some(slurm) = &self.slurm else {
-			return Err(self.value("slurm", "no backend configured ([slurm])"));
-		};
-		if !slurm.url.starts_with("http://") {
-			return Err(self.value(
-				"slurm.url",
-				format!(
-					"`{}`: slurmrestd speaks plain http:// (keep it on a private network)",
-					slurm.url
-				),
-			));
+		if self.slurm.is_none() && self.kubernetes.is_none() {
+			return Err(self.value("slurm", "no backend configured ([slurm] or [kubernetes])"));
 		}
-		if !slurm.api_version.starts_with('v') || !slurm.db_api_version.starts_with("dbv") {
-			return Err(
-				self.value("slurm.api_version", "versions look like `v0.0.38` and `dbv0.0.38`")
-			);
+		if let Some(slurm) = &self.slurm {
+			if !slurm.url.starts_with("http://") {
+				return Err(self.value(
+					"slurm.url",
+					format!(
+						"`{}`: slurmrestd speaks plain http:// (keep it on a private network)",
+						slurm.url
+					),
+				));
+			}
+			if !slurm.api_version.starts_with('v') || !slurm.db_api_version.starts_with("dbv") {
+				return Err(
+					self.value("slurm.api_version", "versions look like `v0.0.38` and `dbv0.0.38`")
+				);
+			}
+			if slurm.user.is_empty() {
+				return Err(self.value("slurm.user", "empty"));
+			}
 		}
-		if slurm.user.is_empty() {
-			return Err(self.value("slurm.user", "empty"));
+		if let Some(k) = &self.kubernetes {
+			if k.public_host.is_empty() || k.public_host.contains(['/', ' ']) {
+				return Err(self.value(
+					"kubernetes.public_host",
+					format!("`{}`: a host name or address", k.public_host),
+				));
+			}
+			if k.delete_timeout_secs == 0 {
+				return Err(self.value("kubernetes.delete_timeout_secs", "at least 1"));
+			}
+		}
+		for (offering, kind) in &self.bidding.backends {
+			if offering.parse::<u64>().is_err() {
+				return Err(self
+					.value("bidding.backends", format!("`{offering}` is not an offering number")));
+			}
+			if !self.has_backend(*kind) {
+				return Err(self.value(
+					"bidding.backends",
+					format!("offering {offering}: no [{kind}] section configures that backend"),
+				));
+			}
 		}
 		if self.usage.interval_secs == 0 || self.usage.poll_secs == 0 {
 			return Err(self.value("usage", "intervals must be at least 1 second"));
@@ -315,9 +394,26 @@ impl Config {
 		Duration::from_secs(self.usage.interval_secs)
 	}
 
-	/// The SLURM section (present: `check` insists).
-	pub fn slurm(&self) -> &Slurm {
-		self.slurm.as_ref().expect("checked in Config::check")
+	/// Whether the backend of `kind` is configured.
+	pub fn has_backend(&self, kind: Kind) -> bool {
+		match kind {
+			Kind::Slurm => self.slurm.is_some(),
+			Kind::Kubernetes => self.kubernetes.is_some(),
+		}
+	}
+
+	/// The backend that serves offering `offering`'s orders, or why none does.
+	pub fn backend_of_offering(&self, offering: u64) -> Result<Kind, String> {
+		if let Some(kind) = self.bidding.backends.get(&offering.to_string()) {
+			return Ok(*kind);
+		}
+		match (self.slurm.is_some(), self.kubernetes.is_some()) {
+			(true, false) => Ok(Kind::Slurm),
+			(false, true) => Ok(Kind::Kubernetes),
+			_ => Err(format!(
+				"offering {offering} has no backend in [bidding] backends (both are configured)"
+			)),
+		}
 	}
 }
 
@@ -345,6 +441,7 @@ dir = "state"                       # the journal: what survives a restart
 offerings = []                      # plan orders of these offerings only; empty: all of ours
 requirements = true                 # bid on requirement orders our attributes meet
 valid_blocks = 600                  # bids lapse after this many blocks
+# backends = { 0 = "slurm", 1 = "kubernetes" }  # per offering; needed when both are configured
 
 [usage]
 interval_secs = 60                  # usage reports of a running lease
@@ -361,6 +458,18 @@ jobs_dir = "/srv/virtengine/jobs"   # shared with the compute nodes; lease-<id>/
 # max_cpus = 64                     # sell at most this much of the cluster
 # max_memory_mb = 262144
 # max_gpus = 0
+
+# Container services on Kubernetes (docs/provider-daemon.md, "Kubernetes"). Either backend may
+# be left out; with both, [bidding] backends says which serves each offering.
+# [kubernetes]
+# kubeconfig = "keys/kubeconfig"    # owner-only; absent: in-cluster service account or $KUBECONFIG
+# context = "provider"
+# public_host = "provider.example.com"  # where customers reach the exposed (node) ports
+# max_cpus = 64
+# max_memory_mb = 262144
+# max_storage_mb = 1048576
+# max_gpus = 0
+# delete_timeout_secs = 300
 
 [gateway]
 listen = "0.0.0.0:8443"
@@ -381,7 +490,8 @@ mod tests {
 		let config = Config::parse(EXAMPLE, Path::new("/etc/virtengine/provider.toml"))
 			.expect("the example parses");
 		assert_eq!(config.keys.daemon, Path::new("/etc/virtengine/keys/daemon.json"));
-		assert_eq!(config.slurm().api_version, "v0.0.38");
+		assert_eq!(config.slurm.as_ref().map(|s| s.api_version.as_str()), Some("v0.0.38"));
+		assert_eq!(config.backend_of_offering(7), Ok(Kind::Slurm));
 		assert_eq!(config.usage_interval(), Duration::from_secs(60));
 	}
 
@@ -393,6 +503,7 @@ mod tests {
 			("interval_secs = 60", "interval_secs = 0", "usage"),
 			("valid_blocks = 600", "valid_blocks = 1", "bidding.valid_blocks"),
 			("# tls_cert = ", "tls_cert = ", "gateway"),
+			("# backends = ", "backends = ", "bidding.backends"),
 		];
 		for (from, to, key) in cases {
 			let text = EXAMPLE.replacen(from, to, 1);
@@ -406,5 +517,32 @@ mod tests {
 		.expect_err("unknown key")
 		.to_string();
 		assert!(err.contains("surprise"), "{err}");
+	}
+
+	#[test]
+	fn offerings_are_served_by_the_backend_the_configuration_names() {
+		let both = EXAMPLE
+			.replace("# [kubernetes]", "[kubernetes]")
+			.replace("# public_host", "public_host")
+			.replace(
+				"# backends = { 0 = \"slurm\", 1 = \"kubernetes\" }",
+				"backends = { 1 = \"kubernetes\" }",
+			);
+		let config = Config::parse(&both, Path::new("p.toml")).expect("both backends");
+		assert_eq!(config.backend_of_offering(1), Ok(Kind::Kubernetes));
+		let err = config.backend_of_offering(0).expect_err("unlisted");
+		assert!(err.contains("offering 0 has no backend"), "{err}");
+		let k8s_only = both.replace("[slurm]", "[unused]");
+		let k8s_only = k8s_only.split("[unused]").next().unwrap_or_default().to_string()
+			+ &both[both.find("# Container services").unwrap_or(0)..];
+		let config = Config::parse(&k8s_only, Path::new("p.toml")).expect("kubernetes only");
+		assert_eq!(config.backend_of_offering(0), Ok(Kind::Kubernetes));
+		let err = Config::parse(
+			&both.replace("public_host = \"provider.example.com\"", "public_host = \"a b\""),
+			Path::new("p.toml"),
+		)
+		.expect_err("host")
+		.to_string();
+		assert!(err.contains("kubernetes.public_host"), "{err}");
 	}
 }

@@ -24,15 +24,16 @@ use virtengine_client::{
 };
 
 use crate::{
-	backend::{Backend, Capacity, JobState},
+	backend::{Backend, Capacity, JobId, JobState},
 	chain::{Chain, ChainEvent, LeaseOf, OfferingOf, OrderOf},
 	config::Config,
-	job::{JobSpec, Resources},
+	job::Resources,
 	journal::{InFlight, Journal},
 	keys::Keys,
 	metrics::Metrics,
 	pricing::{self, Price, Pricing, Quote},
 	usage,
+	workload::{Kind, Workload},
 };
 
 /// A new backend job name for lease `lease`: `virtengine-lease-<id>-<8 random hex digits>`. It is
@@ -57,7 +58,54 @@ fn crash_point(lease: u64) {
 }
 
 /// The provider's capability flags (`pallet_provider::capability`).
+const CAPABILITY_KUBERNETES: u32 = 1 << 0;
 const CAPABILITY_SLURM: u32 = 1 << 1;
+
+/// The backends the daemon runs workloads on, one per workload kind.
+#[derive(Clone, Default)]
+pub struct Backends {
+	by_kind: BTreeMap<Kind, Arc<dyn Backend>>,
+}
+
+impl Backends {
+	/// Adds `backend` (for its kind).
+	pub fn with(mut self, backend: Arc<dyn Backend>) -> Self {
+		self.by_kind.insert(backend.kind(), backend);
+		self
+	}
+
+	/// The backend of `kind`, if configured.
+	pub fn get(&self, kind: Kind) -> Option<&Arc<dyn Backend>> {
+		self.by_kind.get(&kind)
+	}
+
+	/// Every backend.
+	pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Backend>> {
+		self.by_kind.values()
+	}
+
+	/// The backend that runs `id`.
+	pub fn of_job(&self, id: &JobId) -> Option<&Arc<dyn Backend>> {
+		self.get(match id {
+			JobId::Slurm(_) => Kind::Slurm,
+			JobId::Kubernetes(_) => Kind::Kubernetes,
+		})
+	}
+
+	/// The backend of a lease in the journal: its job's, else its workload's, else the only one.
+	pub fn of_entry(&self, entry: &crate::journal::LeaseEntry) -> Option<&Arc<dyn Backend>> {
+		if let Some(id) = &entry.job_id {
+			return self.of_job(id);
+		}
+		if let Some(spec) = &entry.spec {
+			return self.get(spec.kind());
+		}
+		match self.by_kind.len() {
+			1 => self.by_kind.values().next(),
+			_ => None,
+		}
+	}
+}
 
 /// Why the daemon stopped.
 #[derive(Debug, thiserror::Error)]
@@ -74,9 +122,9 @@ pub enum DaemonError {
 }
 
 /// The daemon's shared state.
-pub struct Daemon<C: Chain, B: Backend> {
+pub struct Daemon<C: Chain> {
 	chain: Arc<C>,
-	backend: Arc<B>,
+	backends: Backends,
 	journal: Arc<Journal>,
 	config: Arc<Config>,
 	keys: Arc<Keys>,
@@ -87,10 +135,10 @@ pub struct Daemon<C: Chain, B: Backend> {
 	leases: Mutex<HashMap<u64, watch::Sender<Option<LeaseState>>>>,
 	tasks: tokio_util::task::TaskTracker,
 	attributes: Mutex<Attributes>,
-	capacity: Mutex<Option<(Instant, Capacity)>>,
+	capacity: Mutex<HashMap<Kind, (Instant, Capacity)>>,
 	/// The job configurations of the orders bid on (opened and checked then), until their bid
 	/// expires: an accepted lease is provisioned without reading and opening its order again.
-	bid_specs: std::sync::Mutex<HashMap<u64, (JobSpec, u32)>>,
+	bid_specs: std::sync::Mutex<HashMap<u64, (Workload, u32)>>,
 }
 
 /// What the provider registered.
@@ -103,7 +151,7 @@ struct Attributes {
 /// A bid the engine decided on.
 struct Decision {
 	price: Price,
-	spec: Option<JobSpec>,
+	spec: Option<Workload>,
 }
 
 /// Why an order gets no bid: `Skip` for orders that are not ours to consider (another
@@ -124,12 +172,12 @@ const CAPACITY_TTL: Duration = Duration::from_secs(5);
 const RETRY_PAUSES: [Duration; 3] =
 	[Duration::from_millis(500), Duration::from_secs(2), Duration::from_secs(6)];
 
-impl<C: Chain, B: Backend> Daemon<C, B> {
+impl<C: Chain> Daemon<C> {
 	/// A daemon.
 	#[allow(clippy::too_many_arguments)]
 	pub fn new(
 		chain: Arc<C>,
-		backend: Arc<B>,
+		backends: Backends,
 		journal: Arc<Journal>,
 		config: Arc<Config>,
 		keys: Arc<Keys>,
@@ -139,7 +187,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 	) -> Arc<Self> {
 		Arc::new(Daemon {
 			chain,
-			backend,
+			backends,
 			journal,
 			config,
 			keys,
@@ -150,7 +198,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			leases: Mutex::new(HashMap::new()),
 			tasks: tokio_util::task::TaskTracker::new(),
 			attributes: Mutex::new(Attributes::default()),
-			capacity: Mutex::new(None),
+			capacity: Mutex::new(HashMap::new()),
 			bid_specs: std::sync::Mutex::new(HashMap::new()),
 		})
 	}
@@ -207,8 +255,20 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 		for (id, lease) in self.chain.my_leases().await? {
 			resume.insert(id, Some(lease.state));
 		}
-		for id in self.journal.snapshot().leases.keys() {
+		let journal = self.journal.snapshot();
+		for id in journal.leases.keys() {
 			resume.entry(*id).or_insert(None);
+		}
+		// What a crash left in the clusters for leases the journal no longer holds.
+		let keep: Vec<String> = journal.leases.values().map(|e| e.job_name.clone()).collect();
+		for backend in self.backends.all() {
+			match backend.cleanup(&keep).await {
+				Ok(removed) if !removed.is_empty() => {
+					info!(backend = backend.name(), removed = ?removed, "removed what no lease holds")
+				},
+				Ok(_) => {},
+				Err(e) => warn!(backend = backend.name(), error = %e, "cleanup at start failed"),
+			}
 		}
 		info!(leases = resume.len(), "resuming leases");
 		for (id, state) in resume {
@@ -350,7 +410,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 					per_hour = %virtengine_client::format_ve(decision.price.per_hour),
 					block,
 					blocks_after_order = block.saturating_sub(order_block),
-					resources = ?decision.spec.as_ref().map(JobSpec::resources),
+					resources = ?decision.spec.as_ref().map(Workload::resources),
 					"bid placed"
 				);
 			},
@@ -382,7 +442,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			return Err(NoBid::Skip("already bid".into()));
 		}
 		let mut plan_rate = None;
-		let (plan, spec) = match &order.target {
+		let (plan, spec, kind) = match &order.target {
 			Target::Offering { id: offering, plan } => {
 				let Some(o) = self.offerings.lock().await.get(offering).cloned() else {
 					return Err(NoBid::Skip(format!("offering {offering} is another provider's")));
@@ -396,16 +456,30 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 				};
 				plan_rate = Some(plan.rate.clone());
 				let name = String::from_utf8_lossy(&plan.name).into_owned();
+				let kind = self
+					.config
+					.backend_of_offering(*offering)
+					.map_err(|why| NoBid::Decline("config", why))?;
 				let spec = self.open_config(&order).map_err(|why| NoBid::Decline("config", why))?;
-				(Some(name), Some(spec))
+				crate::backend::same_kind(kind, &spec).map_err(|why| {
+					NoBid::Decline("config", format!("offering {offering}: {why}"))
+				})?;
+				(Some(name), Some(spec), kind)
 			},
 			Target::Requirements { category, region, capabilities } => {
 				if !self.config.bidding.requirements {
 					return Err(NoBid::Skip("requirement orders are off in [bidding]".into()));
 				}
-				if *category != Category::Hpc {
+				let (kind, flag) = match category {
+					Category::Hpc => (Kind::Slurm, CAPABILITY_SLURM),
+					Category::Compute | Category::Gpu => (Kind::Kubernetes, CAPABILITY_KUBERNETES),
+					Category::Storage => {
+						return Err(NoBid::Skip("category Storage: this daemon sells none".into()))
+					},
+				};
+				if self.backends.get(kind).is_none() {
 					return Err(NoBid::Skip(format!(
-						"category {category:?}: this daemon sells Hpc"
+						"category {category:?} needs the {kind} backend, which is not configured"
 					)));
 				}
 				let ours = self.attributes.lock().await.clone();
@@ -426,23 +500,28 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 						format!("capabilities {missing:#x} are not ours"),
 					));
 				}
-				if ours.capabilities & CAPABILITY_SLURM == 0 {
+				if ours.capabilities & flag == 0 {
 					return Err(NoBid::Decline(
 						"requirements",
-						"the provider did not register the SLURM capability".into(),
+						format!("the provider did not register the {kind} capability"),
 					));
 				}
-				(None, None)
+				(None, None, kind)
 			},
 		};
-		// Capacity: what the backend has, less what our leases hold.
-		let capacity =
-			self.capacity().await.map_err(|e| NoBid::Retry(format!("backend capacity: {e}")))?;
-		let held = self.held().await;
+		// Capacity: what the backend has, less what our leases on it hold.
+		let backend = self.backends.get(kind).ok_or_else(|| {
+			NoBid::Decline("config", format!("the {kind} backend is not configured"))
+		})?;
+		let capacity = self
+			.capacity(kind)
+			.await
+			.map_err(|e| NoBid::Retry(format!("backend capacity: {e}")))?;
+		let held = self.held(kind).await;
 		let free = capacity.total.minus(&held);
 		let want = match &spec {
 			Some(spec) => {
-				self.backend.admits(spec, &capacity).map_err(|why| {
+				backend.admits(spec, &capacity).map_err(|why| {
 					NoBid::Decline("cluster", format!("the cluster cannot run it: {why}"))
 				})?;
 				spec.resources()
@@ -458,7 +537,7 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 			customer: account_text(&order.customer),
 			target: if plan.is_some() { "offering" } else { "requirements" }.into(),
 			plan,
-			resources: spec.as_ref().map(JobSpec::resources),
+			resources: spec.as_ref().map(Workload::resources),
 			max_per_hour: virtengine_client::format_ve(order.max_price.per_hour),
 			max_per_unit: order
 				.max_price
@@ -483,43 +562,48 @@ impl<C: Chain, B: Backend> Daemon<C, B> {
 
 	/// The backend's capacity, asked at most once per [`CAPACITY_TTL`]: concurrent callers wait
 	/// for the one request in flight.
-	async fn capacity(&self) -> Result<Capacity, crate::backend::BackendError> {
+	async fn capacity(&self, kind: Kind) -> Result<Capacity, crate::backend::BackendError> {
 		let mut cached = self.capacity.lock().await;
-		if let Some((at, capacity)) = cached.as_ref() {
+		if let Some((at, capacity)) = cached.get(&kind) {
 			if at.elapsed() < CAPACITY_TTL {
 				return Ok(capacity.clone());
 			}
 		}
-		let capacity = self.backend.capacity().await.inspect_err(|_| {
-			self.metrics.backend_errors.with_label_values(&[self.backend.name(), "capacity"]).inc();
+		let backend = self.backends.get(kind).ok_or_else(|| {
+			crate::backend::BackendError::Io(format!("the {kind} backend is not configured"))
 		})?;
-		*cached = Some((Instant::now(), capacity.clone()));
+		let capacity = backend.capacity().await.inspect_err(|_| {
+			self.metrics.backend_errors.with_label_values(&[backend.name(), "capacity"]).inc();
+		})?;
+		cached.insert(kind, (Instant::now(), capacity.clone()));
 		Ok(capacity)
 	}
 
 	/// The order's configuration, opened with the provider's key and parsed.
-	fn open_config(&self, order: &OrderOf) -> Result<JobSpec, String> {
+	fn open_config(&self, order: &OrderOf) -> Result<Workload, String> {
 		let sealed = order.config.as_ref().ok_or("the order has no configuration yet")?;
 		let envelope = virtengine_envelope::Envelope::decode(&mut &sealed[..])
 			.map_err(|e| format!("the configuration is not an envelope: {e}"))?;
 		let plain = virtengine_envelope::open(&envelope, self.keys.encryption.as_bytes())
 			.map_err(|e| format!("cannot open the configuration (sealed to another key?): {e}"))?;
-		JobSpec::parse(&plain).map_err(|e| format!("configuration: {e}"))
+		Workload::parse(&plain).map_err(|e| format!("configuration: {e}"))
 	}
 
-	/// What the leases in the journal hold (until their job ended and was billed).
-	async fn held(&self) -> Resources {
+	/// What the leases in the journal hold on the backend of `kind` (until their job ended and
+	/// was billed).
+	async fn held(&self, kind: Kind) -> Resources {
 		let mut held = Resources::default();
 		for entry in self.journal.snapshot().leases.values() {
 			if entry.final_billed || entry.refused.is_some() {
 				continue;
 			}
-			if let Some(spec) = &entry.spec {
+			if let Some(spec) = entry.spec.as_ref().filter(|s| s.kind() == kind) {
 				let r = spec.resources();
 				held.nodes += r.nodes;
 				held.cpus += r.cpus;
 				held.memory_mb += r.memory_mb;
 				held.gpus += r.gpus;
+				held.storage_mb += r.storage_mb;
 			}
 		}
 		held
@@ -605,8 +689,8 @@ struct Watch {
 const ACCESS_RETRY: Duration = Duration::from_secs(60);
 
 /// One lease, from provisioning to its end.
-struct LeaseTask<C: Chain, B: Backend> {
-	daemon: Arc<Daemon<C, B>>,
+struct LeaseTask<C: Chain> {
+	daemon: Arc<Daemon<C>>,
 	id: u64,
 	state: watch::Receiver<Option<LeaseState>>,
 	gauge: Gauge,
@@ -649,9 +733,24 @@ enum LeaseError {
 	Journal(#[from] crate::journal::JournalError),
 }
 
-impl<C: Chain, B: Backend> LeaseTask<C, B> {
-	fn d(&self) -> &Daemon<C, B> {
+impl<C: Chain> LeaseTask<C> {
+	fn d(&self) -> &Daemon<C> {
 		&self.daemon
+	}
+
+	/// The backend of this lease, from its journal entry; an error names what is missing.
+	fn backend(
+		&self,
+		entry: &crate::journal::LeaseEntry,
+	) -> Result<Arc<dyn Backend>, crate::backend::BackendError> {
+		self.d().backends.of_entry(entry).cloned().ok_or_else(|| {
+			crate::backend::BackendError::Io(format!(
+				"lease {}: its backend is not configured (job {:?}, kind {:?})",
+				self.id,
+				entry.job_id,
+				entry.spec.as_ref().map(Workload::kind)
+			))
+		})
 	}
 
 	async fn run(mut self) -> Result<(), LeaseError> {
@@ -735,14 +834,19 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					},
 				},
 			};
-			let capacity = d.capacity().await?;
-			if let Err(why) = d.backend.admits(&spec, &capacity) {
+			let Some(backend) = d.backends.get(spec.kind()).cloned() else {
+				return self
+					.refuse(format!("this provider runs no {} workloads", spec.kind()))
+					.await;
+			};
+			let capacity = d.capacity(spec.kind()).await?;
+			if let Err(why) = backend.admits(&spec, &capacity) {
 				return self.refuse(format!("the cluster cannot run it: {why}")).await;
 			}
 			// A backend that fails is tried again until the chain's provisioning timeout
 			// closes the lease (the watch below then sees it closed).
 			loop {
-				match self.provision(&spec).await {
+				match self.provision(&backend, &spec).await {
 					Ok(()) => break,
 					Err(LeaseError::Journal(e)) => return Err(LeaseError::Journal(e)),
 					Err(e) => warn!(lease = id, error = %e, "cannot provision yet; retrying"),
@@ -753,7 +857,15 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					break;
 				}
 			}
-			if !d.journal.lease(id).is_some_and(|e| e.started) {
+			let job = d.journal.lease(id).and_then(|e| e.job_id);
+			let ready = match &job {
+				Some(job) => backend.ready(job).await.unwrap_or(false),
+				None => false,
+			};
+			if job.is_some() && !ready {
+				info!(lease = id, "waiting for the workload to be ready before starting the lease");
+			}
+			if ready && !d.journal.lease(id).is_some_and(|e| e.started) {
 				match d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await {
 					Ok(block) => info!(lease = id, block, "lease started"),
 					Err(e) => {
@@ -770,7 +882,11 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 	}
 
 	/// Submits the job unless the backend already has it (a restart just after submitting).
-	async fn provision(&self, spec: &JobSpec) -> Result<(), LeaseError> {
+	async fn provision(
+		&self,
+		backend: &Arc<dyn Backend>,
+		spec: &Workload,
+	) -> Result<(), LeaseError> {
 		let d = self.d();
 		let entry = d.journal.lease(self.id).unwrap_or_default();
 		if entry.job_id.is_some() {
@@ -779,14 +895,14 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		// Only a submission that may have happened is looked for (slurmdbd's answer costs about
 		// half a second, on the path from the customer's acceptance to the running job).
 		let found = match entry.submit_started {
-			true if !entry.job_name.is_empty() => d.backend.find(&entry.job_name).await?,
+			true if !entry.job_name.is_empty() => backend.find(&entry.job_name).await?,
 			_ => None,
 		};
 		let job = match found {
 			Some(job) => {
 				info!(
 					lease = self.id,
-					job, "job found again after a restart; not submitting twice"
+					%job, "job found again after a restart; not submitting twice"
 				);
 				job
 			},
@@ -802,14 +918,15 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					e.spec = Some(spec.clone());
 					e.submit_started = true;
 				})?;
-				let dir = d.backend.lease_dir(self.id);
+				let dir = backend.lease_dir(self.id).unwrap_or_default();
 				let started = Instant::now();
-				let job = d.backend.submit(&name, spec, &dir).await.inspect_err(|_| {
-					d.metrics.backend_errors.with_label_values(&[d.backend.name(), "submit"]).inc();
+				let job = backend.submit(&name, spec, &dir).await.inspect_err(|_| {
+					d.metrics.backend_errors.with_label_values(&[backend.name(), "submit"]).inc();
 				})?;
 				info!(
 					lease = self.id,
-					job,
+					%job,
+					backend = backend.name(),
 					took_ms = started.elapsed().as_millis() as u64,
 					"job submitted"
 				);
@@ -862,7 +979,7 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 		let lease = d.chain.lease(id).await?;
 		let state = lease.as_ref().map(|l| l.state.clone());
 		let entry = d.journal.lease(id).unwrap_or_default();
-		let job = entry.job_id;
+		let job = entry.job_id.clone();
 		match state {
 			None | Some(LeaseState::Closed(_)) => {
 				// Over: stop the job if it still runs, forget the lease.
@@ -881,15 +998,18 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					w.cancelled = true;
 				}
 				// Final usage, once accounting holds the job's end.
-				if let (false, Some(job)) = (entry.final_billed, job) {
+				if let (false, Some(job)) = (entry.final_billed, &job) {
 					self.report(job, true).await?;
 				}
 			},
 			Some(LeaseState::Matched) => {
-				// start_lease did not land yet (or failed): try again.
-				if job.is_some() {
-					d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await?;
-					d.journal.update_lease(id, |e| e.started = true)?;
+				// Not started yet: once the workload is ready (or start_lease failed): try again.
+				if let Some(job) = &job {
+					if self.backend(&entry)?.ready(job).await? {
+						d.chain.send(RuntimeCall::Market(MarketCall::start_lease { id })).await?;
+						d.journal.update_lease(id, |e| e.started = true)?;
+						info!(lease = id, "workload ready; lease started");
+					}
 				}
 			},
 			Some(LeaseState::Active) => {
@@ -901,20 +1021,21 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 					self.close().await?;
 					return Ok(false);
 				};
-				let job_state = d.backend.state(job).await.inspect_err(|_| {
-					d.metrics.backend_errors.with_label_values(&[d.backend.name(), "state"]).inc();
+				let backend = self.backend(&entry)?;
+				let job_state = backend.state(&job).await.inspect_err(|_| {
+					d.metrics.backend_errors.with_label_values(&[backend.name(), "state"]).inc();
 				})?;
 				match job_state {
 					JobState::Ended { success, state } => {
-						if entry.final_billed || self.report(job, true).await?.done {
-							info!(lease = id, job, success, %state, "job ended; closing the lease");
+						if entry.final_billed || self.report(&job, true).await?.done {
+							info!(lease = id, %job, success, %state, "job ended; closing the lease");
 							self.close().await?;
 						}
 					},
 					JobState::Unknown => {
 						warn!(
 							lease = id,
-							job, "the backend no longer knows the job; closing the lease"
+							%job, "the backend no longer knows the job; closing the lease"
 						);
 						self.close().await?;
 					},
@@ -923,11 +1044,11 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 							&& w.access_tried.is_none_or(|t| t.elapsed() >= ACCESS_RETRY)
 						{
 							w.access_tried = Some(Instant::now());
-							self.give_access(&entry).await?;
+							self.give_access(&entry, &job).await?;
 						}
 						let now = d.chain.best().await?;
 						if w.last_report.elapsed() >= d.config.usage_interval() {
-							if self.report(job, false).await?.sent {
+							if self.report(&job, false).await?.sent {
 								w.last_seen_block = now;
 							}
 							w.last_report = Instant::now();
@@ -945,20 +1066,23 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 
 	/// Reports what accounting recorded and was not billed yet. With `fin`, waits for the
 	/// job's final record and marks the lease's usage complete.
-	async fn report(&self, job: u64, fin: bool) -> Result<Reported, LeaseError> {
+	async fn report(&self, job: &JobId, fin: bool) -> Result<Reported, LeaseError> {
 		let d = self.d();
 		let not_yet = Reported { done: false, sent: false };
-		let acc = match d.backend.accounting(job).await {
+		let backend = d.backends.of_job(job).cloned().ok_or_else(|| {
+			crate::backend::BackendError::Io(format!("job {job}: its backend is not configured"))
+		})?;
+		let acc = match backend.accounting(job).await {
 			Ok(Some(acc)) => acc,
 			Ok(None) => return Ok(not_yet),
 			Err(e) => {
-				d.metrics.backend_errors.with_label_values(&[d.backend.name(), "accounting"]).inc();
-				warn!(lease = self.id, job, error = %e, "cannot read accounting");
+				d.metrics.backend_errors.with_label_values(&[backend.name(), "accounting"]).inc();
+				warn!(lease = self.id, %job, error = %e, "cannot read accounting");
 				return Ok(not_yet);
 			},
 		};
 		if fin && !acc.ended {
-			debug!(lease = self.id, job, "waiting for the job's final accounting record");
+			debug!(lease = self.id, %job, "waiting for the job's final accounting record");
 			return Ok(not_yet);
 		}
 		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(not_yet) };
@@ -1035,7 +1159,11 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 	/// Seals the lease's access details (the gateway's address, the job's name) to the
 	/// customer's envelope key and puts them on chain. A customer without a key is told in the
 	/// log; it can still be given the gateway's address by hand.
-	async fn give_access(&self, entry: &crate::journal::LeaseEntry) -> Result<(), LeaseError> {
+	async fn give_access(
+		&self,
+		entry: &crate::journal::LeaseEntry,
+		job: &JobId,
+	) -> Result<(), LeaseError> {
 		let d = self.d();
 		let Some(lease) = d.chain.lease(self.id).await? else { return Ok(()) };
 		let Some(key) = d.chain.envelope_key(&lease.customer).await? else {
@@ -1046,10 +1174,13 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 			);
 			return Ok(());
 		};
+		// Exposed services' addresses (Kubernetes' node ports): known once their Services are.
+		let endpoints = self.backend(entry)?.endpoints(job).await?;
 		let details = virtengine_client::gateway::AccessDetails {
 			lease: self.id,
 			gateway: d.config.gateway.public_url.clone(),
 			job: entry.job_name.clone(),
+			endpoints,
 		};
 		let sealed = match details.seal(key, &d.keys.daemon, crate::gateway::now_ms()) {
 			Ok(sealed) => sealed,
@@ -1075,24 +1206,30 @@ impl<C: Chain, B: Backend> LeaseTask<C, B> {
 
 	async fn cancel_job(&self, entry: &crate::journal::LeaseEntry) {
 		let d = self.d();
-		let job = match entry.job_id {
-			Some(job) => Some(job),
+		let Ok(backend) = self.backend(entry) else {
+			warn!(lease = self.id, "no backend for the lease's job: nothing to cancel");
+			return;
+		};
+		let job = match &entry.job_id {
+			Some(job) => Some(job.clone()),
 			None if !entry.job_name.is_empty() => {
-				d.backend.find(&entry.job_name).await.ok().flatten()
+				backend.find(&entry.job_name).await.ok().flatten()
 			},
 			None => None,
 		};
 		if let Some(job) = job {
-			match d.backend.state(job).await {
-				Ok(JobState::Ended { .. } | JobState::Unknown) => {},
-				_ => match d.backend.cancel(job).await {
-					Ok(()) => info!(lease = self.id, job, "job cancelled"),
+			match backend.state(&job).await {
+				Ok(JobState::Ended { .. } | JobState::Unknown) if backend.kind() == Kind::Slurm => {
+				},
+				Ok(JobState::Unknown) => {},
+				_ => match backend.cancel(&job).await {
+					Ok(()) => info!(lease = self.id, %job, "job cancelled"),
 					Err(e) => {
 						d.metrics
 							.backend_errors
-							.with_label_values(&[d.backend.name(), "cancel"])
+							.with_label_values(&[backend.name(), "cancel"])
 							.inc();
-						warn!(lease = self.id, job, error = %e, "cannot cancel the job");
+						warn!(lease = self.id, %job, error = %e, "cannot cancel the job");
 					},
 				},
 			}

@@ -3,11 +3,14 @@
 //!
 //! - `GET /v1/leases/<id>`: the lease's state on chain, the job's state, what was billed, and the
 //!   output files (JSON);
-//! - `GET /v1/leases/<id>/files/<name>`: one output file.
+//! - `GET /v1/leases/<id>/files/<name>`: one output file (batch jobs);
+//! - `GET /v1/leases/<id>/logs/<pod>?tail=<n>`: the last `n` lines (default 100, at most
+//!   10,000) of one pod's log (container services; the status lists the pods).
 //!
 //! Every request carries `x-virtengine-account` (SS58), `x-virtengine-timestamp` (ms),
 //! `x-virtengine-nonce` (16 bytes, hex) and `x-virtengine-signature` (sr25519 over
-//! `virtengine_primitives::signing::gateway_message`, hex). The account must be the lease's
+//! `virtengine_primitives::signing::gateway_message` over the method and the path with its query,
+//! hex). The account must be the lease's
 //! customer, the time within a minute of the gateway's, and the nonce new: a captured request
 //! cannot be replayed. HTTPS with `[gateway] tls_cert`/`tls_key`.
 
@@ -30,11 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use virtengine_client::{parse_account, AccountId};
 
-use crate::{
-	backend::{Backend, JobState},
-	chain::Chain,
-	journal::Journal,
-};
+use crate::{backend::JobState, chain::Chain, daemon::Backends, journal::Journal};
 
 /// How far a request's time may be from the gateway's.
 pub const MAX_SKEW: Duration = Duration::from_secs(60);
@@ -54,9 +53,9 @@ pub mod header {
 }
 
 /// The gateway's state.
-pub struct Gateway<C: Chain, B: Backend> {
+pub struct Gateway<C: Chain> {
 	chain: Arc<C>,
-	backend: Arc<B>,
+	backends: Backends,
 	journal: Arc<Journal>,
 	seen: Mutex<HashMap<[u8; 16], u64>>,
 }
@@ -90,10 +89,10 @@ pub fn servable_name(name: &str) -> bool {
 		&& name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-impl<C: Chain, B: Backend> Gateway<C, B> {
+impl<C: Chain> Gateway<C> {
 	/// A gateway.
-	pub fn new(chain: Arc<C>, backend: Arc<B>, journal: Arc<Journal>) -> Arc<Self> {
-		Arc::new(Gateway { chain, backend, journal, seen: Mutex::new(HashMap::new()) })
+	pub fn new(chain: Arc<C>, backends: Backends, journal: Arc<Journal>) -> Arc<Self> {
+		Arc::new(Gateway { chain, backends, journal, seen: Mutex::new(HashMap::new()) })
 	}
 
 	/// Who signed `request`, if the signature, time and nonce are good.
@@ -126,7 +125,7 @@ impl<C: Chain, B: Backend> Gateway<C, B> {
 		let message = virtengine_primitives::signing::gateway_message(
 			&self.chain.genesis(),
 			request.method().as_str(),
-			request.uri().path(),
+			request.uri().path_and_query().map_or("/", |p| p.as_str()),
 			timestamp,
 			&nonce,
 		);
@@ -149,10 +148,33 @@ impl<C: Chain, B: Backend> Gateway<C, B> {
 		}
 		let path = request.uri().path().to_string();
 		let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-		let (id, file) = match parts.as_slice() {
-			["v1", "leases", id] => (id.parse::<u64>().ok(), None),
-			["v1", "leases", id, "files", name] => (id.parse::<u64>().ok(), Some(name.to_string())),
+		enum Ask {
+			Status,
+			File(String),
+			Logs(String),
+		}
+		let (id, ask) = match parts.as_slice() {
+			["v1", "leases", id] => (id.parse::<u64>().ok(), Ask::Status),
+			["v1", "leases", id, "files", name] => {
+				(id.parse::<u64>().ok(), Ask::File(name.to_string()))
+			},
+			["v1", "leases", id, "logs", pod] => {
+				(id.parse::<u64>().ok(), Ask::Logs(pod.to_string()))
+			},
 			_ => return error(StatusCode::NOT_FOUND, "no such path"),
+		};
+		let tail = match request
+			.uri()
+			.query()
+			.unwrap_or("")
+			.split('&')
+			.find_map(|kv| kv.strip_prefix("tail="))
+		{
+			None => 100,
+			Some(n) => match n.parse::<u32>() {
+				Ok(n) if (1..=10_000).contains(&n) => n,
+				_ => return error(StatusCode::BAD_REQUEST, "tail: a number of lines, 1 to 10000"),
+			},
 		};
 		let Some(id) = id else { return error(StatusCode::NOT_FOUND, "no such lease") };
 		let who = match self.signer(&request).await {
@@ -170,25 +192,59 @@ impl<C: Chain, B: Backend> Gateway<C, B> {
 		if lease.customer != who {
 			return error(StatusCode::FORBIDDEN, "only the lease's customer may read it");
 		}
-		let dir = self.backend.lease_dir(id);
-		match file {
-			None => self.status(id, &lease, &dir).await,
-			Some(name) => serve_file(&dir, &name).await,
+		let entry = self.journal.lease(id);
+		let backend = entry.as_ref().and_then(|e| self.backends.of_entry(e)).cloned();
+		let dir = backend.as_ref().and_then(|b| b.lease_dir(id));
+		match ask {
+			Ask::Status => self.status(id, &lease, dir.as_deref()).await,
+			Ask::File(name) => match dir {
+				Some(dir) => serve_file(&dir, &name).await,
+				None => error(StatusCode::NOT_FOUND, "this lease's workload has no files"),
+			},
+			Ask::Logs(pod) => {
+				let job = entry.as_ref().and_then(|e| e.job_id.clone());
+				let (Some(backend), Some(job)) = (backend, job) else {
+					return error(StatusCode::NOT_FOUND, "the lease's workload is not running");
+				};
+				match backend.logs(&job, &pod, tail).await {
+					Ok(bytes) => reply(StatusCode::OK, bytes, "text/plain; charset=utf-8"),
+					Err(crate::backend::BackendError::Refused { why, .. }) => {
+						error(StatusCode::NOT_FOUND, &why)
+					},
+					Err(e) => {
+						warn!(lease = id, error = %e, "gateway: cannot read the logs");
+						error(StatusCode::SERVICE_UNAVAILABLE, "cannot read the logs")
+					},
+				}
+			},
 		}
 	}
 
-	async fn status(&self, id: u64, lease: &crate::chain::LeaseOf, dir: &Path) -> Reply {
+	async fn status(&self, id: u64, lease: &crate::chain::LeaseOf, dir: Option<&Path>) -> Reply {
 		let entry = self.journal.lease(id);
-		let job = entry.as_ref().and_then(|e| e.job_id);
-		let job_state = match job {
-			Some(job) => match self.backend.state(job).await {
+		let job = entry.as_ref().and_then(|e| e.job_id.clone());
+		let backend = entry.as_ref().and_then(|e| self.backends.of_entry(e)).cloned();
+		let mut details = serde_json::Value::Null;
+		let job_state = match (&job, &backend) {
+			(Some(job), Some(backend)) => match backend.state(job).await {
 				Ok(JobState::Queued) => "queued".to_string(),
 				Ok(JobState::Running) => "running".to_string(),
 				Ok(JobState::Ended { state, .. }) => state.to_lowercase(),
 				Ok(JobState::Unknown) => "unknown".to_string(),
 				Err(e) => format!("unavailable: {e}"),
 			},
-			None => "not submitted".to_string(),
+			(Some(_), None) => "its backend is not configured".to_string(),
+			(None, _) => "not submitted".to_string(),
+		};
+		if let (Some(job), Some(backend)) = (&job, &backend) {
+			details = backend
+				.details(job)
+				.await
+				.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+		}
+		let files = match dir {
+			Some(dir) => list_files(dir).await,
+			None => Vec::new(),
 		};
 		let body = serde_json::json!({
 			"lease": id,
@@ -197,7 +253,8 @@ impl<C: Chain, B: Backend> Gateway<C, B> {
 			"job_state": job_state,
 			"billed": entry.as_ref().map(|e| e.billed.clone()).unwrap_or_default(),
 			"refused": entry.as_ref().and_then(|e| e.refused.clone()),
-			"files": list_files(dir).await,
+			"files": files,
+			"details": details,
 		});
 		reply(StatusCode::OK, body.to_string(), "application/json")
 	}

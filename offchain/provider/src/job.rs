@@ -165,6 +165,7 @@ impl JobSpec {
 			cpus: self.cpus(),
 			memory_mb: self.memory_total_mb(),
 			gpus: self.gpus_total(),
+			storage_mb: 0,
 			time_limit_minutes: self.time_limit_minutes,
 			partition: self.partition.clone(),
 		}
@@ -182,6 +183,9 @@ pub struct Resources {
 	pub memory_mb: u64,
 	/// GPUs.
 	pub gpus: u64,
+	/// Ephemeral storage, MiB (container services; batch jobs use the shared file system).
+	#[serde(default)]
+	pub storage_mb: u64,
 	/// Wall-clock limit, minutes.
 	pub time_limit_minutes: u32,
 	/// Partition, if named.
@@ -204,6 +208,9 @@ impl Resources {
 		if self.gpus > free.gpus {
 			short.push(format!("{} GPUs of {} free", self.gpus, free.gpus));
 		}
+		if self.storage_mb > free.storage_mb {
+			short.push(format!("{} MiB of storage of {} free", self.storage_mb, free.storage_mb));
+		}
 		if short.is_empty() {
 			Ok(())
 		} else {
@@ -220,6 +227,7 @@ impl Resources {
 			cpus: self.cpus.saturating_sub(other.cpus),
 			memory_mb: self.memory_mb.saturating_sub(other.memory_mb),
 			gpus: self.gpus.saturating_sub(other.gpus),
+			storage_mb: self.storage_mb.saturating_sub(other.storage_mb),
 			time_limit_minutes: self.time_limit_minutes,
 			partition: self.partition.clone(),
 		}

@@ -17,7 +17,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::job::JobSpec;
+use crate::{backend::JobId, workload::Workload};
 
 /// The journal's format version.
 pub const VERSION: u32 = 1;
@@ -36,15 +36,15 @@ pub struct InFlight {
 pub struct LeaseEntry {
 	/// The job's unique name in the backend.
 	pub job_name: String,
-	/// The job's number, once the backend accepted it.
-	pub job_id: Option<u64>,
+	/// The job's handle, once the backend accepted it (SLURM's number, Kubernetes' namespace).
+	pub job_id: Option<JobId>,
 	/// A submission was started: it may have reached the backend without its answer reaching
 	/// the journal, so the job is looked up by name before any other submission. (Missing in a
 	/// journal written before this field existed: read as `true`, the safe side.)
 	#[serde(default = "assume_submitted")]
 	pub submit_started: bool,
 	/// What the job asked for (capacity held until the lease ends).
-	pub spec: Option<JobSpec>,
+	pub spec: Option<Workload>,
 	/// `start_lease` landed.
 	pub started: bool,
 	/// The lease's access details are on chain (sealed to the customer).

@@ -9,10 +9,13 @@ use tracing::{error, info, warn};
 use virtengine_client::{account_text, Client, ConnectOptions};
 
 use crate::{
-	backend::{slurm::Slurm, Backend},
+	backend::{
+		kubernetes::{objects::Scope, Kubernetes},
+		slurm::Slurm,
+	},
 	chain::{Chain, ClientChain},
 	config::{self, Config},
-	daemon::Daemon,
+	daemon::{Backends, Daemon},
 	gateway::{self, Gateway},
 	journal::Journal,
 	keys::{self, Keys},
@@ -20,7 +23,7 @@ use crate::{
 	pricing::Pricing,
 };
 
-/// The provider daemon: bids on orders, runs their jobs on SLURM, reports signed usage.
+/// The provider daemon: bids on orders, runs them on SLURM or Kubernetes, reports signed usage.
 #[derive(Parser, Debug)]
 #[command(name = "virtengine-provider", version)]
 pub struct Cli {
@@ -230,18 +233,32 @@ async fn check(path: &std::path::Path) -> Result<(), Error> {
 			}
 		},
 	}
-	let slurm = Slurm::new(config.slurm()).map_err(Error::Backend)?;
-	let about = slurm.check().await?;
-	let capacity = slurm.capacity().await?;
-	println!("slurm          {about}");
-	println!(
-		"capacity       {} nodes, {} CPUs, {} MiB, {} GPUs; partitions: {}",
-		capacity.total.nodes,
-		capacity.total.cpus,
-		capacity.total.memory_mb,
-		capacity.total.gpus,
-		capacity.partitions.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-	);
+	let (backends, _) = backends(&config, &chain).await?;
+	for backend in backends.all() {
+		let about = backend.check().await?;
+		let capacity = backend.capacity().await?;
+		println!("{:<14} {about}", backend.name());
+		println!(
+			"capacity       {} nodes, {} CPUs, {} MiB, {} MiB storage, {} GPUs{}",
+			capacity.total.nodes,
+			capacity.total.cpus,
+			capacity.total.memory_mb,
+			capacity.total.storage_mb,
+			capacity.total.gpus,
+			match capacity.partitions.is_empty() {
+				true => String::new(),
+				false => format!(
+					"; partitions: {}",
+					capacity
+						.partitions
+						.iter()
+						.map(|p| p.name.as_str())
+						.collect::<Vec<_>>()
+						.join(", ")
+				),
+			}
+		);
+	}
 	println!("all good");
 	Ok(())
 }
@@ -253,16 +270,18 @@ async fn run(path: &std::path::Path) -> Result<(), Error> {
 	let lock = lock_state(&config.state.dir)?;
 	let journal = Arc::new(Journal::open(&config.state.dir)?);
 	let metrics = Arc::new(Metrics::new().map_err(|e| Error::Other(format!("metrics: {e}")))?);
-	let backend = Arc::new(Slurm::new(config.slurm()).map_err(Error::Backend)?);
 	let client = connect(&config).await?;
 	let chain = Arc::new(ClientChain::new(client, keys.account.clone()));
+	let (backends, kubernetes) = backends(&config, &chain).await?;
 	info!(
 		provider = %account_text(chain.account()),
 		node = %config.chain.rpc,
-		slurm = %config.slurm().url,
+		backends = ?backends.all().map(|b| b.name()).collect::<Vec<_>>(),
 		"virtengine-provider starting"
 	);
 	let cancel = CancellationToken::new();
+	// The Kubernetes controller keeps every lease's objects as the lease says.
+	let controller = kubernetes.map(|k| tokio::spawn(k.controller(cancel.clone())));
 
 	// Metrics and the gateway.
 	let mut servers = Vec::new();
@@ -299,7 +318,7 @@ async fn run(path: &std::path::Path) -> Result<(), Error> {
 	let listener = tokio::net::TcpListener::bind(config.gateway.listen)
 		.await
 		.map_err(|e| Error::Other(format!("gateway {}: {e}", config.gateway.listen)))?;
-	let gw = Gateway::new(chain.clone(), backend.clone(), journal.clone());
+	let gw = Gateway::new(chain.clone(), backends.clone(), journal.clone());
 	servers.push(tokio::spawn(gateway::serve(listener, tls, cancel.clone(), move |req| {
 		let gw = gw.clone();
 		async move { gw.handle(req).await }
@@ -307,7 +326,7 @@ async fn run(path: &std::path::Path) -> Result<(), Error> {
 
 	let daemon = Daemon::new(
 		chain,
-		backend,
+		backends,
 		journal,
 		config.clone(),
 		keys,
@@ -343,9 +362,34 @@ async fn run(path: &std::path::Path) -> Result<(), Error> {
 	for server in servers {
 		let _ = server.await;
 	}
+	if let Some(controller) = controller {
+		let _ = controller.await;
+	}
 	drop(lock);
 	info!("stopped");
 	result.map_err(Error::from)
+}
+
+/// The configured backends (and the Kubernetes one again, for its controller).
+async fn backends(
+	config: &Config,
+	chain: &ClientChain,
+) -> Result<(Backends, Option<Arc<Kubernetes>>), Error> {
+	let mut backends = Backends::default();
+	if let Some(slurm) = &config.slurm {
+		backends = backends.with(Arc::new(Slurm::new(slurm)?));
+	}
+	let mut kube = None;
+	if let Some(k) = &config.kubernetes {
+		let scope = Scope {
+			provider: account_text(chain.account()),
+			chain: hex::encode(&chain.genesis()[..8]),
+		};
+		let backend = Arc::new(Kubernetes::new(k, scope, &config.state.dir).await?);
+		backends = backends.with(backend.clone());
+		kube = Some(backend);
+	}
+	Ok((backends, kube))
 }
 
 /// One daemon per state directory: a second one would double every report.

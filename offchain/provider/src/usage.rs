@@ -10,23 +10,34 @@
 //! - `gpu_second`: GPUs allocated × seconds elapsed;
 //! - `memory_gb_hour`: MiB allocated × seconds elapsed / (1024 × 3600), rounded down;
 //! - `job`: 1 once accounting holds the job's final record;
-//! - `storage_gb_hour`, `egress_gb`: not measured by SLURM, never billed by this backend.
+//! - `storage_gb_hour`: MiB of ephemeral storage × seconds / (1024 × 3600), rounded down
+//!   (Kubernetes; SLURM jobs use the shared file system and hold none);
+//! - `egress_gb`: not measured, never billed.
+//!
+//! Kubernetes integrates what each pod held while it ran ([`Held`]): pods come and go.
 
 use std::collections::BTreeMap;
 
-use crate::{backend::Accounting, pricing::unit_name};
+use crate::{
+	backend::{Accounting, Held},
+	pricing::unit_name,
+};
 use virtengine_client::market::Unit;
 
 /// What accounting recorded, per unit, in all.
 pub fn cumulative(acc: &Accounting) -> BTreeMap<&'static str, u64> {
+	let held = acc.held.clone().unwrap_or_else(|| Held {
+		cpu_millis_seconds: acc.cpus.saturating_mul(acc.elapsed_s).saturating_mul(1000),
+		memory_mb_seconds: acc.memory_mb.saturating_mul(acc.elapsed_s),
+		storage_mb_seconds: 0,
+		gpu_seconds: acc.gpus.saturating_mul(acc.elapsed_s),
+	});
+	let gb_hours = |mb_seconds: u64| mb_seconds / (1024 * 3600);
 	let mut q = BTreeMap::new();
-	q.insert(unit_name(&Unit::CpuCoreSecond), acc.cpus.saturating_mul(acc.elapsed_s));
-	q.insert(unit_name(&Unit::GpuSecond), acc.gpus.saturating_mul(acc.elapsed_s));
-	let mb_seconds = u128::from(acc.memory_mb) * u128::from(acc.elapsed_s);
-	q.insert(
-		unit_name(&Unit::MemoryGbHour),
-		u64::try_from(mb_seconds / (1024 * 3600)).unwrap_or(u64::MAX),
-	);
+	q.insert(unit_name(&Unit::CpuCoreSecond), held.cpu_millis_seconds / 1000);
+	q.insert(unit_name(&Unit::GpuSecond), held.gpu_seconds);
+	q.insert(unit_name(&Unit::MemoryGbHour), gb_hours(held.memory_mb_seconds));
+	q.insert(unit_name(&Unit::StorageGbHour), gb_hours(held.storage_mb_seconds));
 	q.insert(unit_name(&Unit::Job), u64::from(acc.ended));
 	q
 }

@@ -23,8 +23,15 @@ use hyper_util::{
 };
 use serde_json::{json, Value};
 
-use super::{Accounting, Backend, BackendError, Capacity, JobId, JobState, Partition};
-use crate::{config, job::JobSpec};
+use super::{
+	same_kind, Accounting, Backend, BackendError, BackendFuture, Capacity, JobId, JobState,
+	Partition,
+};
+use crate::{
+	config,
+	job::JobSpec,
+	workload::{Kind, Workload},
+};
 
 /// How long one request to slurmrestd may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -283,12 +290,8 @@ fn now_s() -> u64 {
 	SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-impl Backend for Slurm {
-	fn name(&self) -> &'static str {
-		"slurm"
-	}
-
-	async fn check(&self) -> Result<String, BackendError> {
+impl Slurm {
+	async fn do_check(&self) -> Result<String, BackendError> {
 		let ping = self.request(Method::GET, &self.api("ping"), None).await?;
 		let pings = ping.get("pings").and_then(Value::as_array).cloned().unwrap_or_default();
 		let up: Vec<String> = pings
@@ -311,7 +314,7 @@ impl Backend for Slurm {
 		))
 	}
 
-	async fn capacity(&self) -> Result<Capacity, BackendError> {
+	async fn do_capacity(&self) -> Result<Capacity, BackendError> {
 		let nodes = self.request(Method::GET, &self.api("nodes"), None).await?;
 		let nodes = nodes.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
 		let mut cap = Capacity::default();
@@ -371,7 +374,7 @@ impl Backend for Slurm {
 		Ok(cap)
 	}
 
-	async fn submit(&self, name: &str, spec: &JobSpec, dir: &Path) -> Result<JobId, BackendError> {
+	async fn do_submit(&self, name: &str, spec: &JobSpec, dir: &Path) -> Result<u64, BackendError> {
 		self.prepare_dir(dir)?;
 		let body = self.submit_body(name, spec, dir);
 		let answer = self.request(Method::POST, &self.api("job/submit"), Some(body)).await?;
@@ -379,9 +382,9 @@ impl Backend for Slurm {
 			.ok_or_else(|| protocol("job/submit", format!("no job_id in {answer}")))
 	}
 
-	async fn find(&self, name: &str) -> Result<Option<JobId>, BackendError> {
+	async fn do_find(&self, name: &str) -> Result<Option<u64>, BackendError> {
 		let queue = self.request(Method::GET, &self.api("jobs"), None).await?;
-		let by_name = |jobs: &Value| -> Option<JobId> {
+		let by_name = |jobs: &Value| -> Option<u64> {
 			jobs.get("jobs")?
 				.as_array()?
 				.iter()
@@ -401,7 +404,7 @@ impl Backend for Slurm {
 		}
 	}
 
-	async fn state(&self, id: JobId) -> Result<JobState, BackendError> {
+	async fn do_state(&self, id: u64) -> Result<JobState, BackendError> {
 		match self.request(Method::GET, &self.api(&format!("job/{id}")), None).await {
 			Ok(answer) => {
 				let job = answer
@@ -435,7 +438,7 @@ impl Backend for Slurm {
 		}
 	}
 
-	async fn cancel(&self, id: JobId) -> Result<(), BackendError> {
+	async fn do_cancel(&self, id: u64) -> Result<(), BackendError> {
 		match self.request(Method::DELETE, &self.api(&format!("job/{id}")), None).await {
 			Ok(_) => Ok(()),
 			// Already over.
@@ -450,7 +453,7 @@ impl Backend for Slurm {
 		}
 	}
 
-	async fn accounting(&self, id: JobId) -> Result<Option<Accounting>, BackendError> {
+	async fn do_accounting(&self, id: u64) -> Result<Option<Accounting>, BackendError> {
 		let Some(job) = self.accounting_record(id).await? else { return Ok(None) };
 		let state = job
 			.get("state")
@@ -494,15 +497,110 @@ impl Backend for Slurm {
 			.sum();
 		Ok(Some(acc))
 	}
+}
 
-	fn lease_dir(&self, lease: u64) -> PathBuf {
-		self.config.jobs_dir.join(format!("lease-{lease}"))
+/// The SLURM job number of `id`, or why it is not one.
+fn number(id: &JobId) -> Result<u64, BackendError> {
+	match id {
+		JobId::Slurm(n) => Ok(*n),
+		other => Err(refused("job", format!("`{other}` is not a SLURM job"))),
 	}
+}
+
+impl Backend for Slurm {
+	fn kind(&self) -> Kind {
+		Kind::Slurm
+	}
+
+	fn check(&self) -> BackendFuture<'_, String> {
+		Box::pin(self.do_check())
+	}
+
+	fn capacity(&self) -> BackendFuture<'_, Capacity> {
+		Box::pin(self.do_capacity())
+	}
+
+	fn admits(&self, spec: &Workload, capacity: &Capacity) -> Result<(), String> {
+		same_kind(Kind::Slurm, spec)?;
+		let Workload::Batch(spec) = spec else { return Err("not a batch job".into()) };
+		admits(spec, capacity)
+	}
+
+	fn submit<'a>(
+		&'a self,
+		name: &'a str,
+		spec: &'a Workload,
+		dir: &'a Path,
+	) -> BackendFuture<'a, JobId> {
+		Box::pin(async move {
+			let Workload::Batch(spec) = spec else {
+				return Err(refused("job/submit", "SLURM runs slurm-batch jobs"));
+			};
+			self.do_submit(name, spec, dir).await.map(JobId::Slurm)
+		})
+	}
+
+	fn find<'a>(&'a self, name: &'a str) -> BackendFuture<'a, Option<JobId>> {
+		Box::pin(async move { Ok(self.do_find(name).await?.map(JobId::Slurm)) })
+	}
+
+	fn state<'a>(&'a self, id: &'a JobId) -> BackendFuture<'a, JobState> {
+		Box::pin(async move { self.do_state(number(id)?).await })
+	}
+
+	fn cancel<'a>(&'a self, id: &'a JobId) -> BackendFuture<'a, ()> {
+		Box::pin(async move { self.do_cancel(number(id)?).await })
+	}
+
+	fn accounting<'a>(&'a self, id: &'a JobId) -> BackendFuture<'a, Option<Accounting>> {
+		Box::pin(async move { self.do_accounting(number(id)?).await })
+	}
+
+	fn lease_dir(&self, lease: u64) -> Option<PathBuf> {
+		Some(self.config.jobs_dir.join(format!("lease-{lease}")))
+	}
+}
+
+/// Whether the cluster could ever run `spec` (partition, time and node limits, size).
+fn admits(spec: &JobSpec, capacity: &Capacity) -> Result<(), String> {
+	let want = spec.resources();
+	if let Some(p) = &want.partition {
+		if !capacity.partitions.iter().any(|q| q.name == *p) {
+			return Err(format!("no partition `{p}`"));
+		}
+	}
+	let partition = match &want.partition {
+		Some(p) => capacity.partitions.iter().find(|q| q.name == *p),
+		None => capacity.partitions.iter().find(|q| q.default).or(capacity.partitions.first()),
+	};
+	if let Some(p) = partition {
+		if let Some(max) = p.max_time_minutes {
+			if want.time_limit_minutes > max {
+				return Err(format!(
+					"time limit {} min exceeds partition `{}`'s {max} min",
+					want.time_limit_minutes, p.name
+				));
+			}
+		}
+	}
+	if spec.cpus_per_task > capacity.max_cpus_per_node {
+		return Err(format!(
+			"{} CPUs per task; a node has at most {}",
+			spec.cpus_per_task, capacity.max_cpus_per_node
+		));
+	}
+	if spec.memory_mb > capacity.max_memory_mb_per_node {
+		return Err(format!(
+			"{} MiB per node; a node has at most {}",
+			spec.memory_mb, capacity.max_memory_mb_per_node
+		));
+	}
+	want.fits(&capacity.total).map_err(|short| format!("larger than the cluster: {short}"))
 }
 
 impl Slurm {
 	/// The job's record in accounting, if slurmdbd has it.
-	async fn accounting_record(&self, id: JobId) -> Result<Option<Value>, BackendError> {
+	async fn accounting_record(&self, id: u64) -> Result<Option<Value>, BackendError> {
 		match self.request(Method::GET, &self.db(&format!("job/{id}")), None).await {
 			Ok(answer) => {
 				Ok(answer.get("jobs").and_then(Value::as_array).and_then(|j| j.first()).cloned())
