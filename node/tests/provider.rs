@@ -509,6 +509,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	let first_order = std::cell::Cell::new(true);
 	let order_on = |offering: u32, config: &str| -> u64 {
 		let file = path(&format!("job-{}.json", rand_suffix()));
+		let offering = offering.to_string();
 		std::fs::write(&file, config).expect("job");
 		let mut args = vec![
 			"market",
@@ -519,7 +520,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 			"--suri",
 			"//Charlie",
 			"--offering",
-			&offering.to_string(),
+			&offering,
 			"--config",
 			&file,
 			"--per-hour",
@@ -1157,7 +1158,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	let pods = status["details"]["pods"].as_array().unwrap_or_else(|| panic!("pods: {status}"));
 	assert!(pods.len() == 3 && pods.iter().all(|p| p["ready"] == true), "{status}");
 	let pod = pods[0]["name"].as_str().expect("a pod").to_string();
-	let logs = cli(&[
+	let logs = cli_json(&[
 		"market",
 		"lease",
 		"logs",
@@ -1177,7 +1178,8 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 		"2",
 	])
 	.unwrap_or_else(|e| panic!("logs: {e}; daemon:\n{}", daemon.tail()));
-	assert!(logs.contains("emulator: container") && logs.lines().count() == 2, "{logs}");
+	let text = logs["log"].as_str().unwrap_or_default();
+	assert!(text.contains("emulator: container") && text.lines().count() == 2, "{logs}");
 	node.wait_until("a usage record of the containers", Duration::from_secs(60), || {
 		block_on(client.escrow(containers)).ok().flatten().is_some_and(|e| e.last_seq >= 1)
 	});

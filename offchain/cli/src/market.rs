@@ -1430,7 +1430,9 @@ async fn lease(ctx: &Ctx, c: LeaseCommand) -> Result<(), Error> {
 			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;
 			let path = format!("/v1/leases/{id}/logs/{pod}?tail={tail}");
 			let body = gateway_get(ctx, &gateway, &path).await?;
-			crate::files::write(None, &body, false)?;
+			let log = String::from_utf8_lossy(&body).into_owned();
+			let text = log.trim_end().to_string();
+			ctx.print(json!({ "lease": id, "pod": pod, "log": log }), || text);
 		},
 		LeaseCommand::Output { id, gateway, key, file, out } => {
 			let gateway = gateway_of(ctx, id, gateway, key.as_deref()).await?;
