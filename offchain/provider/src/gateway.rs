@@ -194,7 +194,12 @@ impl<C: Chain> Gateway<C> {
 		}
 		let entry = self.journal.lease(id);
 		let backend = entry.as_ref().and_then(|e| self.backends.of_entry(e)).cloned();
-		let dir = backend.as_ref().and_then(|b| b.lease_dir(id));
+		// A lease the journal forgot (over and billed) keeps its files: its backend's directory
+		// is the one that exists.
+		let dir = match &backend {
+			Some(b) => b.lease_dir(id),
+			None => self.backends.all().find_map(|b| b.lease_dir(id).filter(|d| d.is_dir())),
+		};
 		match ask {
 			Ask::Status => self.status(id, &lease, dir.as_deref()).await,
 			Ask::File(name) => match dir {

@@ -76,11 +76,23 @@ fn field(field: &'static str, why: impl Into<String>) -> SpecError {
 	SpecError::Field { field, why: why.into() }
 }
 
+/// Reads a configuration's JSON as `T` (unknown fields and missing ones are `Malformed`).
+pub(crate) fn read<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SpecError> {
+	serde_json::from_slice(bytes).map_err(|e| SpecError::Malformed(e.to_string()))
+}
+
+/// Whether `name` is an environment variable name a workload may set: letters, digits and `_`,
+/// not starting with a digit.
+pub fn is_env_name(name: &str) -> bool {
+	!name.is_empty()
+		&& !name.starts_with(|c: char| c.is_ascii_digit())
+		&& name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl JobSpec {
 	/// Parses and checks a configuration.
 	pub fn parse(bytes: &[u8]) -> Result<JobSpec, SpecError> {
-		let spec: JobSpec =
-			serde_json::from_slice(bytes).map_err(|e| SpecError::Malformed(e.to_string()))?;
+		let spec: JobSpec = read(bytes)?;
 		spec.check()?;
 		Ok(spec)
 	}
@@ -129,10 +141,7 @@ impl JobSpec {
 			return Err(field("environment", format!("at most {MAX_ENV} variables")));
 		}
 		for name in self.environment.keys() {
-			let ok = !name.is_empty()
-				&& !name.starts_with(|c: char| c.is_ascii_digit())
-				&& name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-				&& !name.starts_with("SLURM_");
+			let ok = is_env_name(name) && !name.starts_with("SLURM_");
 			if !ok {
 				return Err(field(
 					"environment",

@@ -143,8 +143,7 @@ pub fn is_label(name: &str, max: usize) -> bool {
 impl ServicesSpec {
 	/// Parses and checks a configuration.
 	pub fn parse(bytes: &[u8]) -> Result<ServicesSpec, SpecError> {
-		let spec: ServicesSpec =
-			serde_json::from_slice(bytes).map_err(|e| SpecError::Malformed(e.to_string()))?;
+		let spec: ServicesSpec = crate::job::read(bytes)?;
 		spec.check()?;
 		Ok(spec)
 	}
@@ -225,13 +224,8 @@ impl Service {
 		if self.env.len() > MAX_ENV {
 			return Err(field(me, "env", format!("at most {MAX_ENV} variables")));
 		}
-		for name in self.env.keys() {
-			let ok = !name.is_empty()
-				&& !name.starts_with(|c: char| c.is_ascii_digit())
-				&& name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-			if !ok {
-				return Err(field(me, "env", format!("`{name}` is not an allowed variable name")));
-			}
+		if let Some(name) = self.env.keys().find(|n| !crate::job::is_env_name(n)) {
+			return Err(field(me, "env", format!("`{name}` is not an allowed variable name")));
 		}
 		if self.ports.len() > MAX_PORTS {
 			return Err(field(me, "ports", format!("at most {MAX_PORTS}")));

@@ -56,7 +56,7 @@ use crate::{
 	workload::{Kind, Workload},
 };
 
-/// How long one request to the API server may take.
+/// How long connecting to the API server may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
 /// The longest pause between reconciles of a namespace whose reconcile failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -179,8 +179,9 @@ impl Kubernetes {
 				.await
 				.map_err(|e| unreachable(format!("no kubeconfig and not in a cluster: {e}")))?,
 		};
+		// The read timeout stays kube's (295 s): a watch on a quiet cluster reads nothing for
+		// minutes, and a shorter one would break it every time.
 		kube_config.connect_timeout = Some(TIMEOUT);
-		kube_config.read_timeout = Some(TIMEOUT);
 		let client = Client::try_from(kube_config).map_err(|e| unreachable(e.to_string()))?;
 		let ledgers = state_dir.join("kubernetes");
 		std::fs::create_dir_all(&ledgers)
