@@ -1213,9 +1213,29 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	let seqs: Vec<u32> = records.iter().map(|(s, _)| *s).collect();
 	assert!(seqs.first() == Some(&1) && seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
 	let billed: u128 = records.iter().map(|(_, a)| *a).sum();
-	// 2 CPUs of pods (2 × 500 m + 1000 m) for at least the seconds before the first record,
-	// and the job unit at the end.
-	assert!(billed > VE / 2, "usage and the job billed: {billed}");
+	// What the daemon's ledger integrated from the pods (2 × 500 m + 1000 m while they ran) is
+	// what was billed, at 0.000001 VE a core-second, plus the job unit at the end.
+	let ledger: serde_json::Value = serde_json::from_slice(
+		&std::fs::read(pdir.join(format!("state/kubernetes/{ns}.json"))).expect("the ledger"),
+	)
+	.expect("json");
+	assert_eq!(ledger["ended"], true, "{ledger}");
+	let millis_seconds: u64 = ledger["pods"]
+		.as_object()
+		.expect("pods")
+		.values()
+		.map(|p| {
+			let (start, seen) = (p["start_s"].as_u64(), p["seen_s"].as_u64());
+			p["cpu_millis"].as_u64().unwrap_or(0)
+				* seen.unwrap_or(0).saturating_sub(start.unwrap_or(0))
+		})
+		.sum();
+	assert!(millis_seconds >= 2000, "the pods ran at least a second: {ledger}");
+	assert_eq!(
+		billed,
+		u128::from(millis_seconds / 1000) * (VE / 1_000_000) + VE / 2,
+		"billed = the pods' core-seconds × price + one job: {ledger}"
+	);
 	println!("lease {containers}: containers on {ns}; records {seqs:?}, billed {billed}; namespace deleted");
 
 	// A crash's leftover: a namespace of this provider whose lease the journal no longer

@@ -12,8 +12,8 @@
 //!   older than it keeps), delete.
 //! - **Server-side apply** (`PATCH`, `application/apply-patch+yaml`): creates or updates, needs a
 //!   `fieldManager`; an apply that changes nothing changes no `resourceVersion` and sends no
-//!   event; a field last written by another manager (a JSON merge patch with its own
-//!   `fieldManager`) and set to something else is a `409 Conflict` unless `force=true`. The
+//!   event; a field owned by another manager (applied by it, or set by its JSON merge patch)
+//!   and set to something else is a `409 Conflict` unless `force=true`, which takes it over. The
 //!   server's own fields survive an apply: `uid`, `creationTimestamp`, `generation` (bumped when
 //!   `spec` changes), `status`, a Service's `clusterIP` and `nodePort`s.
 //! - **Admission**: a namespaced object in a namespace that does not exist is refused (404), in
@@ -141,7 +141,8 @@ type Key = (&'static str, String, String);
 #[derive(Clone, Debug)]
 struct Stored {
 	object: Value,
-	/// Leaf paths (`spec.replicas`) and the manager that last set them by a merge patch.
+	/// Leaf paths (`spec.replicas`) and the manager that owns them: the last to apply them, or
+	/// to set them by a merge patch.
 	owners: BTreeMap<String, String>,
 	/// When it was created (the emulator's clock).
 	born: Instant,
@@ -467,8 +468,9 @@ impl State {
 				),
 			));
 		}
-		// A forced apply takes the fields over.
-		owners.retain(|path, _| !applied_leaves.contains_key(path));
+		// What this manager applies is its own (a forced apply takes fields over); what it applied
+		// before and leaves out now is no longer anyone's. Others keep the rest.
+		owners.retain(|path, owner| !applied_leaves.contains_key(path) && owner != manager);
 
 		let mut object = applied;
 		object["metadata"]["name"] = json!(name);
@@ -509,6 +511,9 @@ impl State {
 		}
 		if t.plural != "namespaces" && t.plural != "nodes" {
 			object["metadata"]["generation"] = json!(generation);
+		}
+		for path in applied_leaves.keys() {
+			owners.insert(path.clone(), manager.to_string());
 		}
 		object["metadata"]["managedFields"] = json!([{
 			"manager": manager, "operation": "Apply", "apiVersion": t.api_version,

@@ -28,6 +28,8 @@ pub struct Metrics {
 	pub backend_errors: IntCounterVec,
 	/// Chain errors, by operation.
 	pub chain_errors: IntCounterVec,
+	/// Kubernetes reconciles of a lease's namespace, by result (`ok`, `failed`).
+	pub reconciles: IntCounterVec,
 }
 
 impl Metrics {
@@ -77,6 +79,11 @@ impl Metrics {
 				"usage_billed_total",
 				"Quantities billed, by unit",
 				&["unit"],
+			)?,
+			reconciles: counter_vec(
+				"reconciles_total",
+				"Kubernetes reconciles of a lease's namespace, by result",
+				&["result"],
 			)?,
 			backend_errors: counter_vec(
 				"backend_errors_total",

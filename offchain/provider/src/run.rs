@@ -281,7 +281,8 @@ async fn run(path: &std::path::Path) -> Result<(), Error> {
 	);
 	let cancel = CancellationToken::new();
 	// The Kubernetes controller keeps every lease's objects as the lease says.
-	let controller = kubernetes.map(|k| tokio::spawn(k.controller(cancel.clone())));
+	let controller =
+		kubernetes.map(|k| tokio::spawn(k.controller(cancel.clone(), metrics.clone())));
 
 	// Metrics and the gateway.
 	let mut servers = Vec::new();

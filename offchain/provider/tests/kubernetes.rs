@@ -184,7 +184,9 @@ fn a_workload_becomes_the_objects_of_the_golden_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_runs_from_submission_to_deletion_and_applying_again_changes_nothing() {
-	let cluster = Cluster::start(Options::default()).await;
+	// Pods take 1.5 s to start: long enough to see the lease not ready yet on a loaded machine.
+	let options = Options { start_after: Duration::from_millis(1500), ..Default::default() };
+	let cluster = Cluster::start(options).await;
 	let backend = cluster.backend().await;
 	let spec = workload(web());
 	assert!(backend.check().await.expect("check").contains("2 ready nodes"));
@@ -257,7 +259,8 @@ async fn the_controller_puts_back_what_was_deleted_or_changed_by_hand() {
 	let cluster = Cluster::start(Options::default()).await;
 	let backend = cluster.backend().await;
 	let cancel = CancellationToken::new();
-	let controller = tokio::spawn(backend.clone().controller(cancel.clone()));
+	let metrics = Arc::new(virtengine_provider::metrics::Metrics::new().expect("metrics"));
+	let controller = tokio::spawn(backend.clone().controller(cancel.clone(), metrics.clone()));
 	let job = backend.submit(NS, &workload(web()), Path::new("")).await.expect("submit");
 	wait_for("ready", Duration::from_secs(10), async || backend.ready(&job).await.expect("ready"))
 		.await;
@@ -320,6 +323,8 @@ async fn the_controller_puts_back_what_was_deleted_or_changed_by_hand() {
 
 	cancel.cancel();
 	tokio::time::timeout(Duration::from_secs(10), controller).await.expect("stops").expect("joins");
+	let reconciled = metrics.reconciles.with_label_values(&["ok"]).get();
+	assert!(reconciled >= 2, "the initial reconcile and the repairs: {reconciled}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,7 @@ use super::{
 };
 use crate::{
 	config,
+	metrics::Metrics,
 	services::ServicesSpec,
 	workload::{Kind, Workload},
 };
@@ -136,6 +137,7 @@ impl Ledger {
 struct Context {
 	backend: Arc<Kubernetes>,
 	failures: Mutex<HashMap<String, u32>>,
+	metrics: Arc<Metrics>,
 }
 
 /// Why a reconcile failed.
@@ -266,13 +268,16 @@ impl Kubernetes {
 	}
 
 	/// The reconcile loop: until `cancel`, keeps every namespace of this provider as its lease
-	/// says. Spawn it once.
-	pub async fn controller(self: Arc<Self>, cancel: CancellationToken) {
+	/// says, counting reconciles in `metrics`. Spawn it once.
+	pub async fn controller(self: Arc<Self>, cancel: CancellationToken, metrics: Arc<Metrics>) {
 		let selector = self.scope.selector();
 		let config = watcher::Config::default().labels(&selector);
 		let deployments: Api<Deployment> = Api::all(self.client.clone());
-		let context =
-			Arc::new(Context { backend: self.clone(), failures: Mutex::new(HashMap::new()) });
+		let context = Arc::new(Context {
+			backend: self.clone(),
+			failures: Mutex::new(HashMap::new()),
+			metrics,
+		});
 		let stop = cancel.clone();
 		Controller::new(self.namespaces(), config.clone())
 			.watches(deployments, config, |d: Deployment| {
@@ -593,12 +598,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
 
 async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
 	ctx.backend.reconcile(&ns).await.map_err(|e| ReconcileError(e.to_string()))?;
+	ctx.metrics.reconciles.with_label_values(&["ok"]).inc();
 	ctx.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&ns.name_any());
 	Ok(Action::requeue(RESYNC))
 }
 
 fn error_policy(ns: Arc<Namespace>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
 	let name = ns.name_any();
+	ctx.metrics.reconciles.with_label_values(&["failed"]).inc();
 	let mut failures = ctx.failures.lock().unwrap_or_else(|p| p.into_inner());
 	let n = failures.entry(name.clone()).or_default();
 	*n = n.saturating_add(1);
