@@ -54,8 +54,18 @@ pub type OfferingId = u64;
 /// An order's number; its lease has the same.
 pub type OrderId = EscrowId;
 
-/// The largest sealed envelope an offering or order carries.
-pub type MaxSealed = ConstU32<4096>;
+/// The largest sealed envelope an offering, order or lease carries, in bytes.
+pub const MAX_SEALED: u32 = 4096;
+/// [`MAX_SEALED`] as a type.
+pub type MaxSealed = ConstU32<MAX_SEALED>;
+/// What every envelope the market stores must stay within (an offering's details, an order's
+/// configuration, a lease's access details): at most 8 recipients, [`MAX_SEALED`] bytes of
+/// ciphertext, a 64-byte content type. Clients seal within the same bounds.
+pub const SEALED_LIMITS: virtengine_envelope::Limits = virtengine_envelope::Limits {
+	max_recipients: 8,
+	max_ciphertext: MAX_SEALED,
+	max_content_type: 64,
+};
 /// An envelope (SCALE), sealed to the provider.
 pub type Sealed = BoundedVec<u8, MaxSealed>;
 /// A plan's or region's name.
@@ -302,7 +312,8 @@ pub struct Review<Balance> {
 }
 
 /// The X25519 secret of the benchmark provider's encryption key (`src/bench_envelope.scale` is
-/// sealed to it).
+/// sealed to it). Benchmarks and tests only.
+#[cfg(any(test, feature = "runtime-benchmarks"))]
 pub const BENCH_ENC_SECRET: [u8; 32] = [0x33; 32];
 
 /// What the benchmarks need from the runtime.
@@ -1093,11 +1104,10 @@ pub mod pallet {
 		/// An envelope, well formed, signed by its sender and sealed to `key` (among others);
 		/// `not_to` if it is not sealed to `key`.
 		fn check_sealed_to(sealed: &[u8], key: &[u8; 32], not_to: Error<T>) -> DispatchResult {
-			use virtengine_envelope::{Envelope, Limits};
+			use virtengine_envelope::Envelope;
 			let envelope =
 				Envelope::decode(&mut &sealed[..]).map_err(|_| Error::<T>::BadEnvelope)?;
-			let limits = Limits { max_recipients: 8, max_ciphertext: 4096, max_content_type: 64 };
-			virtengine_envelope::verify_structure(&envelope, &limits)
+			virtengine_envelope::verify_structure(&envelope, &SEALED_LIMITS)
 				.and_then(|_| virtengine_envelope::verify_sender(&envelope))
 				.map_err(|_| Error::<T>::BadEnvelope)?;
 			let id = virtengine_envelope::key_id(key);

@@ -8,7 +8,7 @@ use codec::Encode;
 use frame_support::BoundedVec;
 use sp_core::{ed25519, sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
-use virtengine_envelope::{seal_with_rng, Limits, RecipientSecret, SenderKey};
+use virtengine_envelope::{seal_with_rng, RecipientSecret, SenderKey};
 use virtengine_runtime::{AccountId, Runtime, RuntimeCall, MICRO_VE, VE};
 
 use super::gen::{edge_balance, Prng};
@@ -142,8 +142,7 @@ impl MarketGen {
 			.sealed
 			.entry(key)
 			.or_insert_with(|| {
-				let limits =
-					Limits { max_recipients: 8, max_ciphertext: 4096, max_content_type: 64 };
+				let limits = pallet_market::SEALED_LIMITS;
 				let pair: sr25519::Pair = SIGNERS[sender].pair();
 				// A key no envelope can be sealed to (a random or low-order one registered by
 				// the fuzzer) gets bytes that are not an envelope.
