@@ -331,10 +331,7 @@ impl Kubernetes {
 						r.memory_mb += get("memory").and_then(objects::mebibytes).unwrap_or(0);
 						r.storage_mb +=
 							get("ephemeral-storage").and_then(objects::mebibytes).unwrap_or(0);
-						r.gpus += get(GPU)
-							.and_then(|q| objects::quantity_value(q))
-							.and_then(|v| u64::try_from(v).ok())
-							.unwrap_or(0);
+						r.gpus += get(GPU).and_then(objects::count).unwrap_or(0);
 					}
 					r
 				});
@@ -379,11 +376,7 @@ impl Kubernetes {
 			let millis = alloc.get("cpu").and_then(objects::cpu_millis).unwrap_or(0);
 			let memory = alloc.get("memory").and_then(objects::mebibytes).unwrap_or(0);
 			let storage = alloc.get("ephemeral-storage").and_then(objects::mebibytes).unwrap_or(0);
-			let gpus = alloc
-				.get(GPU)
-				.and_then(|q| objects::quantity_value(q))
-				.and_then(|v| u64::try_from(v).ok())
-				.unwrap_or(0);
+			let gpus = alloc.get(GPU).and_then(objects::count).unwrap_or(0);
 			cap.total.nodes += 1;
 			cap.total.cpus += millis / 1000;
 			cap.total.memory_mb += memory;

@@ -506,8 +506,8 @@ pub fn quantity_milli(q: &Quantity) -> Option<u128> {
 }
 
 /// A quantity in its base unit, rounded down (a count of GPUs).
-pub fn quantity_value(q: &Quantity) -> Option<u128> {
-	Some(quantity_milli(q)? / 1000)
+pub fn count(q: &Quantity) -> Option<u64> {
+	u64::try_from(quantity_milli(q)? / 1000).ok()
 }
 
 /// CPU in millicores.
