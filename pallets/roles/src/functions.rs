@@ -66,11 +66,11 @@ impl<T: Config> Pallet<T> {
 		min_rank: u8,
 	) -> Result<AccountState, DispatchError> {
 		if let Actor::Account(_, roles) = actor {
-			ensure!(roles.rank() >= min_rank, Error::<T>::MayNotAct);
+			ensure!(roles.rank() >= min_rank, Error::<T>::StateChangeNotAuthorized);
 			ensure!(roles.rank() > Roles::<T>::get(target).rank(), Error::<T>::Outranked);
 		}
 		let state = Self::state(target);
-		ensure!(state != AccountState::Terminated, Error::<T>::Terminated);
+		ensure!(state != AccountState::Terminated, Error::<T>::AlreadyTerminated);
 		Ok(state)
 	}
 
@@ -84,7 +84,7 @@ impl<T: Config> Pallet<T> {
 		reason: [u8; 32],
 	) -> DispatchResult {
 		let from = Self::may_act(&actor, &who, min_rank)?;
-		ensure!(from_states.contains(&from), Error::<T>::BadTransition);
+		ensure!(from_states.contains(&from), Error::<T>::InvalidTransition);
 		Self::set_state(&actor, who, from, to, reason);
 		Ok(())
 	}
@@ -124,10 +124,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(role != Role::Customer, Error::<T>::ImplicitRole);
 		if let Actor::Account(_, roles) = &actor {
-			ensure!(roles.may_nominate(role), Error::<T>::MayNotNominate);
+			ensure!(roles.may_nominate(role), Error::<T>::NotAuthorized);
 		}
 		let set = Roles::<T>::get(&who);
-		ensure!(!set.has(role), Error::<T>::AlreadyHeld);
+		ensure!(!set.has(role), Error::<T>::RoleAlreadyExists);
 		Roles::<T>::insert(&who, set.with(role));
 		Self::deposit_event(Event::RoleGranted { who, role, by: Self::by(&actor) });
 		Ok(())
@@ -140,10 +140,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(role != Role::Customer, Error::<T>::ImplicitRole);
 		if let Actor::Account(_, roles) = &actor {
-			ensure!(roles.may_nominate(role), Error::<T>::MayNotNominate);
+			ensure!(roles.may_nominate(role), Error::<T>::NotAuthorized);
 		}
 		let set = Roles::<T>::get(&who);
-		ensure!(set.has(role), Error::<T>::NotHeld);
+		ensure!(set.has(role), Error::<T>::RoleNotFound);
 		let rest = set.without(role);
 		if rest == RoleSet::default() {
 			Roles::<T>::remove(&who);
@@ -157,7 +157,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_renounce(who: T::AccountId, role: Role) -> DispatchResult {
 		ensure!(role != Role::Customer, Error::<T>::ImplicitRole);
 		let set = Roles::<T>::get(&who);
-		ensure!(set.has(role), Error::<T>::NotHeld);
+		ensure!(set.has(role), Error::<T>::RoleNotFound);
 		Roles::<T>::insert(&who, set.without(role));
 		Self::deposit_event(Event::RoleRevoked { who: who.clone(), role, by: Some(who) });
 		Ok(())
@@ -192,7 +192,7 @@ impl<T: Config> Pallet<T> {
 			Actor::Governance => Self::state(&who),
 			Actor::Account(..) => Self::may_act(&actor, &who, ADMINISTRATOR)?,
 		};
-		ensure!(matches!(from, Suspended | Terminated), Error::<T>::BadTransition);
+		ensure!(matches!(from, Suspended | Terminated), Error::<T>::InvalidTransition);
 		TerminationsDue::<T>::remove(&who);
 		Self::set_state(&actor, who, from, Active, [0; 32]);
 		Ok(())
@@ -205,7 +205,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		use AccountState::*;
 		let from = Self::may_act(&actor, &who, ADMINISTRATOR)?;
-		ensure!(matches!(from, Flagged | Suspended), Error::<T>::BadTransition);
+		ensure!(matches!(from, Flagged | Suspended), Error::<T>::InvalidTransition);
 		let Actor::Account(by, _) = &actor else {
 			TerminationsDue::<T>::remove(&who);
 			Self::set_state(&actor, who, from, Terminated, reason);
@@ -225,12 +225,12 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_appeal(who: T::AccountId, statement: [u8; 32]) -> DispatchResult {
 		// Not once a termination is due (the record still says Suspended).
-		ensure!(Self::state(&who) == AccountState::Suspended, Error::<T>::CannotAppeal);
+		ensure!(Self::state(&who) == AccountState::Suspended, Error::<T>::AppealNotAllowed);
 		States::<T>::try_mutate(&who, |record| -> DispatchResult {
-			let record = record.as_mut().ok_or(Error::<T>::CannotAppeal)?;
+			let record = record.as_mut().ok_or(Error::<T>::AppealNotAllowed)?;
 			ensure!(
 				record.state == AccountState::Suspended && record.appeal.is_none(),
-				Error::<T>::CannotAppeal
+				Error::<T>::AppealNotAllowed
 			);
 			record.appeal = Some(statement);
 			Ok(())
@@ -244,9 +244,9 @@ impl<T: Config> Pallet<T> {
 		who: T::AccountId,
 	) -> DispatchResult {
 		let state = Self::may_act(&actor, &who, ADMINISTRATOR)?;
-		ensure!(state == AccountState::Suspended, Error::<T>::BadTransition);
-		let record = States::<T>::get(&who).ok_or(Error::<T>::NoAppeal)?;
-		ensure!(record.appeal.is_some(), Error::<T>::NoAppeal);
+		ensure!(state == AccountState::Suspended, Error::<T>::InvalidTransition);
+		let record = States::<T>::get(&who).ok_or(Error::<T>::AppealNotFound)?;
+		ensure!(record.appeal.is_some(), Error::<T>::AppealNotFound);
 		Self::deposit_event(Event::AppealRejected { who });
 		Ok(())
 	}

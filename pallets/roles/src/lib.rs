@@ -1,26 +1,6 @@
-//! # Roles pallet
-//!
-//! The seeds' role model (`docs/access-control.md`):
-//!
-//! - **Roles** GenesisAccount, Administrator, Moderator, Validator, ServiceProvider, SupportAgent;
-//!   every account is a Customer without being granted anything. Genesis accounts come from the
-//!   chain spec (or governance); who may nominate and revoke whom is [`Role::may_nominate`].
-//! - **Account states** Active (the default, not stored), Suspended, Flagged, Terminated, with the
-//!   seeds' transitions ([`Pallet::suspend`], [`Pallet::flag`], [`Pallet::clear`],
-//!   [`Pallet::reinstate`], [`Pallet::terminate`]), an appeal per suspension
-//!   ([`Pallet::appeal`], [`Pallet::reject_appeal`]). Staff act only on accounts they outrank.
-//!   A termination by staff is two-step: the account is suspended for
-//!   [`Config::TerminationDelay`] (its appeal window, during which staff may reinstate it) and
-//!   terminated after. Only governance terminates at once, and only governance reverses a
-//!   termination ([`Pallet::reinstate`] from Terminated): no single staff key is irreversible.
-//! - **Origins** for other pallets: [`EnsureRole`] (a signed account holding a role, or one that
-//!   outranks it).
-//! - **[`CheckAccountState`]**, a transaction extension: a suspended account can dispatch only an
-//!   appeal and the calls the runtime lists as protecting its funds ([`CallScope`]), a terminated
-//!   one nothing at all. It looks through the runtime's wrappers (batches, derivative accounts,
-//!   dispatches as another origin) and checks every inner call against the account it acts as.
-
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -50,9 +30,6 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 		/// Governance: may grant or revoke any role and act on any account, terminates at once and
 		/// alone reverses a termination.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -67,14 +44,16 @@ pub mod pallet {
 		/// refused ([`crate::TOO_DEEP`]).
 		#[pallet::constant]
 		type MaxCallNesting: Get<u32>;
-		/// Weights.
+		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
-	/// Granted roles by account.
+	/// Granted roles by account (Customer, every account's, is never stored).
+	///
+	/// Blake2 because account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Roles<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RoleSet, ValueQuery>;
 
@@ -93,6 +72,7 @@ pub mod pallet {
 	pub type TerminationsDue<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>>;
 
+	/// The roles held from genesis (the chain spec's `roles` section).
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -119,79 +99,81 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// A role was granted.
 		RoleGranted {
-			/// To whom.
+			/// The account that now holds the role.
 			who: T::AccountId,
-			/// The role.
+			/// The role granted.
 			role: Role,
-			/// By whom (`None`: governance).
+			/// The account that granted it (`None`: governance).
 			by: Option<T::AccountId>,
 		},
 		/// A role was revoked (or renounced).
 		RoleRevoked {
-			/// From whom.
+			/// The account that no longer holds the role.
 			who: T::AccountId,
-			/// The role.
+			/// The role revoked.
 			role: Role,
-			/// By whom (`None`: governance).
+			/// The account that revoked it, `who` itself if renounced (`None`: governance).
 			by: Option<T::AccountId>,
 		},
 		/// An account's state changed.
 		StateChanged {
-			/// Whose.
+			/// The account whose state changed.
 			who: T::AccountId,
-			/// From.
+			/// Its state before.
 			from: AccountState,
-			/// To.
+			/// Its state now.
 			to: AccountState,
-			/// By whom (`None`: governance).
+			/// The staff account that changed it (`None`: governance).
 			by: Option<T::AccountId>,
 		},
 		/// A suspended account appealed.
 		Appealed {
-			/// Who.
+			/// The suspended account.
 			who: T::AccountId,
-			/// Hash of its statement.
+			/// Hash of its statement (the text stays off chain).
 			statement: [u8; 32],
 		},
 		/// An appeal was rejected: the account stays suspended.
 		AppealRejected {
-			/// Whose.
+			/// The account whose appeal was rejected.
 			who: T::AccountId,
 		},
 		/// Staff terminated a (now suspended) account: it is terminated from block `due` unless
 		/// reinstated before.
 		TerminationScheduled {
-			/// Whose.
+			/// The account to be terminated.
 			who: T::AccountId,
-			/// From which block the account is terminated.
+			/// The block from which the account is terminated.
 			due: BlockNumberFor<T>,
-			/// By whom.
+			/// The staff account that terminated it.
 			by: T::AccountId,
 		},
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The caller's roles do not allow nominating or revoking this role.
-		MayNotNominate,
+		/// The caller's roles do not allow nominating or revoking this role
+		/// ([`Role::may_nominate`]).
+		NotAuthorized,
 		/// Customer is every account's; it is neither granted nor revoked.
 		ImplicitRole,
 		/// The account already holds the role.
-		AlreadyHeld,
+		RoleAlreadyExists,
 		/// The account does not hold the role.
-		NotHeld,
-		/// The caller's role does not allow this state change.
-		MayNotAct,
+		RoleNotFound,
+		/// The caller's staff rank does not allow this state change (Moderator flags, clears and
+		/// suspends; Administrator reinstates, terminates and rejects appeals).
+		StateChangeNotAuthorized,
 		/// The target holds a role at least as high as the caller's.
 		Outranked,
 		/// The account's state does not allow this transition.
-		BadTransition,
-		/// Terminated is final.
-		Terminated,
+		InvalidTransition,
+		/// The account is terminated: final, except for governance's [`Pallet::reinstate`].
+		AlreadyTerminated,
 		/// Only a suspended account appeals, once per suspension.
-		CannotAppeal,
-		/// There is no appeal to reject.
-		NoAppeal,
+		AppealNotAllowed,
+		/// The account filed no appeal to reject.
+		AppealNotFound,
 		/// A caller in a state other than Active or Flagged may not act on others.
 		CallerNotActive,
 		/// The account's termination is scheduled already.
@@ -200,7 +182,13 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Grants `role` to `who`, as the nomination table allows.
+		/// Grants `role` to `who`, as the nomination table allows ([`Role::may_nominate`]).
+		///
+		/// - Origin: [`Config::GovernanceOrigin`] (any role), or a signed account in good standing
+		///   (Active or Flagged) holding a role that may nominate `role`.
+		/// - Emits: [`Event::RoleGranted`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::ImplicitRole`], [`Error::NotAuthorized`],
+		///   [`Error::RoleAlreadyExists`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::grant())]
 		pub fn grant(origin: OriginFor<T>, who: T::AccountId, role: Role) -> DispatchResult {
@@ -208,7 +196,14 @@ pub mod pallet {
 			Self::do_grant(actor, who, role)
 		}
 
-		/// Revokes `role` from `who`, as the nomination table allows.
+		/// Revokes `role` from `who`, as the nomination table allows ([`Role::may_nominate`]):
+		/// whoever may grant a role may revoke it.
+		///
+		/// - Origin: [`Config::GovernanceOrigin`] (any role), or a signed account in good standing
+		///   (Active or Flagged) holding a role that may nominate `role`.
+		/// - Emits: [`Event::RoleRevoked`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::ImplicitRole`], [`Error::NotAuthorized`],
+		///   [`Error::RoleNotFound`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::revoke())]
 		pub fn revoke(origin: OriginFor<T>, who: T::AccountId, role: Role) -> DispatchResult {
@@ -217,6 +212,10 @@ pub mod pallet {
 		}
 
 		/// Gives up one of the caller's own roles.
+		///
+		/// - Origin: signed, the role's holder.
+		/// - Emits: [`Event::RoleRevoked`] (`by` the holder).
+		/// - Errors: [`Error::ImplicitRole`], [`Error::RoleNotFound`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::revoke())]
 		pub fn renounce(origin: OriginFor<T>, role: Role) -> DispatchResult {
@@ -224,7 +223,13 @@ pub mod pallet {
 			Self::do_renounce(who, role)
 		}
 
-		/// Flags an active account for review (it may still act). Moderator or higher.
+		/// Flags an active account for review (it may still act): Active → Flagged.
+		///
+		/// - Origin: [`Config::GovernanceOrigin`], or a signed account in good standing with a
+		///   staff rank of Moderator or higher that outranks `who`.
+		/// - Emits: [`Event::StateChanged`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`], [`Error::InvalidTransition`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn flag(origin: OriginFor<T>, who: T::AccountId, reason: [u8; 32]) -> DispatchResult {
@@ -232,7 +237,13 @@ pub mod pallet {
 			Self::do_flag(actor, who, reason)
 		}
 
-		/// Ends a review with no violation: Flagged → Active. Moderator or higher.
+		/// Ends a review with no violation: Flagged → Active.
+		///
+		/// - Origin: [`Config::GovernanceOrigin`], or a signed account in good standing with a
+		///   staff rank of Moderator or higher that outranks `who`.
+		/// - Emits: [`Event::StateChanged`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`], [`Error::InvalidTransition`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn clear(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
@@ -240,7 +251,15 @@ pub mod pallet {
 			Self::do_clear(actor, who)
 		}
 
-		/// Suspends an active or flagged account. Moderator or higher.
+		/// Suspends an active or flagged account: Active or Flagged → Suspended. A suspended
+		/// account may only appeal and make the calls that protect its funds
+		/// ([`crate::CheckAccountState`]).
+		///
+		/// - Origin: [`Config::GovernanceOrigin`], or a signed account in good standing with a
+		///   staff rank of Moderator or higher that outranks `who`.
+		/// - Emits: [`Event::StateChanged`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`], [`Error::InvalidTransition`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn suspend(
@@ -253,10 +272,16 @@ pub mod pallet {
 		}
 
 		/// Reinstates a suspended account (the appeal's resolution), cancelling a termination
-		/// still in its appeal window: Suspended → Active. Administrator or higher. Governance
-		/// also reinstates a terminated account: Terminated → Active, the one way back.
+		/// still in its appeal window: Suspended → Active. Governance also reinstates a terminated
+		/// account: Terminated → Active, the one way back.
 		///
-		/// Emits [`Event::StateChanged`].
+		/// - Origin: [`Config::GovernanceOrigin`] (from Suspended or Terminated), or a signed
+		///   account in good standing with a staff rank of Administrator or higher that outranks
+		///   `who` (from Suspended only).
+		/// - Emits: [`Event::StateChanged`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`] (staff, once the termination is
+		///   due), [`Error::InvalidTransition`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::reinstate())]
 		pub fn reinstate(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
@@ -264,13 +289,19 @@ pub mod pallet {
 			Self::do_reinstate(actor, who)
 		}
 
-		/// Terminates a flagged or suspended account. Administrator or higher.
+		/// Terminates a flagged or suspended account.
 		///
-		/// Staff (any signed account, whatever its role) only schedule it: the account is
-		/// suspended now and terminated [`Config::TerminationDelay`] blocks later, unless
-		/// reinstated before; emits [`Event::TerminationScheduled`] (and
-		/// [`Event::StateChanged`] if it was flagged). Governance terminates at once; emits
-		/// [`Event::StateChanged`].
+		/// Staff only schedule it: the account is suspended now (with a fresh record, so it may
+		/// appeal) and terminated [`Config::TerminationDelay`] blocks later, unless reinstated
+		/// before. Governance terminates at once: Flagged or Suspended → Terminated.
+		///
+		/// - Origin: [`Config::GovernanceOrigin`], or a signed account in good standing with a
+		///   staff rank of Administrator or higher that outranks `who`.
+		/// - Emits: by staff, [`Event::TerminationScheduled`] (and [`Event::StateChanged`] if the
+		///   account was flagged); by governance, [`Event::StateChanged`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`], [`Error::InvalidTransition`],
+		///   [`Error::TerminationPending`] (staff, a termination is scheduled already).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::terminate())]
 		pub fn terminate(
@@ -282,8 +313,13 @@ pub mod pallet {
 			Self::do_terminate(actor, who, reason)
 		}
 
-		/// Appeals the caller's suspension (once per suspension), with the hash of a statement
-		/// kept off chain. The one call a suspended account may make.
+		/// Appeals the caller's suspension (once per suspension, not once its termination is
+		/// due), with the hash of a statement kept off chain. The one call of this pallet a
+		/// suspended account may make.
+		///
+		/// - Origin: signed, a suspended account.
+		/// - Emits: [`Event::Appealed`].
+		/// - Errors: [`Error::AppealNotAllowed`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::appeal())]
 		pub fn appeal(origin: OriginFor<T>, statement: [u8; 32]) -> DispatchResult {
@@ -292,7 +328,14 @@ pub mod pallet {
 		}
 
 		/// Rejects a suspended account's appeal: it stays suspended and cannot appeal again
-		/// until suspended anew. Administrator or higher.
+		/// until suspended anew.
+		///
+		/// - Origin: [`Config::GovernanceOrigin`], or a signed account in good standing with a
+		///   staff rank of Administrator or higher that outranks `who`.
+		/// - Emits: [`Event::AppealRejected`].
+		/// - Errors: [`Error::CallerNotActive`], [`Error::StateChangeNotAuthorized`],
+		///   [`Error::Outranked`], [`Error::AlreadyTerminated`], [`Error::InvalidTransition`],
+		///   [`Error::AppealNotFound`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::change_state())]
 		pub fn reject_appeal(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {

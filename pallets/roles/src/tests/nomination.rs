@@ -39,10 +39,10 @@ fn the_nomination_table() {
 				} else {
 					assert_noop!(
 						Roles::grant(origin.clone(), FRESH, role),
-						Error::<Test>::MayNotNominate
+						Error::<Test>::NotAuthorized
 					);
 					as_root(|o| Roles::grant(o, FRESH, role));
-					assert_noop!(Roles::revoke(origin, FRESH, role), Error::<Test>::MayNotNominate);
+					assert_noop!(Roles::revoke(origin, FRESH, role), Error::<Test>::NotAuthorized);
 				}
 			});
 		}
@@ -62,11 +62,11 @@ fn governance_grants_anything_and_customer_is_implicit() {
 		);
 		assert_noop!(
 			Roles::grant(RuntimeOrigin::root(), ADMIN, Role::Administrator),
-			Error::<Test>::AlreadyHeld
+			Error::<Test>::RoleAlreadyExists
 		);
 		assert_noop!(
 			Roles::revoke(RuntimeOrigin::root(), CUSTOMER, Role::Moderator),
-			Error::<Test>::NotHeld
+			Error::<Test>::RoleNotFound
 		);
 		assert_ok!(Roles::renounce(RuntimeOrigin::signed(ADMIN), Role::Administrator));
 		assert!(!Roles::has_role(&ADMIN, Role::Administrator));

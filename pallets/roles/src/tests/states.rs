@@ -29,7 +29,7 @@ fn act(actor: RuntimeOrigin, action: Action, who: u64) -> DispatchResult {
 fn the_account_state_table() {
 	use AccountState::*;
 	use Action::*;
-	// (action, from, to or None for BadTransition)
+	// (action, from, to or None for InvalidTransition)
 	let table: [(Action, AccountState, Option<AccountState>); 16] = [
 		(Flag, Active, Some(Flagged)),
 		(Flag, Flagged, None),
@@ -59,12 +59,16 @@ fn the_account_state_table() {
 					assert_eq!(Roles::state(&CUSTOMER), to, "{action:?} from {from:?}");
 				},
 				(None, Terminated) => {
-					assert_eq!(result, Err(Error::<Test>::Terminated.into()), "terminated is final")
+					assert_eq!(
+						result,
+						Err(Error::<Test>::AlreadyTerminated.into()),
+						"terminated is final"
+					)
 				},
 				(None, _) => {
 					assert_eq!(
 						result,
-						Err(Error::<Test>::BadTransition.into()),
+						Err(Error::<Test>::InvalidTransition.into()),
 						"{action:?} from {from:?}"
 					)
 				},
@@ -103,7 +107,11 @@ fn who_may_change_states() {
 				if allowed.contains(&action) {
 					assert_ok!(result);
 				} else {
-					assert_eq!(result, Err(Error::<Test>::MayNotAct.into()), "{actor} {action:?}");
+					assert_eq!(
+						result,
+						Err(Error::<Test>::StateChangeNotAuthorized.into()),
+						"{actor} {action:?}"
+					);
 				}
 			});
 		}
@@ -133,22 +141,22 @@ fn staff_act_only_on_accounts_they_outrank() {
 fn a_suspension_is_appealed_once_then_reinstated_or_kept() {
 	new_test_ext().execute_with(|| {
 		let c = RuntimeOrigin::signed(CUSTOMER);
-		assert_noop!(Roles::appeal(c.clone(), [9; 32]), Error::<Test>::CannotAppeal);
+		assert_noop!(Roles::appeal(c.clone(), [9; 32]), Error::<Test>::AppealNotAllowed);
 		put_in(CUSTOMER, AccountState::Suspended);
 		assert_noop!(
 			Roles::reject_appeal(RuntimeOrigin::signed(ADMIN), CUSTOMER),
-			Error::<Test>::NoAppeal
+			Error::<Test>::AppealNotFound
 		);
 		assert_ok!(Roles::appeal(c.clone(), [9; 32]));
-		assert_noop!(Roles::appeal(c.clone(), [8; 32]), Error::<Test>::CannotAppeal);
+		assert_noop!(Roles::appeal(c.clone(), [8; 32]), Error::<Test>::AppealNotAllowed);
 		// A moderator may not decide appeals.
 		assert_noop!(
 			Roles::reject_appeal(RuntimeOrigin::signed(MODERATOR), CUSTOMER),
-			Error::<Test>::MayNotAct
+			Error::<Test>::StateChangeNotAuthorized
 		);
 		assert_ok!(Roles::reject_appeal(RuntimeOrigin::signed(ADMIN), CUSTOMER));
 		assert_eq!(Roles::state(&CUSTOMER), AccountState::Suspended);
-		assert_noop!(Roles::appeal(c.clone(), [8; 32]), Error::<Test>::CannotAppeal);
+		assert_noop!(Roles::appeal(c.clone(), [8; 32]), Error::<Test>::AppealNotAllowed);
 		// Reinstated, then suspended anew: a new appeal is possible.
 		assert_ok!(Roles::reinstate(RuntimeOrigin::signed(ADMIN), CUSTOMER));
 		assert_eq!(Roles::state(&CUSTOMER), AccountState::Active);
