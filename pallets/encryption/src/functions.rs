@@ -75,9 +75,9 @@ impl<T: Config> Pallet<T> {
 		set: &mut AccountKeys<T::MaxKeysPerAccount>,
 		public: [u8; 32],
 	) -> Result<(KeyId, u32, BalanceOf<T>), DispatchError> {
-		ensure!(!virtengine_envelope::is_small_order(&public), Error::<T>::SmallOrderKey);
+		ensure!(!virtengine_envelope::is_small_order(&public), Error::<T>::WeakKey);
 		let id = key_id(&public);
-		ensure!(!Keys::<T>::contains_key(id), Error::<T>::KeyAlreadyRegistered);
+		ensure!(!Keys::<T>::contains_key(id), Error::<T>::KeyAlreadyExists);
 		set.keys.try_push(id).map_err(|_| Error::<T>::TooManyKeys)?;
 		let deposit = Self::key_deposit();
 		T::Currency::hold(&HoldReason::KeyDeposit.into(), who, deposit)?;
@@ -104,7 +104,7 @@ impl<T: Config> Pallet<T> {
 			active: None,
 			keys: Default::default(),
 		});
-		ensure!(set.active.is_none(), Error::<T>::AlreadyExists);
+		ensure!(set.active.is_none(), Error::<T>::ActiveKeyAlreadyExists);
 		let (key_id, version, deposit) = Self::store_new_key(&who, &mut set, public)?;
 		AccountKeySet::<T>::insert(&who, set);
 		Self::deposit_event(Event::KeyRegistered { who, key_id, version, deposit });
@@ -112,8 +112,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_rotate(who: T::AccountId, public: [u8; 32]) -> DispatchResult {
-		let mut set = AccountKeySet::<T>::get(&who).ok_or(Error::<T>::NoActiveKey)?;
-		let old = set.active.ok_or(Error::<T>::NoActiveKey)?;
+		let mut set = AccountKeySet::<T>::get(&who).ok_or(Error::<T>::ActiveKeyNotFound)?;
+		let old = set.active.ok_or(Error::<T>::ActiveKeyNotFound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let (new, version, deposit) = Self::store_new_key(&who, &mut set, public)?;
 		Keys::<T>::mutate(old, |record| {
@@ -127,7 +127,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_revoke(who: T::AccountId, key_id: KeyId) -> DispatchResult {
-		let mut record = Keys::<T>::get(key_id).ok_or(Error::<T>::NotFound)?;
+		let mut record = Keys::<T>::get(key_id).ok_or(Error::<T>::KeyNotFound)?;
 		ensure!(record.owner == who, Error::<T>::NotAuthorized);
 		ensure!(!matches!(record.state, KeyState::Revoked { .. }), Error::<T>::AlreadyRevoked);
 		let was_active = record.state == KeyState::Active;
@@ -145,7 +145,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_remove(who: T::AccountId, key_id: KeyId) -> DispatchResult {
-		let record = Keys::<T>::get(key_id).ok_or(Error::<T>::NotFound)?;
+		let record = Keys::<T>::get(key_id).ok_or(Error::<T>::KeyNotFound)?;
 		ensure!(record.owner == who, Error::<T>::NotAuthorized);
 		ensure!(record.state != KeyState::Active, Error::<T>::KeyStillActive);
 		T::Currency::release(

@@ -46,10 +46,6 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-
 		/// The currency deposits are held in.
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
@@ -152,17 +148,17 @@ pub mod pallet {
 	#[pallet::error]
 	pub enum Error<T> {
 		/// The account already has an active key: rotate it instead.
-		AlreadyExists,
+		ActiveKeyAlreadyExists,
 		/// The account has no active key to rotate.
-		NoActiveKey,
+		ActiveKeyNotFound,
 		/// This public key is registered already (by this or another account).
-		KeyAlreadyRegistered,
+		KeyAlreadyExists,
 		/// The public key has small order and would make every envelope to it readable.
-		SmallOrderKey,
+		WeakKey,
 		/// The account keeps the most keys allowed: remove a retired or revoked one first.
 		TooManyKeys,
 		/// No key has this id.
-		NotFound,
+		KeyNotFound,
 		/// The key belongs to another account.
 		NotAuthorized,
 		/// An active key cannot be removed: rotate or revoke it first.
@@ -177,10 +173,15 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers the caller's first active X25519 recipient key, holding a deposit. `proof`
-		/// proves that the caller holds the key's secret ([`possession`]).
+		/// Registers an active X25519 recipient key for the caller, who has none, holding a deposit
+		/// ([`Pallet::key_deposit`]). `proof` proves that the caller holds the key's secret
+		/// ([`possession`]); it is checked before anything is read or held.
 		///
-		/// Origin: signed. Emits [`Event::KeyRegistered`].
+		/// - Origin: signed, an account without an active key.
+		/// - Emits: [`Event::KeyRegistered`].
+		/// - Errors: [`Error::InvalidProof`], [`Error::ActiveKeyAlreadyExists`], [`Error::WeakKey`],
+		///   [`Error::KeyAlreadyExists`], [`Error::TooManyKeys`]; the currency's error if the
+		///   deposit cannot be held.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_key())]
 		pub fn register_key(
@@ -193,11 +194,15 @@ pub mod pallet {
 			Self::do_register(who, public)
 		}
 
-		/// Replaces the caller's active key with a new one; the old key is retired (it stays
-		/// stored, and its deposit held, until removed). `proof` proves that the caller holds
-		/// the new key's secret ([`possession`]).
+		/// Replaces the caller's active key with a new one, holding a deposit for it; the old key
+		/// is retired (it stays stored, and its deposit held, until removed). `proof` proves that
+		/// the caller holds the new key's secret ([`possession`]).
 		///
-		/// Origin: signed. Emits [`Event::KeyRotated`].
+		/// - Origin: signed, an account with an active key.
+		/// - Emits: [`Event::KeyRotated`].
+		/// - Errors: [`Error::InvalidProof`], [`Error::ActiveKeyNotFound`], [`Error::WeakKey`],
+		///   [`Error::KeyAlreadyExists`], [`Error::TooManyKeys`]; the currency's error if the
+		///   deposit cannot be held.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::rotate_key())]
 		pub fn rotate_key(
@@ -210,10 +215,12 @@ pub mod pallet {
 			Self::do_rotate(who, public)
 		}
 
-		/// Revokes one of the caller's keys, active or retired: the chain refuses envelopes to
-		/// it from now on.
+		/// Revokes one of the caller's keys, active or retired: envelopes to it are refused from
+		/// now on. Revoking the active key leaves the account without one (it may register anew).
 		///
-		/// Origin: signed, the key's owner. Emits [`Event::KeyRevoked`].
+		/// - Origin: signed, the key's owner.
+		/// - Emits: [`Event::KeyRevoked`].
+		/// - Errors: [`Error::KeyNotFound`], [`Error::NotAuthorized`], [`Error::AlreadyRevoked`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::revoke_key())]
 		pub fn revoke_key(origin: OriginFor<T>, key_id: KeyId) -> DispatchResult {
@@ -221,9 +228,12 @@ pub mod pallet {
 			Self::do_revoke(who, key_id)
 		}
 
-		/// Removes one of the caller's retired or revoked keys and releases its deposit.
+		/// Removes one of the caller's retired or revoked keys and releases its deposit; an
+		/// account left with no key has nothing stored.
 		///
-		/// Origin: signed, the key's owner. Emits [`Event::KeyRemoved`].
+		/// - Origin: signed, the key's owner.
+		/// - Emits: [`Event::KeyRemoved`].
+		/// - Errors: [`Error::KeyNotFound`], [`Error::NotAuthorized`], [`Error::KeyStillActive`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::remove_key())]
 		pub fn remove_key(origin: OriginFor<T>, key_id: KeyId) -> DispatchResult {

@@ -32,7 +32,6 @@ parameter_types! {
 }
 
 impl pallet_encryption::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;

@@ -51,7 +51,7 @@ fn register_holds_a_deposit_and_sets_the_active_key() {
 		// One active key per account: the second registration must be a rotation.
 		assert_noop!(
 			Encryption::register_key(RuntimeOrigin::signed(1), key(2).public(), key(2).proof(1)),
-			Error::<Test>::AlreadyExists
+			Error::<Test>::ActiveKeyAlreadyExists
 		);
 	});
 }
@@ -61,7 +61,7 @@ fn bad_keys_are_refused_and_cost_nothing() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
 			Encryption::register_key(RuntimeOrigin::signed(1), [0u8; 32], small_order_proof()),
-			Error::<Test>::SmallOrderKey
+			Error::<Test>::WeakKey
 		);
 		assert_ok!(Encryption::register_key(
 			RuntimeOrigin::signed(1),
@@ -70,7 +70,7 @@ fn bad_keys_are_refused_and_cost_nothing() {
 		));
 		assert_noop!(
 			Encryption::register_key(RuntimeOrigin::signed(2), key(1).public(), key(1).proof(2)),
-			Error::<Test>::KeyAlreadyRegistered
+			Error::<Test>::KeyAlreadyExists
 		);
 		assert_eq!(held(2), 0);
 		// Too poor for the deposit: refused, nothing stored.
@@ -90,7 +90,7 @@ fn rotate_retires_the_old_key_and_bumps_the_version() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
 			Encryption::rotate_key(RuntimeOrigin::signed(1), key(2).public(), key(2).proof(1)),
-			Error::<Test>::NoActiveKey
+			Error::<Test>::ActiveKeyNotFound
 		);
 		assert_ok!(Encryption::register_key(
 			RuntimeOrigin::signed(1),
@@ -146,7 +146,7 @@ fn revoke_and_remove_follow_the_rules_and_release_deposits() {
 		);
 		assert_noop!(
 			Encryption::remove_key(RuntimeOrigin::signed(1), key(7).key_id()),
-			Error::<Test>::NotFound
+			Error::<Test>::KeyNotFound
 		);
 		// Remove the retired key: its deposit comes back.
 		let before = held(1);

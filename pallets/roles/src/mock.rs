@@ -125,7 +125,6 @@ impl frame_system::Config for Test {
 }
 
 impl pallet_roles::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type GovernanceOrigin = EnsureRoot<u64>;
 	type TerminationDelay = ConstU64<10>;
 	type CallScope = WrapScope;

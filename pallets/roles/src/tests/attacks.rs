@@ -178,7 +178,7 @@ fn a_staff_termination_takes_effect_after_the_appeal_window() {
 		// Staff cannot undo it any more.
 		assert_noop!(
 			Roles::reinstate(RuntimeOrigin::signed(GENESIS), CUSTOMER),
-			Error::<Test>::Terminated
+			Error::<Test>::AlreadyTerminated
 		);
 	});
 }
