@@ -2,7 +2,7 @@
 
 use frame_support::{parameter_types, traits::ConstU32};
 
-use crate::{Balance, Balances, Runtime, RuntimeEvent, RuntimeHoldReason, MICRO_VE, MILLI_VE};
+use crate::{Balance, Balances, Runtime, RuntimeHoldReason, MICRO_VE, MILLI_VE};
 
 parameter_types! {
 	/// A stored key costs a hundredth of a VE plus ten micro-VE per byte it occupies (about
@@ -12,7 +12,6 @@ parameter_types! {
 }
 
 impl pallet_encryption::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = KeyDepositPerByte;

@@ -8,7 +8,7 @@ use frame_system::EnsureRoot;
 use pallet_roles::{ActsAs, CallScope};
 use sp_runtime::traits::StaticLookup;
 
-use crate::{AccountId, BlockNumber, OriginCaller, Runtime, RuntimeCall, RuntimeEvent, DAYS};
+use crate::{AccountId, BlockNumber, OriginCaller, Runtime, RuntimeCall, DAYS};
 
 frame_support::parameter_types! {
 	/// A termination by staff takes effect a week later: the appeal window, long enough for the
@@ -113,7 +113,6 @@ impl CallScope<AccountId, RuntimeCall> for RuntimeCallScope {
 }
 
 impl pallet_roles::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	// Root (sudo on development chains) until on-chain governance exists.
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	type TerminationDelay = TerminationDelay;
