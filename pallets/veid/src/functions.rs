@@ -39,7 +39,7 @@ use crate::{
 impl<T: Config> Pallet<T> {
 	/// Approves capture client `id` with signing key `key`.
 	pub(crate) fn do_register_client(id: ClientId, key: ClientKey) -> DispatchResult {
-		ensure!(!CaptureClients::<T>::contains_key(id), Error::<T>::ClientExists);
+		ensure!(!CaptureClients::<T>::contains_key(id), Error::<T>::ClientAlreadyExists);
 		CaptureClients::<T>::insert(id, key);
 		Self::deposit_event(Event::ClientRegistered { id });
 		Ok(())
@@ -47,7 +47,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Removes capture client `id`.
 	pub(crate) fn do_remove_client(id: ClientId) -> DispatchResult {
-		ensure!(CaptureClients::<T>::take(id).is_some(), Error::<T>::UnknownClient);
+		ensure!(CaptureClients::<T>::take(id).is_some(), Error::<T>::ClientNotFound);
 		Self::deposit_event(Event::ClientRemoved { id });
 		Ok(())
 	}
@@ -71,21 +71,21 @@ impl<T: Config> Pallet<T> {
 			envelope.len() <= T::MaxEnvelopeBytes::get() as usize,
 			Error::<T>::EnvelopeTooLarge
 		);
-		ensure!(!scopes.is_empty(), Error::<T>::BadScopes);
+		ensure!(!scopes.is_empty(), Error::<T>::InvalidScopes);
 		let mut sorted = scopes.clone().into_inner();
 		sorted.sort();
 		sorted.dedup();
-		ensure!(sorted.len() == scopes.len(), Error::<T>::BadScopes);
+		ensure!(sorted.len() == scopes.len(), Error::<T>::InvalidScopes);
 		let now = frame_system::Pallet::<T>::block_number();
 		let identity = Identities::<T>::get(&who);
 		if let Some(identity) = &identity {
-			ensure!(identity.request.is_none(), Error::<T>::RequestOpen);
+			ensure!(identity.request.is_none(), Error::<T>::RequestAlreadyOpen);
 			ensure!(
 				now >= identity.last_upload.saturating_add(T::UploadCooldown::get()),
 				Error::<T>::TooSoon
 			);
 		}
-		let key = CaptureClients::<T>::get(client).ok_or(Error::<T>::UnknownClient)?;
+		let key = CaptureClients::<T>::get(client).ok_or(Error::<T>::ClientNotFound)?;
 
 		// Then the signatures over the digest.
 		let envelope_hash = sp_io::hashing::blake2_256(&envelope);
@@ -98,25 +98,25 @@ impl<T: Config> Pallet<T> {
 			&birth_date_commitment,
 			&envelope_hash,
 		);
-		ensure!(key.verify(&digest, &client_signature), Error::<T>::BadClientSignature);
+		ensure!(key.verify(&digest, &client_signature), Error::<T>::InvalidClientSignature);
 		// The user signs the digest as a wallet signs raw bytes (`<Bytes>…</Bytes>`).
 		ensure!(
 			user_signature.verify(&user_message(&digest)[..], &who),
-			Error::<T>::BadUserSignature
+			Error::<T>::InvalidUserSignature
 		);
 
 		// Then the envelope itself: sound, and sealed to exactly the current committee.
 		let decoded =
-			Envelope::decode(&mut &envelope[..]).map_err(|_| Error::<T>::MalformedEnvelope)?;
+			Envelope::decode(&mut &envelope[..]).map_err(|_| Error::<T>::InvalidEnvelope)?;
 		let limits = virtengine_envelope::Limits {
 			max_ciphertext: T::MaxEnvelopeBytes::get(),
 			max_recipients: T::MaxCommittee::get(),
 			..virtengine_envelope::Limits::DEFAULT
 		};
 		virtengine_envelope::verify_structure(&decoded, &limits)
-			.map_err(|_| Error::<T>::MalformedEnvelope)?;
+			.map_err(|_| Error::<T>::InvalidEnvelope)?;
 		let committee = Committee::<T>::get();
-		ensure!(!committee.is_empty(), Error::<T>::NoCommittee);
+		ensure!(!committee.is_empty(), Error::<T>::CommitteeNotFound);
 		// The session's size bounds the minimum: a dev chain with one collator works.
 		let session_size = Members::<T>::decode_len().unwrap_or(0) as u32;
 		ensure!(
@@ -135,7 +135,7 @@ impl<T: Config> Pallet<T> {
 		let request_id = NextRequestId::<T>::get();
 		let deadline = now.saturating_add(T::RequestTimeout::get());
 		Deadlines::<T>::try_mutate(deadline, |due| due.try_push(request_id))
-			.map_err(|_| Error::<T>::DeadlineFull)?;
+			.map_err(|_| Error::<T>::TooManyDeadlines)?;
 		let today = (T::Time::now().as_secs() / 86_400) as u32;
 		let envelope_len = envelope.len() as u32;
 		let mut request = Request::<T> {
@@ -344,8 +344,8 @@ impl<T: Config> Pallet<T> {
 		let open = Requests::<T>::get(request);
 		let decided = if open.is_none() { Decided::<T>::get(request) } else { None };
 		ensure!(open.is_some() || decided.is_some(), Refused::RequestNotOpen);
-		ensure!(vote.score <= 100, Refused::BadScore);
-		let commitment = Commits::<T>::get(request, member).ok_or(Refused::NoCommit)?;
+		ensure!(vote.score <= 100, Refused::InvalidScore);
+		let commitment = Commits::<T>::get(request, member).ok_or(Refused::CommitNotFound)?;
 		ensure!(!Reveals::<T>::contains_key(request, member), Refused::AlreadyRevealed);
 		let committee = RequestCommittee::<T>::get(request);
 		let revealing = match (open, decided) {
@@ -393,7 +393,7 @@ impl<T: Config> Pallet<T> {
 			.find(|(account, _)| account == member)
 			.map(|(_, id)| id)
 			.ok_or(Refused::NotSessionMember)?;
-		ensure!(!CommitteeKeys::<T>::contains_key(session, member), Refused::KeyPublished);
+		ensure!(!CommitteeKeys::<T>::contains_key(session, member), Refused::KeyAlreadyPublished);
 		// Two members with one key make every upload unsealable (an envelope names each
 		// recipient key once): a copied key is refused.
 		ensure!(!CommitteeKeyOwners::<T>::contains_key(session, key), Refused::KeyInUse);
@@ -461,7 +461,7 @@ impl<T: Config> Pallet<T> {
 		// Possession of the key itself: without it a member could claim another's key (seen
 		// in the pool) before its owner, and lock the owner out of the committee.
 		if !verify_key_proof(&genesis, *session, member, key, proof) {
-			return Err(Refused::KeyNotProven.into());
+			return Err(Refused::InvalidKeyProof.into());
 		}
 		// Valid until the session changes; sessions are longer than this.
 		Self::valid("VeidKey", (session, member), 64)

@@ -360,26 +360,26 @@ pub mod pallet {
 	#[pallet::error]
 	pub enum Error<T> {
 		/// No approved capture client has this id.
-		UnknownClient,
+		ClientNotFound,
 		/// A client with this id is already approved.
-		ClientExists,
+		ClientAlreadyExists,
 		/// The capture client's signature over the upload digest is not valid.
-		BadClientSignature,
+		InvalidClientSignature,
 		/// The user's signature over the upload digest is not valid for the submitting account.
-		BadUserSignature,
+		InvalidUserSignature,
 		/// The envelope is larger than `MaxEnvelopeBytes`.
 		EnvelopeTooLarge,
 		/// The envelope bytes do not decode, or its structure is not sound.
-		MalformedEnvelope,
+		InvalidEnvelope,
 		/// More scope kinds than `MaxScopes`, none, or one twice.
-		BadScopes,
+		InvalidScopes,
 		/// The account already has an open request.
-		RequestOpen,
+		RequestAlreadyOpen,
 		/// The account uploaded less than `UploadCooldown` blocks ago.
 		TooSoon,
 		/// Too many requests (`MaxTimeoutsPerBlock`) already time out in the block this one
 		/// would: upload again in the next block.
-		DeadlineFull,
+		TooManyDeadlines,
 		/// No request with this id is open.
 		RequestNotOpen,
 		/// The caller is not in the request's committee.
@@ -387,7 +387,7 @@ pub mod pallet {
 		/// The member already committed to this request.
 		AlreadyCommitted,
 		/// The member has not committed to this request.
-		NoCommit,
+		CommitNotFound,
 		/// The member already revealed.
 		AlreadyRevealed,
 		/// Reveals open once every member committed or the commit phase is over.
@@ -397,9 +397,9 @@ pub mod pallet {
 		/// The vote names another model set than the active one (or none is active).
 		WrongModelSet,
 		/// A score above 100.
-		BadScore,
+		InvalidScore,
 		/// No identity committee exists to score an upload.
-		NoCommittee,
+		CommitteeNotFound,
 		/// The envelope is not sealed to exactly the current committee's keys.
 		WrongRecipients,
 		/// Committee keys are published for the current or the next session only.
@@ -407,7 +407,7 @@ pub mod pallet {
 		/// The caller is not a validator with a VEID key in that session.
 		NotSessionMember,
 		/// The member already published its key for that session.
-		KeyPublished,
+		KeyAlreadyPublished,
 		/// The key is a small-order point.
 		WeakKey,
 		/// The commit phase is over (reveals may be visible): no more commits.
@@ -418,7 +418,7 @@ pub mod pallet {
 		/// Another member already published this committee key for the session.
 		KeyInUse,
 		/// The proof of possession of the committee key does not verify.
-		KeyNotProven,
+		InvalidKeyProof,
 	}
 
 	#[pallet::hooks]
@@ -442,7 +442,7 @@ pub mod pallet {
 		///
 		/// - Origin: `AdminOrigin`.
 		/// - Emits: [`Event::ClientRegistered`].
-		/// - Errors: [`Error::ClientExists`].
+		/// - Errors: [`Error::ClientAlreadyExists`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_client())]
 		pub fn register_client(
@@ -459,7 +459,7 @@ pub mod pallet {
 		///
 		/// - Origin: `AdminOrigin`.
 		/// - Emits: [`Event::ClientRemoved`].
-		/// - Errors: [`Error::UnknownClient`].
+		/// - Errors: [`Error::ClientNotFound`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::remove_client())]
 		pub fn remove_client(origin: OriginFor<T>, id: ClientId) -> DispatchResult {
@@ -477,12 +477,12 @@ pub mod pallet {
 		///
 		/// - Origin: signed, the account whose identity is verified.
 		/// - Emits: [`Event::ScopesUploaded`].
-		/// - Errors: [`Error::EnvelopeTooLarge`], [`Error::BadScopes`],
-		///   [`Error::RequestOpen`], [`Error::TooSoon`], [`Error::UnknownClient`],
-		///   [`Error::BadClientSignature`], [`Error::BadUserSignature`],
-		///   [`Error::MalformedEnvelope`], [`Error::NoCommittee`],
+		/// - Errors: [`Error::EnvelopeTooLarge`], [`Error::InvalidScopes`],
+		///   [`Error::RequestAlreadyOpen`], [`Error::TooSoon`], [`Error::ClientNotFound`],
+		///   [`Error::InvalidClientSignature`], [`Error::InvalidUserSignature`],
+		///   [`Error::InvalidEnvelope`], [`Error::CommitteeNotFound`],
 		///   [`Error::CommitteeTooSmall`], [`Error::WrongRecipients`],
-		///   [`Error::DeadlineFull`]; a balance error if the deposit cannot be held.
+		///   [`Error::TooManyDeadlines`]; a balance error if the deposit cannot be held.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::upload_scopes(envelope.len() as u32))]
 		pub fn upload_scopes(
@@ -560,8 +560,8 @@ pub mod pallet {
 		///   over `reveal_payload`.
 		/// - Emits: [`Event::VoteRevealed`]; on quorum [`Event::IdentityScored`], or
 		///   [`Event::RequestRejected`] if the identity already verified another account.
-		/// - Errors: [`Error::RequestNotOpen`], [`Error::BadScore`],
-		///   [`Error::NoCommit`], [`Error::AlreadyRevealed`], [`Error::RevealTooEarly`],
+		/// - Errors: [`Error::RequestNotOpen`], [`Error::InvalidScore`],
+		///   [`Error::CommitNotFound`], [`Error::AlreadyRevealed`], [`Error::RevealTooEarly`],
 		///   [`Error::CommitMismatch`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(Pallet::<T>::reveal_weight())]
@@ -588,11 +588,11 @@ pub mod pallet {
 		///
 		/// - Origin: authorized by [`Pallet::authorize_publish_committee_key`]: the member's
 		///   VEID signature over `key_payload` and the proof of possession (refused in the
-		///   pool with `KeyNotProven`'s code).
+		///   pool with `InvalidKeyProof`'s code).
 		/// - Emits: [`Event::CommitteeKeyPublished`].
 		/// - Errors: [`Error::WrongSession`], [`Error::NotSessionMember`],
-		///   [`Error::KeyPublished`], [`Error::KeyInUse`], [`Error::WeakKey`]
-		///   ([`Error::KeyNotProven`] at authorization).
+		///   [`Error::KeyAlreadyPublished`], [`Error::KeyInUse`], [`Error::WeakKey`]
+		///   ([`Error::InvalidKeyProof`] at authorization).
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::publish_committee_key(T::MaxCommittee::get()))]
 		#[pallet::authorize(Pallet::<T>::authorize_publish_committee_key)]

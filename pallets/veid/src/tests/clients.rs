@@ -14,12 +14,12 @@ fn only_the_admin_manages_capture_clients() {
 		register_client();
 		assert_noop!(
 			Veid::register_client(RuntimeOrigin::root(), CLIENT, key),
-			Error::<Test>::ClientExists
+			Error::<Test>::ClientAlreadyExists
 		);
 		assert_ok!(Veid::remove_client(RuntimeOrigin::root(), CLIENT));
 		assert_noop!(
 			Veid::remove_client(RuntimeOrigin::root(), CLIENT),
-			Error::<Test>::UnknownClient
+			Error::<Test>::ClientNotFound
 		);
 	});
 }
@@ -42,31 +42,31 @@ fn an_sr25519_capture_client_is_verified_too() {
 fn unapproved_clients_and_forged_signatures_are_refused_with_their_own_errors() {
 	new_test_ext().execute_with(|| {
 		let a = alice();
-		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::UnknownClient);
+		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::ClientNotFound);
 		register_client();
 		// Signed by a key that is not the client's.
 		let impostor = ed25519::Pair::from_seed(&[13; 32]);
 		assert_noop!(
 			submit(&a.0, signed_upload(&a, &|d| impostor.sign(d).0)),
-			Error::<Test>::BadClientSignature
+			Error::<Test>::InvalidClientSignature
 		);
 		// The user's signature by another account.
 		let mut u = signed_upload(&a, &by_client);
 		u.user_signature = signed_upload(&bob(), &by_client).user_signature;
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadUserSignature);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidUserSignature);
 		// Bob submitting Alice's signed upload: the digest binds the account.
 		assert_noop!(
 			submit(&bob().0, signed_upload(&a, &by_client)),
-			Error::<Test>::BadClientSignature
+			Error::<Test>::InvalidClientSignature
 		);
 		// Any field changed after signing.
 		let mut u = signed_upload(&a, &by_client);
 		u.salt[0] ^= 1;
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidClientSignature);
 		let mut u = signed_upload(&a, &by_client);
 		let last = u.envelope.len() - 1;
 		u.envelope[last] ^= 1;
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidClientSignature);
 	});
 }
 
@@ -88,7 +88,7 @@ fn a_user_signature_a_wallet_would_show_as_an_extrinsic_is_refused() {
 			&sp_io::hashing::blake2_256(&u.envelope),
 		);
 		u.user_signature = MultiSignature::Sr25519(a.1.sign(&digest));
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadUserSignature);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidUserSignature);
 	});
 }
 
@@ -109,6 +109,6 @@ fn an_upload_signed_for_another_chain_is_refused() {
 		);
 		u.client_signature = by_client(&digest);
 		u.user_signature = MultiSignature::Sr25519(a.1.sign(&user_message(&digest)));
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadClientSignature);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidClientSignature);
 	});
 }

@@ -8,7 +8,7 @@ fn committee_keys_are_published_by_session_members_once_per_session() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(Committee::<Test>::get().len(), 4);
 		assert_eq!(Committee::<Test>::get()[0].key, member_key(1, 0));
-		assert_noop!(publish(1, 0), Error::<Test>::KeyPublished);
+		assert_noop!(publish(1, 0), Error::<Test>::KeyAlreadyPublished);
 		assert_noop!(publish(1, 2), Error::<Test>::WrongSession);
 		assert_noop!(publish(7, 0), Error::<Test>::NotSessionMember);
 		// The next session's key, ahead of it.
@@ -103,7 +103,7 @@ fn a_member_cannot_claim_a_committee_key_it_does_not_hold() {
 			proof: proof_by(2, 1, 2, &stolen),
 			signature: sign(2, &payload),
 		});
-		assert_eq!(attempt, Err(Error::<Test>::KeyNotProven.into()));
+		assert_eq!(attempt, Err(Error::<Test>::InvalidKeyProof.into()));
 		// Member 1's own key still goes through.
 		assert_ok!(publish(1, 1));
 	});

@@ -9,7 +9,10 @@ fn one_open_request_per_account_then_a_timeout_then_the_cooldown() {
 		register_client();
 		let a = alice();
 		assert_ok!(submit(&a.0, signed_upload(&a, &by_client)));
-		assert_noop!(submit(&a.0, signed_upload(&a, &by_client)), Error::<Test>::RequestOpen);
+		assert_noop!(
+			submit(&a.0, signed_upload(&a, &by_client)),
+			Error::<Test>::RequestAlreadyOpen
+		);
 		run_to(6);
 		// Timed out: rejected with TIMEOUT, envelope gone, deposit back.
 		let identity = Identities::<Test>::get(&a.0).expect("record");
@@ -35,7 +38,7 @@ fn timeouts_per_block_are_bounded() {
 		}
 		// The block these would time out in already holds MaxTimeoutsPerBlock (2) requests.
 		let c = charlie();
-		assert_noop!(submit(&c.0, signed_upload(&c, &by_client)), Error::<Test>::DeadlineFull);
+		assert_noop!(submit(&c.0, signed_upload(&c, &by_client)), Error::<Test>::TooManyDeadlines);
 		run_to(2);
 		assert_ok!(submit(&c.0, signed_upload(&c, &by_client)));
 	});

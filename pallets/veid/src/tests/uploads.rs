@@ -40,13 +40,13 @@ fn limits_on_size_and_scopes() {
 		assert_noop!(submit(&a.0, u), Error::<Test>::EnvelopeTooLarge);
 		let mut u = signed_upload(&a, &by_client);
 		u.scopes = vec![ScopeKind::Selfie, ScopeKind::Selfie].try_into().expect("bounded");
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadScopes);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidScopes);
 		let mut u = signed_upload(&a, &by_client);
 		u.scopes = Default::default();
-		assert_noop!(submit(&a.0, u), Error::<Test>::BadScopes);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidScopes);
 		// Signed garbage instead of an envelope.
 		let u = signed_upload_of(&a, &by_client, vec![0xff; 64]);
-		assert_noop!(submit(&a.0, u), Error::<Test>::MalformedEnvelope);
+		assert_noop!(submit(&a.0, u), Error::<Test>::InvalidEnvelope);
 	});
 }
 
@@ -57,7 +57,7 @@ fn no_upload_without_a_committee() {
 		let a = alice();
 		let u = signed_upload(&a, &by_client);
 		new_session(&[]);
-		assert_noop!(submit(&a.0, u), Error::<Test>::NoCommittee);
+		assert_noop!(submit(&a.0, u), Error::<Test>::CommitteeNotFound);
 	});
 }
 

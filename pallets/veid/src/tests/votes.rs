@@ -217,7 +217,10 @@ fn votes_that_do_not_match_their_commit_or_copy_another_are_refused() {
 			}),
 			Error::<Test>::NotCommitteeMember
 		);
-		assert_noop!(reveal_as(5, 5, v(84, DIGEST, MODELS), salt(5)), Error::<Test>::NoCommit);
+		assert_noop!(
+			reveal_as(5, 5, v(84, DIGEST, MODELS), salt(5)),
+			Error::<Test>::CommitNotFound
+		);
 	});
 }
 
