@@ -55,9 +55,6 @@ pub mod pallet {
 	pub trait Config:
 		frame_system::Config + frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
 	{
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 		/// Holds upload deposits.
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		/// The runtime's hold reasons.
