@@ -27,7 +27,7 @@ use virtengine_veid_primitives::{
 	x25519_of_ed25519, KeyProof, MemberId, MemberSignature, Vote,
 };
 
-use crate::{pallet::*, BenchmarkHelper, ClientId, ScopeKind};
+use crate::{pallet::*, BenchmarkHelper, ClientId, ClientKey, ScopeKind, Status};
 
 const CLIENT: ClientId = *b"benchmark-client";
 const BENCH_KEYS: KeyTypeId = KeyTypeId(*b"bvei");

@@ -109,7 +109,6 @@ parameter_types! {
 }
 
 impl pallet_veid::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type AdminOrigin = EnsureRoot<AccountId32>;

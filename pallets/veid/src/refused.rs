@@ -21,11 +21,11 @@ pub enum Refused {
 	/// The commit phase is over.
 	CommitPhaseOver,
 	/// A score above 100.
-	BadScore,
+	InvalidScore,
 	/// The vote names another model set than the active one (or none is active).
 	WrongModelSet,
 	/// The member has not committed to this request.
-	NoCommit,
+	CommitNotFound,
 	/// The member already revealed.
 	AlreadyRevealed,
 	/// Reveals open once every member committed or the commit phase is over.
@@ -37,13 +37,13 @@ pub enum Refused {
 	/// The caller is not a validator with a VEID key in that session.
 	NotSessionMember,
 	/// The member already published its key for that session.
-	KeyPublished,
+	KeyAlreadyPublished,
 	/// Another member already published this committee key for the session.
 	KeyInUse,
 	/// The key is a small-order point.
 	WeakKey,
 	/// The proof of possession of the committee key does not verify.
-	KeyNotProven,
+	InvalidKeyProof,
 }
 
 impl Refused {
@@ -53,18 +53,18 @@ impl Refused {
 		Self::NotCommitteeMember,
 		Self::AlreadyCommitted,
 		Self::CommitPhaseOver,
-		Self::BadScore,
+		Self::InvalidScore,
 		Self::WrongModelSet,
-		Self::NoCommit,
+		Self::CommitNotFound,
 		Self::AlreadyRevealed,
 		Self::RevealTooEarly,
 		Self::CommitMismatch,
 		Self::WrongSession,
 		Self::NotSessionMember,
-		Self::KeyPublished,
+		Self::KeyAlreadyPublished,
 		Self::KeyInUse,
 		Self::WeakKey,
-		Self::KeyNotProven,
+		Self::InvalidKeyProof,
 	];
 
 	/// Its `InvalidTransaction::Custom` code.
@@ -74,18 +74,18 @@ impl Refused {
 			Self::NotCommitteeMember => code::NOT_COMMITTEE_MEMBER,
 			Self::AlreadyCommitted => code::ALREADY_COMMITTED,
 			Self::CommitPhaseOver => code::COMMIT_PHASE_OVER,
-			Self::BadScore => code::BAD_SCORE,
+			Self::InvalidScore => code::BAD_SCORE,
 			Self::WrongModelSet => code::WRONG_MODEL_SET,
-			Self::NoCommit => code::NO_COMMIT,
+			Self::CommitNotFound => code::NO_COMMIT,
 			Self::AlreadyRevealed => code::ALREADY_REVEALED,
 			Self::RevealTooEarly => code::REVEAL_TOO_EARLY,
 			Self::CommitMismatch => code::COMMIT_MISMATCH,
 			Self::WrongSession => code::WRONG_SESSION,
 			Self::NotSessionMember => code::NOT_SESSION_MEMBER,
-			Self::KeyPublished => code::KEY_PUBLISHED,
+			Self::KeyAlreadyPublished => code::KEY_PUBLISHED,
 			Self::KeyInUse => code::KEY_IN_USE,
 			Self::WeakKey => code::WEAK_KEY,
-			Self::KeyNotProven => code::KEY_NOT_PROVEN,
+			Self::InvalidKeyProof => code::KEY_NOT_PROVEN,
 		}
 	}
 
@@ -108,18 +108,18 @@ impl<T> From<Refused> for Error<T> {
 			Refused::NotCommitteeMember => Error::NotCommitteeMember,
 			Refused::AlreadyCommitted => Error::AlreadyCommitted,
 			Refused::CommitPhaseOver => Error::CommitPhaseOver,
-			Refused::BadScore => Error::BadScore,
+			Refused::InvalidScore => Error::InvalidScore,
 			Refused::WrongModelSet => Error::WrongModelSet,
-			Refused::NoCommit => Error::NoCommit,
+			Refused::CommitNotFound => Error::CommitNotFound,
 			Refused::AlreadyRevealed => Error::AlreadyRevealed,
 			Refused::RevealTooEarly => Error::RevealTooEarly,
 			Refused::CommitMismatch => Error::CommitMismatch,
 			Refused::WrongSession => Error::WrongSession,
 			Refused::NotSessionMember => Error::NotSessionMember,
-			Refused::KeyPublished => Error::KeyPublished,
+			Refused::KeyAlreadyPublished => Error::KeyAlreadyPublished,
 			Refused::KeyInUse => Error::KeyInUse,
 			Refused::WeakKey => Error::WeakKey,
-			Refused::KeyNotProven => Error::KeyNotProven,
+			Refused::InvalidKeyProof => Error::InvalidKeyProof,
 		}
 	}
 }
