@@ -68,17 +68,17 @@ fn the_dev_node_verifies_a_synthetic_identity() {
 
 	// An unapproved client.
 	let err = upload("unknown-app", "//CaptureApp").expect_err("unapproved client");
-	assert!(err.failed_with("Veid::UnknownClient"), "{err}");
+	assert!(err.failed_with("Veid::ClientNotFound"), "{err}");
 
 	let add_client = || approve_capture_client(&rpc);
 	add_client().expect("approve the capture client");
 	// Approving it twice is refused by name.
 	let err = add_client().expect_err("twice");
-	assert!(err.failed_with("Veid::ClientExists"), "{err}");
+	assert!(err.failed_with("Veid::ClientAlreadyExists"), "{err}");
 
 	// A forged client signature: the approved id, another key.
 	let err = upload("capture-app", "//Forger").expect_err("forged client signature");
-	assert!(err.failed_with("Veid::BadClientSignature"), "{err}");
+	assert!(err.failed_with("Veid::InvalidClientSignature"), "{err}");
 
 	// An oversized upload, signed correctly, straight through the client library.
 	let user = sp_core::sr25519::Pair::from_string("//Bob", None).expect("bob");

@@ -74,18 +74,18 @@ impl Refused {
 			Self::NotCommitteeMember => code::NOT_COMMITTEE_MEMBER,
 			Self::AlreadyCommitted => code::ALREADY_COMMITTED,
 			Self::CommitPhaseOver => code::COMMIT_PHASE_OVER,
-			Self::InvalidScore => code::BAD_SCORE,
+			Self::InvalidScore => code::INVALID_SCORE,
 			Self::WrongModelSet => code::WRONG_MODEL_SET,
-			Self::CommitNotFound => code::NO_COMMIT,
+			Self::CommitNotFound => code::COMMIT_NOT_FOUND,
 			Self::AlreadyRevealed => code::ALREADY_REVEALED,
 			Self::RevealTooEarly => code::REVEAL_TOO_EARLY,
 			Self::CommitMismatch => code::COMMIT_MISMATCH,
 			Self::WrongSession => code::WRONG_SESSION,
 			Self::NotSessionMember => code::NOT_SESSION_MEMBER,
-			Self::KeyAlreadyPublished => code::KEY_PUBLISHED,
+			Self::KeyAlreadyPublished => code::KEY_ALREADY_PUBLISHED,
 			Self::KeyInUse => code::KEY_IN_USE,
 			Self::WeakKey => code::WEAK_KEY,
-			Self::InvalidKeyProof => code::KEY_NOT_PROVEN,
+			Self::InvalidKeyProof => code::INVALID_KEY_PROOF,
 		}
 	}
 

@@ -71,11 +71,11 @@ pub mod veid {
 	/// The request's commit phase is over.
 	pub const COMMIT_PHASE_OVER: u8 = 33;
 	/// A score above 100.
-	pub const BAD_SCORE: u8 = 34;
+	pub const INVALID_SCORE: u8 = 34;
 	/// The vote names another model set than the active one (or none is active).
 	pub const WRONG_MODEL_SET: u8 = 35;
 	/// The member has not committed to this request.
-	pub const NO_COMMIT: u8 = 36;
+	pub const COMMIT_NOT_FOUND: u8 = 36;
 	/// The member already revealed.
 	pub const ALREADY_REVEALED: u8 = 37;
 	/// Reveals open once every member committed or the commit phase is over.
@@ -87,13 +87,13 @@ pub mod veid {
 	/// The member is not a validator with a VEID key in that session.
 	pub const NOT_SESSION_MEMBER: u8 = 41;
 	/// The member already published its committee key for that session.
-	pub const KEY_PUBLISHED: u8 = 42;
+	pub const KEY_ALREADY_PUBLISHED: u8 = 42;
 	/// Another member already published this committee key for the session.
 	pub const KEY_IN_USE: u8 = 43;
 	/// The committee key is a small-order point.
 	pub const WEAK_KEY: u8 = 44;
 	/// The proof of possession of the committee key does not verify.
-	pub const KEY_NOT_PROVEN: u8 = 45;
+	pub const INVALID_KEY_PROOF: u8 = 45;
 }
 
 macro_rules! refusals {
@@ -118,18 +118,18 @@ refusals! {
 	veid::NOT_COMMITTEE_MEMBER => "The member is not in the request's committee: only the committee the upload was sealed to votes on it.",
 	veid::ALREADY_COMMITTED => "The member already committed to this request: nothing more to do until the reveal.",
 	veid::COMMIT_PHASE_OVER => "The request's commit phase is over: it is too late to vote on it.",
-	veid::BAD_SCORE => "The vote's score is above 100: check the node's scoring pipeline.",
+	veid::INVALID_SCORE => "The vote's score is above 100: check the node's scoring pipeline.",
 	veid::WRONG_MODEL_SET => "The vote names another model set than the active one: update the node's models to the active set.",
-	veid::NO_COMMIT => "The member has not committed to this request: commit before revealing.",
+	veid::COMMIT_NOT_FOUND => "The member has not committed to this request: commit before revealing.",
 	veid::ALREADY_REVEALED => "The member already revealed its vote: nothing more to do.",
 	veid::REVEAL_TOO_EARLY => "Reveals open once every member committed or the commit phase is over: submit the reveal again then.",
 	veid::COMMIT_MISMATCH => "The revealed vote or salt is not what was committed: reveal exactly the committed vote.",
 	veid::WRONG_SESSION => "Committee keys are published for the current or the next session only: publish for one of those.",
 	veid::NOT_SESSION_MEMBER => "The account is not a validator with a VEID session key in that session: register the session keys first.",
-	veid::KEY_PUBLISHED => "The member already published its committee key for that session: nothing more to do.",
+	veid::KEY_ALREADY_PUBLISHED => "The member already published its committee key for that session: nothing more to do.",
 	veid::KEY_IN_USE => "Another member already published this committee key: generate a fresh key.",
 	veid::WEAK_KEY => "The committee key is a small-order point: generate a fresh key.",
-	veid::KEY_NOT_PROVEN => "The proof of possession of the committee key does not verify: sign the proof with the key's ed25519 form.",
+	veid::INVALID_KEY_PROOF => "The proof of possession of the committee key does not verify: sign the proof with the key's ed25519 form.",
 }
 
 /// The refusal with this code, if the runtime uses it.
@@ -178,7 +178,7 @@ mod tests {
 			assert!(r.meaning.ends_with('.'), "one sentence: {r:?}");
 		}
 		assert_eq!(refusal(roles::SUSPENDED).map(|r| r.name), Some("SUSPENDED"));
-		assert_eq!(refusal(veid::KEY_NOT_PROVEN).map(|r| r.pallet), Some("veid"));
+		assert_eq!(refusal(veid::INVALID_KEY_PROOF).map(|r| r.pallet), Some("veid"));
 		assert_eq!(refusal(0), None);
 		assert_eq!(refusal(255), None);
 	}

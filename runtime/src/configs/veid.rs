@@ -5,7 +5,7 @@ use frame_system::EnsureRoot;
 use sp_runtime::{generic, transaction_validity::TransactionPriority};
 
 use crate::{
-	Balance, BlockNumber, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, Signature,
+	Balance, BlockNumber, Runtime, RuntimeCall, RuntimeHoldReason, Signature,
 	Timestamp, TxExtension, UncheckedExtrinsic, DAYS, MICRO_VE, MINUTES,
 };
 
@@ -30,7 +30,6 @@ parameter_types! {
 const _: () = assert!(RequestTimeout::get() < super::collation::MIN_SESSION_PERIOD);
 
 impl pallet_veid::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = crate::Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	// Sudo on dev chains; governance later.
