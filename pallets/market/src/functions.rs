@@ -18,9 +18,9 @@ use crate::{
 		Error, Event, LeaseAccess, LeaseOf, Leases, NextOffering, NextOrder, OfferingOf, Offerings,
 		OpenLeases, OrderOf, Orders, Pallet, RateOf, Ratings, Reviews,
 	},
-	Access, Bid, Category, CloseReason, Comment, EnvelopeKeys, HoldReason, Lease, LeaseState,
-	Offering, OfferingId, Order, OrderId, OrderState, Plan, Review, Sealed, Target, WeightInfo,
-	SEALED_LIMITS,
+	Access, Bid, Category, CloseReason, Comment, EnvelopeKeys, HoldReason, Lease, LeaseEscrow,
+	LeaseState, Offering, OfferingId, Order, OrderId, OrderState, Plan, ProviderRegistry, Review,
+	Sealed, Target, WeightInfo, SEALED_LIMITS,
 };
 
 impl<T: Config> Pallet<T> {
@@ -31,12 +31,11 @@ impl<T: Config> Pallet<T> {
 		required_tier: Option<Tier>,
 		details: Sealed,
 	) -> DispatchResult {
-		let provider =
-			pallet_provider::Pallet::<T>::active(&who).ok_or(Error::<T>::NotActiveProvider)?;
+		let provider = T::Providers::active_profile(&who).ok_or(Error::<T>::NotActiveProvider)?;
 		Self::check_plans(&plans)?;
 		Self::check_sealed(&details, &provider.encryption_key)?;
 		let deposit = Self::deposit(OfferingOf::<T>::max_encoded_len());
-		<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		let id = NextOffering::<T>::mutate(|n| {
 			let id = *n;
 			*n = n.saturating_add(1);
@@ -67,10 +66,9 @@ impl<T: Config> Pallet<T> {
 		details: Sealed,
 		active: bool,
 	) -> DispatchResult {
-		let provider =
-			pallet_provider::Providers::<T>::get(&who).ok_or(Error::<T>::NotActiveProvider)?;
+		let key = T::Providers::encryption_key(&who).ok_or(Error::<T>::NotActiveProvider)?;
 		Self::check_plans(&plans)?;
-		Self::check_sealed(&details, &provider.encryption_key)?;
+		Self::check_sealed(&details, &key)?;
 		Offerings::<T>::try_mutate(id, |o| {
 			let o = o.as_mut().ok_or(Error::<T>::NoOffering)?;
 			ensure!(o.provider == who, Error::<T>::NotOwner);
@@ -110,26 +108,25 @@ impl<T: Config> Pallet<T> {
 				ensure!(!Blocked::<T>::contains_key(&o.provider, &who), Error::<T>::Blocked);
 				if let Some(required) = o.required_tier {
 					ensure!(
-						<T as Config>::Identity::tier(&who).is_some_and(|t| t >= required),
+						T::Identity::tier(&who).is_some_and(|t| t >= required),
 						Error::<T>::TierTooLow
 					);
 				}
-				let key = pallet_provider::Providers::<T>::get(&o.provider)
-					.ok_or(Error::<T>::NotActiveProvider)?
-					.encryption_key;
+				let key = T::Providers::encryption_key(&o.provider)
+					.ok_or(Error::<T>::NotActiveProvider)?;
 				let config = config.as_ref().ok_or(Error::<T>::ConfigRequired)?;
 				Self::check_sealed(config, &key)?;
 			},
 			Target::Requirements { .. } => ensure!(config.is_none(), Error::<T>::ConfigNotYet),
 		}
 		let deposit = Self::order_deposit();
-		<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		let id = NextOrder::<T>::mutate(|n| {
 			let id = *n;
 			*n = n.saturating_add(1);
 			id
 		});
-		pallet_escrow::Pallet::<T>::open(id, &who, funds)?;
+		T::Escrow::open(id, &who, funds)?;
 		Orders::<T>::insert(
 			id,
 			Order {
@@ -153,7 +150,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(order.customer == who, Error::<T>::NotOwner);
 		ensure!(order.state == OrderState::Open, Error::<T>::NotOpen);
 		Self::clear_bids(id)?;
-		pallet_escrow::Pallet::<T>::finish(id)?;
+		T::Escrow::finish(id)?;
 		Self::release(&who, order.deposit)?;
 		Orders::<T>::remove(id);
 		Self::deposit_event(Event::OrderCancelled { id });
@@ -166,8 +163,7 @@ impl<T: Config> Pallet<T> {
 		price: RateOf<T>,
 		expires: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let provider =
-			pallet_provider::Pallet::<T>::active(&who).ok_or(Error::<T>::NotActiveProvider)?;
+		let provider = T::Providers::active_profile(&who).ok_or(Error::<T>::NotActiveProvider)?;
 		let mut o = Orders::<T>::get(order).ok_or(Error::<T>::NoOrder)?;
 		ensure!(o.state == OrderState::Open, Error::<T>::NotOpen);
 		ensure!(o.customer != who, Error::<T>::SelfDealing);
@@ -183,10 +179,9 @@ impl<T: Config> Pallet<T> {
 				ensure!(price.within(&plan.rate), Error::<T>::PriceTooHigh);
 			},
 			Target::Requirements { region, capabilities, .. } => {
-				let a = &provider.attributes;
 				ensure!(
-					(region.is_empty() || a.region.as_slice() == region.as_slice())
-						&& a.capabilities & capabilities == *capabilities,
+					(region.is_empty() || provider.region.as_slice() == region.as_slice())
+						&& provider.capabilities & capabilities == *capabilities,
 					Error::<T>::RequirementsNotMet
 				);
 			},
@@ -194,9 +189,9 @@ impl<T: Config> Pallet<T> {
 		let deposit = match Bids::<T>::get(order, &who) {
 			Some(old) => old.deposit,
 			None => {
-				ensure!(o.bids < <T as Config>::MaxBids::get(), Error::<T>::TooManyBids);
+				ensure!(o.bids < T::MaxBids::get(), Error::<T>::TooManyBids);
 				let deposit = Self::deposit(BidOf::<T>::max_encoded_len() + 48);
-				<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+				T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 				o.bids = o.bids.saturating_add(1);
 				Orders::<T>::insert(order, &o);
 				deposit
@@ -233,8 +228,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(bid.price.within(&price), Error::<T>::PriceChanged);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(bid.expires >= now, Error::<T>::BidExpired);
-		let p =
-			pallet_provider::Pallet::<T>::active(&provider).ok_or(Error::<T>::NotActiveProvider)?;
+		let p = T::Providers::active_profile(&provider).ok_or(Error::<T>::NotActiveProvider)?;
 		ensure!(!Blocked::<T>::contains_key(&provider, &who), Error::<T>::Blocked);
 		match (&o.config, config) {
 			(None, Some(config)) => {
@@ -246,11 +240,11 @@ impl<T: Config> Pallet<T> {
 			(Some(_), None) => {},
 		}
 		Self::clear_bids(order)?;
-		pallet_escrow::Pallet::<T>::assign(order, &provider, bid.price.clone())?;
+		T::Escrow::assign(order, &provider, bid.price.clone())?;
 		o.state = OrderState::Matched;
 		o.bids = 0;
 		Orders::<T>::insert(order, o);
-		let deadline = now.saturating_add(<T as Config>::ProvisionTimeout::get());
+		let deadline = now.saturating_add(T::ProvisionTimeout::get());
 		Leases::<T>::insert(
 			order,
 			Lease {
@@ -276,7 +270,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(lease.state == LeaseState::Matched, Error::<T>::BadState);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(Self::overdue(&lease, now).is_none(), Error::<T>::TimedOut);
-		pallet_escrow::Pallet::<T>::start(id, now)?;
+		T::Escrow::start(id, now)?;
 		lease.state = LeaseState::Active;
 		lease.since = now;
 		lease.started = Some(now);
@@ -341,7 +335,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::CannotReview
 		);
 		let deposit = Self::deposit(Review::<BalanceOf<T>>::max_encoded_len() + 48);
-		<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		Reviews::<T>::insert(id, &who, Review { rating, comment, deposit });
 		Ratings::<T>::mutate(&of, |(sum, count)| {
 			*sum = sum.saturating_add(rating.into());
@@ -352,10 +346,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_block_customer(who: T::AccountId, customer: T::AccountId) -> DispatchResult {
-		ensure!(pallet_provider::Providers::<T>::contains_key(&who), Error::<T>::NotActiveProvider);
+		ensure!(T::Providers::is_registered(&who), Error::<T>::NotActiveProvider);
 		ensure!(!Blocked::<T>::contains_key(&who, &customer), Error::<T>::NoChange);
 		let deposit = Self::deposit(96);
-		<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		Blocked::<T>::insert(&who, &customer, deposit);
 		Self::deposit_event(Event::CustomerBlocked { provider: who, customer, blocked: true });
 		Ok(())
@@ -379,12 +373,11 @@ impl<T: Config> Pallet<T> {
 			matches!(lease.state, LeaseState::Matched | LeaseState::Active),
 			Error::<T>::BadState
 		);
-		let key = <T as Config>::EnvelopeKeys::active_key(&lease.customer)
-			.ok_or(Error::<T>::NoCustomerKey)?;
+		let key = T::EnvelopeKeys::active_key(&lease.customer).ok_or(Error::<T>::NoCustomerKey)?;
 		Self::check_sealed_to(&details, &key, Error::<T>::NotSealedToCustomer)?;
 		// The record and its key (a hash and the lease number).
 		let deposit = Self::deposit(details.len() + 16 + 8 + 16);
-		<T as Config>::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
+		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		if let Some(old) = LeaseAccess::<T>::get(id) {
 			Self::release(&who, old.deposit)?;
 		}
@@ -398,7 +391,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit(
 			OrderOf::<T>::max_encoded_len()
 				+ LeaseOf::<T>::max_encoded_len()
-				+ pallet_escrow::EscrowOf::<T>::max_encoded_len()
+				+ T::Escrow::max_record_len()
 				+ 64,
 		)
 	}
@@ -414,16 +407,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn deposit(bytes: usize) -> BalanceOf<T> {
-		<T as Config>::DepositPerByte::get().saturating_mul((bytes as u32).into())
+		T::DepositPerByte::get().saturating_mul((bytes as u32).into())
 	}
 
 	fn release(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
-		<T as Config>::Currency::release(
-			&HoldReason::Storage.into(),
-			who,
-			amount,
-			Precision::BestEffort,
-		)?;
+		T::Currency::release(&HoldReason::Storage.into(), who, amount, Precision::BestEffort)?;
 		Ok(())
 	}
 
@@ -455,7 +443,7 @@ impl<T: Config> Pallet<T> {
 	/// Removes every bid of an order, releasing their deposits (at most `MaxBids`).
 	fn clear_bids(order: OrderId) -> DispatchResult {
 		let bids: alloc::vec::Vec<_> =
-			Bids::<T>::drain_prefix(order).take(<T as Config>::MaxBids::get() as usize).collect();
+			Bids::<T>::drain_prefix(order).take(T::MaxBids::get() as usize).collect();
 		for (provider, bid) in bids {
 			Self::release(&provider, bid.deposit)?;
 		}
@@ -482,7 +470,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> BlockNumberFor<T> {
 		let heartbeat = Self::lapse(lease);
-		let runway = pallet_escrow::Pallet::<T>::runway_end(id).unwrap_or(heartbeat);
+		let runway = T::Escrow::runway_end(id).unwrap_or(heartbeat);
 		heartbeat.min(runway).max(now.saturating_add(One::one()))
 	}
 
@@ -498,7 +486,7 @@ impl<T: Config> Pallet<T> {
 		let (reason, at) = match lease.state {
 			LeaseState::Matched => (
 				CloseReason::NotProvisioned,
-				lease.since.saturating_add(<T as Config>::ProvisionTimeout::get()),
+				lease.since.saturating_add(T::ProvisionTimeout::get()),
 			),
 			LeaseState::Active => (CloseReason::NoHeartbeat, Self::lapse(lease)),
 			_ => return None,
@@ -517,10 +505,10 @@ impl<T: Config> Pallet<T> {
 			Some((lapsed, lapse)) if lapse < until => (lapsed, lapse),
 			_ => (reason, until),
 		};
-		pallet_escrow::Pallet::<T>::stop(id, until)?;
+		T::Escrow::stop(id, until)?;
 		lease.state = LeaseState::Closing(reason);
 		lease.since = now;
-		let deadline = now.saturating_add(<T as Config>::ClosingTimeout::get());
+		let deadline = now.saturating_add(T::ClosingTimeout::get());
 		Self::set_deadline(id, &mut lease, deadline);
 		Leases::<T>::insert(id, lease);
 		Self::deposit_event(Event::LeaseState { id, state: LeaseState::Closing(reason) });
@@ -532,10 +520,10 @@ impl<T: Config> Pallet<T> {
 	fn close(id: OrderId, reason: CloseReason) -> DispatchResult {
 		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		pallet_escrow::Pallet::<T>::finish(id)?;
+		T::Escrow::finish(id)?;
 		lease.state = LeaseState::Closed(reason);
 		lease.since = now;
-		let deadline = now.saturating_add(<T as Config>::ReviewWindow::get());
+		let deadline = now.saturating_add(T::ReviewWindow::get());
 		Self::set_deadline(id, &mut lease, deadline);
 		OpenLeases::<T>::mutate(&lease.provider, |n| *n = n.saturating_sub(1));
 		Leases::<T>::insert(id, lease);
@@ -546,8 +534,8 @@ impl<T: Config> Pallet<T> {
 	/// Removes a closed lease, its order and reviews; releases their deposits; settles what
 	/// usage may still wait in escrow.
 	fn remove(id: OrderId, lease: LeaseOf<T>) -> DispatchResult {
-		if pallet_escrow::Escrows::<T>::contains_key(id) {
-			pallet_escrow::Pallet::<T>::settle_now(id)?;
+		if T::Escrow::exists(id) {
+			T::Escrow::settle_now(id)?;
 		}
 		if let Some(order) = Orders::<T>::take(id) {
 			Self::release(&order.customer, order.deposit)?;
@@ -569,12 +557,12 @@ impl<T: Config> Pallet<T> {
 	/// Processes the deadlines that are due, at most `MaxDeadlinesPerBlock`, scanning at most
 	/// 64 blocks forward.
 	pub fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
-		let w = <T as Config>::WeightInfo::on_initialize_base();
+		let w = T::WeightInfo::on_initialize_base();
 		if DeadlineCount::<T>::get() == 0 {
 			DeadlineCursor::<T>::put(now);
 			return w;
 		}
-		let max = <T as Config>::MaxDeadlinesPerBlock::get();
+		let max = T::MaxDeadlinesPerBlock::get();
 		let mut cursor = DeadlineCursor::<T>::get();
 		let (mut processed, mut scanned) = (0u32, 0u32);
 		while cursor <= now && processed < max && scanned < 64 {
@@ -602,9 +590,8 @@ impl<T: Config> Pallet<T> {
 			scanned = scanned.saturating_add(1);
 		}
 		DeadlineCursor::<T>::put(cursor);
-		w.saturating_add(<T as Config>::WeightInfo::on_initialize_scan(scanned)).saturating_add(
-			<T as Config>::WeightInfo::process_deadline().saturating_mul(processed.into()),
-		)
+		w.saturating_add(T::WeightInfo::on_initialize_scan(scanned))
+			.saturating_add(T::WeightInfo::process_deadline().saturating_mul(processed.into()))
 	}
 
 	/// One lease's deadline (its entry was just taken out).
@@ -619,7 +606,7 @@ impl<T: Config> Pallet<T> {
 				if let Some((reason, _)) = overdue {
 					return Self::close(id, reason);
 				}
-				lease.since.saturating_add(<T as Config>::ProvisionTimeout::get())
+				lease.since.saturating_add(T::ProvisionTimeout::get())
 			},
 			LeaseState::Active => {
 				// No sign of life: the rate stops where the heartbeat lapsed.
@@ -628,22 +615,20 @@ impl<T: Config> Pallet<T> {
 				}
 				// Funds over: no settlement here (it is lazy, paid for by whoever wants it);
 				// only whether the lease may go on.
-				if let Some(end) =
-					pallet_escrow::Pallet::<T>::runway_end(id).filter(|end| *end <= now)
-				{
+				if let Some(end) = T::Escrow::runway_end(id).filter(|end| *end <= now) {
 					return Self::begin_closing(id, CloseReason::FundsExhausted, end);
 				}
 				Self::active_deadline(id, &lease, now)
 			},
 			LeaseState::Closing(reason) => {
-				let due = lease.since.saturating_add(<T as Config>::ClosingTimeout::get());
+				let due = lease.since.saturating_add(T::ClosingTimeout::get());
 				if now >= due {
 					return Self::close(id, reason);
 				}
 				due
 			},
 			LeaseState::Closed(_) => {
-				let due = lease.since.saturating_add(<T as Config>::ReviewWindow::get());
+				let due = lease.since.saturating_add(T::ReviewWindow::get());
 				if now >= due {
 					return Self::remove(id, lease);
 				}
@@ -657,7 +642,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The block an active lease's heartbeat lapses.
 	pub(crate) fn lapse(lease: &LeaseOf<T>) -> BlockNumberFor<T> {
-		lease.last_seen.saturating_add(<T as Config>::HeartbeatTimeout::get())
+		lease.last_seen.saturating_add(T::HeartbeatTimeout::get())
 	}
 
 	/// The escrow's funds cover lease `id` only up to `until`.

@@ -52,14 +52,18 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{pallet_prelude::*, traits::fungible::MutateHold};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, MutateHold},
+	};
 	use frame_system::pallet_prelude::*;
 	use pallet_escrow::Rate;
 	use pallet_mfa::IdentityTier;
 	use virtengine_veid_primitives::Tier;
 
 	/// The token's balance type.
-	pub type BalanceOf<T> = pallet_escrow::BalanceOf<T>;
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 	/// An offering of this runtime.
 	pub type OfferingOf<T> = Offering<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	/// An order of this runtime.
@@ -76,18 +80,17 @@ pub mod pallet {
 	pub type AccessOf<T> = Access<BalanceOf<T>>;
 
 	#[pallet::config]
-	pub trait Config:
-		frame_system::Config + pallet_escrow::Config + pallet_provider::Config
-	{
+	pub trait Config: frame_system::Config {
 		/// The overarching event type.
 		#[allow(deprecated)]
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-		/// The token: storage deposits.
-		type Currency: MutateHold<
-			Self::AccountId,
-			Reason = <Self as Config>::RuntimeHoldReason,
-			Balance = BalanceOf<Self>,
-		>;
+		/// The token: storage deposits, and the escrow's funds ([`Config::Escrow`] uses the same
+		/// token).
+		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The escrow each order's funds go into and its lease is paid from (`pallet_escrow`).
+		type Escrow: LeaseEscrow<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+		/// The providers that offer, bid and serve (`pallet_provider`).
+		type Providers: ProviderRegistry<Self::AccountId>;
 		/// The runtime's hold reasons.
 		type RuntimeHoldReason: From<HoldReason>;
 		/// Deposit per stored byte.
@@ -324,7 +327,7 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// An active provider creates an offering.
 		#[pallet::call_index(0)]
-		#[pallet::weight(<T as Config>::WeightInfo::create_offering())]
+		#[pallet::weight(T::WeightInfo::create_offering())]
 		pub fn create_offering(
 			origin: OriginFor<T>,
 			category: Category,
@@ -339,7 +342,7 @@ pub mod pallet {
 		/// The provider changes its offering (open orders keep the price they were made at;
 		/// new bids are held to the new plans).
 		#[pallet::call_index(1)]
-		#[pallet::weight(<T as Config>::WeightInfo::update_offering())]
+		#[pallet::weight(T::WeightInfo::update_offering())]
 		pub fn update_offering(
 			origin: OriginFor<T>,
 			id: OfferingId,
@@ -355,7 +358,7 @@ pub mod pallet {
 		/// The provider removes its offering and gets its deposit back; open orders for it can
 		/// no longer be bid on.
 		#[pallet::call_index(2)]
-		#[pallet::weight(<T as Config>::WeightInfo::remove_offering())]
+		#[pallet::weight(T::WeightInfo::remove_offering())]
 		pub fn remove_offering(origin: OriginFor<T>, id: OfferingId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_remove_offering(who, id)
@@ -365,7 +368,7 @@ pub mod pallet {
 		/// for requirements (configuration given when accepting a bid). `funds` go into escrow;
 		/// a deposit pays for the records.
 		#[pallet::call_index(3)]
-		#[pallet::weight(<T as Config>::WeightInfo::create_order())]
+		#[pallet::weight(T::WeightInfo::create_order())]
 		pub fn create_order(
 			origin: OriginFor<T>,
 			target: Target,
@@ -379,7 +382,7 @@ pub mod pallet {
 
 		/// The customer cancels an open order: bids, funds and deposit go back.
 		#[pallet::call_index(4)]
-		#[pallet::weight(<T as Config>::WeightInfo::cancel_order(<T as Config>::MaxBids::get()))]
+		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBids::get()))]
 		pub fn cancel_order(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_cancel_order(who, id)
@@ -387,7 +390,7 @@ pub mod pallet {
 
 		/// An active provider bids on an open order (replacing its previous bid).
 		#[pallet::call_index(5)]
-		#[pallet::weight(<T as Config>::WeightInfo::bid())]
+		#[pallet::weight(T::WeightInfo::bid())]
 		pub fn bid(
 			origin: OriginFor<T>,
 			order: OrderId,
@@ -400,7 +403,7 @@ pub mod pallet {
 
 		/// A provider withdraws its bid.
 		#[pallet::call_index(6)]
-		#[pallet::weight(<T as Config>::WeightInfo::withdraw_bid())]
+		#[pallet::weight(T::WeightInfo::withdraw_bid())]
 		pub fn withdraw_bid(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_bid(who, order)
@@ -412,7 +415,7 @@ pub mod pallet {
 		/// within the provision timeout. A requirements order gives its configuration, sealed to
 		/// this provider, now. Emits `LeaseState`.
 		#[pallet::call_index(7)]
-		#[pallet::weight(<T as Config>::WeightInfo::accept_bid(<T as Config>::MaxBids::get()))]
+		#[pallet::weight(T::WeightInfo::accept_bid(T::MaxBids::get()))]
 		pub fn accept_bid(
 			origin: OriginFor<T>,
 			order: OrderId,
@@ -427,7 +430,7 @@ pub mod pallet {
 		/// The provider reports the workload provisioned: LEASE_ACTIVE, the rate accrues from
 		/// now.
 		#[pallet::call_index(8)]
-		#[pallet::weight(<T as Config>::WeightInfo::start_lease())]
+		#[pallet::weight(T::WeightInfo::start_lease())]
 		pub fn start_lease(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_start_lease(who, id)
@@ -437,7 +440,7 @@ pub mod pallet {
 		/// refused (`TimedOut`) even if the deadline has not been processed yet: a lapsed lease
 		/// is not revived.
 		#[pallet::call_index(9)]
-		#[pallet::weight(<T as Config>::WeightInfo::heartbeat())]
+		#[pallet::weight(T::WeightInfo::heartbeat())]
 		pub fn heartbeat(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_heartbeat(who, id)
@@ -449,7 +452,7 @@ pub mod pallet {
 		/// closes as that timeout would have closed it (a lapsed heartbeat stops the rate at the
 		/// lapse).
 		#[pallet::call_index(10)]
-		#[pallet::weight(<T as Config>::WeightInfo::close_lease())]
+		#[pallet::weight(T::WeightInfo::close_lease())]
 		pub fn close_lease(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_close_lease(who, id)
@@ -457,7 +460,7 @@ pub mod pallet {
 
 		/// A party of a lease that ran reviews the other, once, within the review window.
 		#[pallet::call_index(11)]
-		#[pallet::weight(<T as Config>::WeightInfo::review())]
+		#[pallet::weight(T::WeightInfo::review())]
 		pub fn review(
 			origin: OriginFor<T>,
 			id: OrderId,
@@ -470,7 +473,7 @@ pub mod pallet {
 
 		/// A provider refuses a customer's orders and bids from now on.
 		#[pallet::call_index(12)]
-		#[pallet::weight(<T as Config>::WeightInfo::set_blocked())]
+		#[pallet::weight(T::WeightInfo::set_blocked())]
 		pub fn block_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_block_customer(who, customer)
@@ -478,7 +481,7 @@ pub mod pallet {
 
 		/// A provider accepts a customer again.
 		#[pallet::call_index(13)]
-		#[pallet::weight(<T as Config>::WeightInfo::set_blocked())]
+		#[pallet::weight(T::WeightInfo::set_blocked())]
 		pub fn unblock_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_unblock_customer(who, customer)
@@ -489,7 +492,7 @@ pub mod pallet {
 		/// replace earlier ones. A deposit for every stored byte is held on the provider until
 		/// the lease's records go.
 		#[pallet::call_index(14)]
-		#[pallet::weight(<T as Config>::WeightInfo::set_access_details())]
+		#[pallet::weight(T::WeightInfo::set_access_details())]
 		pub fn set_access_details(
 			origin: OriginFor<T>,
 			id: OrderId,

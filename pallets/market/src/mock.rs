@@ -130,6 +130,8 @@ parameter_types! {
 impl pallet_market::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
+	type Escrow = Escrow;
+	type Providers = Provider;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;
 	type Identity = Tiers;
