@@ -70,8 +70,8 @@ impl<T: Config> Pallet<T> {
 		Self::check_plans(&plans)?;
 		Self::check_sealed(&details, &key)?;
 		Offerings::<T>::try_mutate(id, |o| {
-			let o = o.as_mut().ok_or(Error::<T>::NoOffering)?;
-			ensure!(o.provider == who, Error::<T>::NotOwner);
+			let o = o.as_mut().ok_or(Error::<T>::OfferingNotFound)?;
+			ensure!(o.provider == who, Error::<T>::NotAuthorized);
 			o.plans = plans;
 			o.required_tier = required_tier;
 			o.details = details;
@@ -83,8 +83,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_remove_offering(who: T::AccountId, id: OfferingId) -> DispatchResult {
-		let o = Offerings::<T>::get(id).ok_or(Error::<T>::NoOffering)?;
-		ensure!(o.provider == who, Error::<T>::NotOwner);
+		let o = Offerings::<T>::get(id).ok_or(Error::<T>::OfferingNotFound)?;
+		ensure!(o.provider == who, Error::<T>::NotAuthorized);
 		Self::release(&who, o.deposit)?;
 		Offerings::<T>::remove(id);
 		Self::deposit_event(Event::OfferingRemoved { id });
@@ -98,12 +98,12 @@ impl<T: Config> Pallet<T> {
 		max_price: RateOf<T>,
 		funds: BalanceOf<T>,
 	) -> DispatchResult {
-		ensure!(max_price.is_valid(), Error::<T>::BadRate);
+		ensure!(max_price.is_valid(), Error::<T>::InvalidRate);
 		match &target {
 			Target::Offering { id, plan } => {
-				let o = Offerings::<T>::get(id).ok_or(Error::<T>::NoOffering)?;
+				let o = Offerings::<T>::get(id).ok_or(Error::<T>::OfferingNotFound)?;
 				ensure!(o.active, Error::<T>::OfferingInactive);
-				ensure!(o.plans.get(*plan as usize).is_some(), Error::<T>::BadPlan);
+				ensure!(o.plans.get(*plan as usize).is_some(), Error::<T>::InvalidPlan);
 				ensure!(o.provider != who, Error::<T>::SelfDealing);
 				ensure!(!Blocked::<T>::contains_key(&o.provider, &who), Error::<T>::Blocked);
 				if let Some(required) = o.required_tier {
@@ -146,9 +146,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_cancel_order(who: T::AccountId, id: OrderId) -> DispatchResult {
-		let order = Orders::<T>::get(id).ok_or(Error::<T>::NoOrder)?;
-		ensure!(order.customer == who, Error::<T>::NotOwner);
-		ensure!(order.state == OrderState::Open, Error::<T>::NotOpen);
+		let order = Orders::<T>::get(id).ok_or(Error::<T>::OrderNotFound)?;
+		ensure!(order.customer == who, Error::<T>::NotAuthorized);
+		ensure!(order.state == OrderState::Open, Error::<T>::OrderNotOpen);
 		Self::clear_bids(id)?;
 		T::Escrow::finish(id)?;
 		Self::release(&who, order.deposit)?;
@@ -164,18 +164,18 @@ impl<T: Config> Pallet<T> {
 		expires: BlockNumberFor<T>,
 	) -> DispatchResult {
 		let provider = T::Providers::active_profile(&who).ok_or(Error::<T>::NotActiveProvider)?;
-		let mut o = Orders::<T>::get(order).ok_or(Error::<T>::NoOrder)?;
-		ensure!(o.state == OrderState::Open, Error::<T>::NotOpen);
+		let mut o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
+		ensure!(o.state == OrderState::Open, Error::<T>::OrderNotOpen);
 		ensure!(o.customer != who, Error::<T>::SelfDealing);
 		ensure!(!Blocked::<T>::contains_key(&who, &o.customer), Error::<T>::Blocked);
-		ensure!(price.is_valid(), Error::<T>::BadRate);
+		ensure!(price.is_valid(), Error::<T>::InvalidRate);
 		ensure!(price.within(&o.max_price), Error::<T>::PriceTooHigh);
-		ensure!(expires > frame_system::Pallet::<T>::block_number(), Error::<T>::BadExpiry);
+		ensure!(expires > frame_system::Pallet::<T>::block_number(), Error::<T>::InvalidExpiry);
 		match &o.target {
 			Target::Offering { id, plan } => {
-				let offering = Offerings::<T>::get(id).ok_or(Error::<T>::NoOffering)?;
+				let offering = Offerings::<T>::get(id).ok_or(Error::<T>::OfferingNotFound)?;
 				ensure!(offering.provider == who, Error::<T>::RequirementsNotMet);
-				let plan = offering.plans.get(*plan as usize).ok_or(Error::<T>::BadPlan)?;
+				let plan = offering.plans.get(*plan as usize).ok_or(Error::<T>::InvalidPlan)?;
 				ensure!(price.within(&plan.rate), Error::<T>::PriceTooHigh);
 			},
 			Target::Requirements { region, capabilities, .. } => {
@@ -203,7 +203,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_withdraw_bid(who: T::AccountId, order: OrderId) -> DispatchResult {
-		let bid = Bids::<T>::take(order, &who).ok_or(Error::<T>::NoBid)?;
+		let bid = Bids::<T>::take(order, &who).ok_or(Error::<T>::BidNotFound)?;
 		Self::release(&who, bid.deposit)?;
 		Orders::<T>::mutate(order, |o| {
 			if let Some(o) = o {
@@ -221,10 +221,10 @@ impl<T: Config> Pallet<T> {
 		price: RateOf<T>,
 		config: Option<Sealed>,
 	) -> DispatchResult {
-		let mut o = Orders::<T>::get(order).ok_or(Error::<T>::NoOrder)?;
-		ensure!(o.customer == who, Error::<T>::NotOwner);
-		ensure!(o.state == OrderState::Open, Error::<T>::NotOpen);
-		let bid = Bids::<T>::get(order, &provider).ok_or(Error::<T>::NoBid)?;
+		let mut o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
+		ensure!(o.customer == who, Error::<T>::NotAuthorized);
+		ensure!(o.state == OrderState::Open, Error::<T>::OrderNotOpen);
+		let bid = Bids::<T>::get(order, &provider).ok_or(Error::<T>::BidNotFound)?;
 		ensure!(bid.price.within(&price), Error::<T>::PriceChanged);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(bid.expires >= now, Error::<T>::BidExpired);
@@ -260,14 +260,14 @@ impl<T: Config> Pallet<T> {
 		);
 		Self::add_deadline(order, deadline);
 		OpenLeases::<T>::mutate(&provider, |n| *n = n.saturating_add(1));
-		Self::deposit_event(Event::LeaseState { id: order, state: LeaseState::Matched });
+		Self::deposit_event(Event::LeaseStateChanged { id: order, state: LeaseState::Matched });
 		Ok(())
 	}
 
 	pub(crate) fn do_start_lease(who: T::AccountId, id: OrderId) -> DispatchResult {
-		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
-		ensure!(lease.provider == who, Error::<T>::NotParty);
-		ensure!(lease.state == LeaseState::Matched, Error::<T>::BadState);
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
+		ensure!(lease.provider == who, Error::<T>::NotLeaseParty);
+		ensure!(lease.state == LeaseState::Matched, Error::<T>::InvalidLeaseState);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(Self::overdue(&lease, now).is_none(), Error::<T>::TimedOut);
 		T::Escrow::start(id, now)?;
@@ -278,16 +278,16 @@ impl<T: Config> Pallet<T> {
 		let deadline = Self::active_deadline(id, &lease, now);
 		Self::set_deadline(id, &mut lease, deadline);
 		Leases::<T>::insert(id, lease);
-		Self::deposit_event(Event::LeaseState { id, state: LeaseState::Active });
+		Self::deposit_event(Event::LeaseStateChanged { id, state: LeaseState::Active });
 		Ok(())
 	}
 
 	pub(crate) fn do_heartbeat(who: T::AccountId, id: OrderId) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
 		Leases::<T>::try_mutate(id, |l| {
-			let l = l.as_mut().ok_or(Error::<T>::NoLease)?;
-			ensure!(l.provider == who, Error::<T>::NotParty);
-			ensure!(l.state == LeaseState::Active, Error::<T>::BadState);
+			let l = l.as_mut().ok_or(Error::<T>::LeaseNotFound)?;
+			ensure!(l.provider == who, Error::<T>::NotLeaseParty);
+			ensure!(l.state == LeaseState::Active, Error::<T>::InvalidLeaseState);
 			ensure!(Self::overdue(l, now).is_none(), Error::<T>::TimedOut);
 			l.last_seen = now;
 			Ok::<_, Error<T>>(())
@@ -296,20 +296,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_close_lease(who: T::AccountId, id: OrderId) -> DispatchResult {
-		let lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
+		let lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
 		let reason = if who == lease.customer {
 			CloseReason::ByCustomer
 		} else if who == lease.provider {
 			CloseReason::ByProvider
 		} else {
-			return Err(Error::<T>::NotParty.into());
+			return Err(Error::<T>::NotLeaseParty.into());
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		let (reason, until) = Self::overdue(&lease, now).unwrap_or((reason, now));
 		match lease.state {
 			LeaseState::Matched => Self::close(id, reason),
 			LeaseState::Active => Self::begin_closing(id, reason, until),
-			_ => Err(Error::<T>::BadState.into()),
+			_ => Err(Error::<T>::InvalidLeaseState.into()),
 		}
 	}
 
@@ -319,14 +319,14 @@ impl<T: Config> Pallet<T> {
 		rating: u8,
 		comment: Comment,
 	) -> DispatchResult {
-		ensure!((1..=5).contains(&rating), Error::<T>::BadRating);
-		let lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
+		ensure!((1..=5).contains(&rating), Error::<T>::InvalidRating);
+		let lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
 		let of = if who == lease.customer {
 			lease.provider.clone()
 		} else if who == lease.provider {
 			lease.customer.clone()
 		} else {
-			return Err(Error::<T>::NotParty.into());
+			return Err(Error::<T>::NotLeaseParty.into());
 		};
 		ensure!(
 			matches!(lease.state, LeaseState::Closed(_))
@@ -347,18 +347,18 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_block_customer(who: T::AccountId, customer: T::AccountId) -> DispatchResult {
 		ensure!(T::Providers::is_registered(&who), Error::<T>::NotActiveProvider);
-		ensure!(!Blocked::<T>::contains_key(&who, &customer), Error::<T>::NoChange);
+		ensure!(!Blocked::<T>::contains_key(&who, &customer), Error::<T>::AlreadyBlocked);
 		let deposit = Self::deposit(96);
 		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		Blocked::<T>::insert(&who, &customer, deposit);
-		Self::deposit_event(Event::CustomerBlocked { provider: who, customer, blocked: true });
+		Self::deposit_event(Event::CustomerBlocked { provider: who, customer });
 		Ok(())
 	}
 
 	pub(crate) fn do_unblock_customer(who: T::AccountId, customer: T::AccountId) -> DispatchResult {
-		let deposit = Blocked::<T>::take(&who, &customer).ok_or(Error::<T>::NoChange)?;
+		let deposit = Blocked::<T>::take(&who, &customer).ok_or(Error::<T>::NotBlocked)?;
 		Self::release(&who, deposit)?;
-		Self::deposit_event(Event::CustomerBlocked { provider: who, customer, blocked: false });
+		Self::deposit_event(Event::CustomerUnblocked { provider: who, customer });
 		Ok(())
 	}
 
@@ -367,13 +367,14 @@ impl<T: Config> Pallet<T> {
 		id: OrderId,
 		details: Sealed,
 	) -> DispatchResult {
-		let lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
-		ensure!(lease.provider == who, Error::<T>::NotParty);
+		let lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
+		ensure!(lease.provider == who, Error::<T>::NotLeaseParty);
 		ensure!(
 			matches!(lease.state, LeaseState::Matched | LeaseState::Active),
-			Error::<T>::BadState
+			Error::<T>::InvalidLeaseState
 		);
-		let key = T::EnvelopeKeys::active_key(&lease.customer).ok_or(Error::<T>::NoCustomerKey)?;
+		let key =
+			T::EnvelopeKeys::active_key(&lease.customer).ok_or(Error::<T>::CustomerKeyNotFound)?;
 		Self::check_sealed_to(&details, &key, Error::<T>::NotSealedToCustomer)?;
 		// The record and its key (a hash and the lease number).
 		let deposit = Self::deposit(details.len() + 16 + 8 + 16);
@@ -416,8 +417,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_plans(plans: &[Plan<BalanceOf<T>>]) -> DispatchResult {
-		ensure!(!plans.is_empty(), Error::<T>::BadPlan);
-		ensure!(plans.iter().all(|p| p.rate.is_valid()), Error::<T>::BadRate);
+		ensure!(!plans.is_empty(), Error::<T>::InvalidPlan);
+		ensure!(plans.iter().all(|p| p.rate.is_valid()), Error::<T>::InvalidRate);
 		Ok(())
 	}
 
@@ -431,10 +432,11 @@ impl<T: Config> Pallet<T> {
 	/// `not_to` if it is not sealed to `key`.
 	fn check_sealed_to(sealed: &[u8], key: &[u8; 32], not_to: Error<T>) -> DispatchResult {
 		use virtengine_envelope::Envelope;
-		let envelope = Envelope::decode(&mut &sealed[..]).map_err(|_| Error::<T>::BadEnvelope)?;
+		let envelope =
+			Envelope::decode(&mut &sealed[..]).map_err(|_| Error::<T>::InvalidEnvelope)?;
 		virtengine_envelope::verify_structure(&envelope, &SEALED_LIMITS)
 			.and_then(|_| virtengine_envelope::verify_sender(&envelope))
-			.map_err(|_| Error::<T>::BadEnvelope)?;
+			.map_err(|_| Error::<T>::InvalidEnvelope)?;
 		let id = virtengine_envelope::key_id(key);
 		ensure!(envelope.recipient_ids().any(|r| *r == id), not_to);
 		Ok(())
@@ -498,8 +500,8 @@ impl<T: Config> Pallet<T> {
 	/// heartbeat lapsed before (then the reason is `NoHeartbeat`, whoever closes); final
 	/// usage until the closing timeout.
 	fn begin_closing(id: OrderId, reason: CloseReason, until: BlockNumberFor<T>) -> DispatchResult {
-		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
-		ensure!(lease.state == LeaseState::Active, Error::<T>::BadState);
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
+		ensure!(lease.state == LeaseState::Active, Error::<T>::InvalidLeaseState);
 		let now = frame_system::Pallet::<T>::block_number();
 		let (reason, until) = match Self::overdue(&lease, now) {
 			Some((lapsed, lapse)) if lapse < until => (lapsed, lapse),
@@ -511,14 +513,14 @@ impl<T: Config> Pallet<T> {
 		let deadline = now.saturating_add(T::ClosingTimeout::get());
 		Self::set_deadline(id, &mut lease, deadline);
 		Leases::<T>::insert(id, lease);
-		Self::deposit_event(Event::LeaseState { id, state: LeaseState::Closing(reason) });
+		Self::deposit_event(Event::LeaseStateChanged { id, state: LeaseState::Closing(reason) });
 		Ok(())
 	}
 
 	/// → LEASE_CLOSED: final settlement and refund; reviews open until the review window
 	/// ends, then the records go.
 	fn close(id: OrderId, reason: CloseReason) -> DispatchResult {
-		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::NoLease)?;
+		let mut lease = Leases::<T>::get(id).ok_or(Error::<T>::LeaseNotFound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		T::Escrow::finish(id)?;
 		lease.state = LeaseState::Closed(reason);
@@ -527,7 +529,7 @@ impl<T: Config> Pallet<T> {
 		Self::set_deadline(id, &mut lease, deadline);
 		OpenLeases::<T>::mutate(&lease.provider, |n| *n = n.saturating_sub(1));
 		Leases::<T>::insert(id, lease);
-		Self::deposit_event(Event::LeaseState { id, state: LeaseState::Closed(reason) });
+		Self::deposit_event(Event::LeaseStateChanged { id, state: LeaseState::Closed(reason) });
 		Ok(())
 	}
 

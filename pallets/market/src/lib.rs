@@ -215,56 +215,123 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An offering was created.
-		OfferingCreated { id: OfferingId, provider: T::AccountId },
-		/// An offering was changed.
-		OfferingUpdated { id: OfferingId },
-		/// An offering was removed.
-		OfferingRemoved { id: OfferingId },
-		/// An order was created (ORDER_OPEN).
-		OrderCreated { id: OrderId, customer: T::AccountId, funds: BalanceOf<T> },
-		/// An open order was cancelled and refunded.
-		OrderCancelled { id: OrderId },
-		/// A provider bid (or changed its bid).
-		BidPlaced { order: OrderId, provider: T::AccountId, expires: BlockNumberFor<T> },
-		/// A bid was withdrawn.
-		BidWithdrawn { order: OrderId, provider: T::AccountId },
-		/// A lease's state changed.
-		LeaseState { id: OrderId, state: LeaseState },
-		/// A review.
-		Reviewed { lease: OrderId, by: T::AccountId, of: T::AccountId, rating: u8 },
-		/// A provider blocked (`true`) or unblocked a customer.
-		CustomerBlocked { provider: T::AccountId, customer: T::AccountId, blocked: bool },
-		/// A closed lease's records were removed.
-		LeaseRemoved { id: OrderId },
-		/// The provider gave (or replaced) a lease's access details.
-		AccessDetailsSet { id: OrderId },
+		/// A provider created an offering.
+		OfferingCreated {
+			/// The offering.
+			id: OfferingId,
+			/// Its provider.
+			provider: T::AccountId,
+		},
+		/// A provider changed its offering.
+		OfferingUpdated {
+			/// The offering.
+			id: OfferingId,
+		},
+		/// A provider removed its offering.
+		OfferingRemoved {
+			/// The offering.
+			id: OfferingId,
+		},
+		/// A customer created an order (ORDER_OPEN) and put its funds into escrow.
+		OrderCreated {
+			/// The order (and later its lease and escrow).
+			id: OrderId,
+			/// The customer.
+			customer: T::AccountId,
+			/// The funds put into escrow.
+			funds: BalanceOf<T>,
+		},
+		/// A customer cancelled its open order; its funds and deposits went back.
+		OrderCancelled {
+			/// The order.
+			id: OrderId,
+		},
+		/// A provider bid on an order (or replaced its bid).
+		BidPlaced {
+			/// The order.
+			order: OrderId,
+			/// The provider.
+			provider: T::AccountId,
+			/// The last block the bid may be accepted.
+			expires: BlockNumberFor<T>,
+		},
+		/// A provider withdrew its bid.
+		BidWithdrawn {
+			/// The order.
+			order: OrderId,
+			/// The provider.
+			provider: T::AccountId,
+		},
+		/// A lease entered a state (MATCHED, LEASE_ACTIVE, LEASE_CLOSING, LEASE_CLOSED).
+		LeaseStateChanged {
+			/// The lease (numbered like its order).
+			id: OrderId,
+			/// The state it entered.
+			state: LeaseState,
+		},
+		/// A party of a lease reviewed the other.
+		Reviewed {
+			/// The lease.
+			lease: OrderId,
+			/// The reviewer.
+			by: T::AccountId,
+			/// The party reviewed.
+			of: T::AccountId,
+			/// The rating, 1 to 5.
+			rating: u8,
+		},
+		/// A provider blocked a customer: no orders on its offerings, no bids on its orders.
+		CustomerBlocked {
+			/// The provider.
+			provider: T::AccountId,
+			/// The customer.
+			customer: T::AccountId,
+		},
+		/// A closed lease's records (lease, order, reviews, access details) were removed and
+		/// their deposits released.
+		LeaseRemoved {
+			/// The lease.
+			id: OrderId,
+		},
+		/// A lease's provider gave (or replaced) its access details.
+		AccessDetailsSet {
+			/// The lease.
+			id: OrderId,
+		},
+		/// A provider unblocked a customer.
+		CustomerUnblocked {
+			/// The provider.
+			provider: T::AccountId,
+			/// The customer.
+			customer: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// Not an active provider.
+		/// The caller (or the provider named) is not a registered provider, or not an active
+		/// one where it must take new business.
 		NotActiveProvider,
-		/// No such offering.
-		NoOffering,
-		/// Not yours.
-		NotOwner,
-		/// No such plan, or no plan at all.
-		BadPlan,
+		/// No offering has this number.
+		OfferingNotFound,
+		/// The caller is not the offering's provider or the order's customer.
+		NotAuthorized,
+		/// The offering has no plan of this index, or a plan list is empty.
+		InvalidPlan,
 		/// A rate names a unit twice.
-		BadRate,
+		InvalidRate,
 		/// The offering takes no orders.
 		OfferingInactive,
-		/// Your identity tier is below the offering's requirement.
+		/// The customer's identity tier is below the offering's requirement.
 		TierTooLow,
 		/// The provider blocked this customer.
 		Blocked,
-		/// No such order.
-		NoOrder,
-		/// The order is not open.
-		NotOpen,
-		/// The envelope is malformed.
-		BadEnvelope,
+		/// No order has this number.
+		OrderNotFound,
+		/// The order is not open (a bid was accepted already).
+		OrderNotOpen,
+		/// The envelope is malformed, too large, or not signed by its sender.
+		InvalidEnvelope,
 		/// The envelope is not sealed to the provider's key.
 		NotSealedToProvider,
 		/// An offering's order needs its configuration; a requirements order gets it when
@@ -277,36 +344,38 @@ pub mod pallet {
 		/// The provider does not meet the order's requirements.
 		RequirementsNotMet,
 		/// The bid's expiry is not in the future.
-		BadExpiry,
+		InvalidExpiry,
 		/// The order has the most bids it takes.
 		TooManyBids,
-		/// No such bid.
-		NoBid,
+		/// This provider has no bid on this order.
+		BidNotFound,
 		/// The bid has expired.
 		BidExpired,
 		/// The bid costs more than the price the customer accepted: it was raised.
 		PriceChanged,
 		/// A provider cannot buy from itself.
 		SelfDealing,
-		/// No such lease.
-		NoLease,
-		/// Not a party of this lease.
-		NotParty,
-		/// The lease is not in a state this applies to.
-		BadState,
+		/// No lease has this number.
+		LeaseNotFound,
+		/// The caller is not a party of this lease (or not the party this call is for).
+		NotLeaseParty,
+		/// The lease is not in a state this call applies to.
+		InvalidLeaseState,
 		/// Reviews need a lease that ran and closed, within the review window, once per party.
 		CannotReview,
 		/// A rating is 1 to 5.
-		BadRating,
+		InvalidRating,
 		/// The lease timed out (not provisioned in time, or its heartbeat lapsed); its deadline,
 		/// due already, closes it.
 		TimedOut,
-		/// Already blocked / not blocked.
-		NoChange,
+		/// The provider blocked this customer already.
+		AlreadyBlocked,
 		/// The customer has no active envelope key to seal access details to.
-		NoCustomerKey,
+		CustomerKeyNotFound,
 		/// The envelope is not sealed to the customer's active key.
 		NotSealedToCustomer,
+		/// The provider has not blocked this customer.
+		NotBlocked,
 	}
 
 	#[pallet::hooks]

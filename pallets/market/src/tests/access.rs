@@ -14,7 +14,7 @@ fn access_details_are_sealed_to_the_customer_and_paid_for() {
 			Market::set_access_details(RuntimeOrigin::signed(who), id, details.clone())
 		};
 		// Alice has no envelope key yet: nothing could be sealed to her.
-		assert_noop!(set(PROV, &to_alice), Error::<Test>::NoCustomerKey);
+		assert_noop!(set(PROV, &to_alice), Error::<Test>::CustomerKeyNotFound);
 		set_envelope_key(ALICE, Some(enc_secret(ALICE).public()));
 		// Sealed to someone else; malformed; not the lease's provider.
 		assert_noop!(
@@ -23,14 +23,14 @@ fn access_details_are_sealed_to_the_customer_and_paid_for() {
 		);
 		assert_noop!(
 			set(PROV, &BoundedVec::truncate_from(b"not an envelope".to_vec())),
-			Error::<Test>::BadEnvelope
+			Error::<Test>::InvalidEnvelope
 		);
 		for who in [ALICE, EVE, PROV2] {
-			assert_noop!(set(who, &to_alice), Error::<Test>::NotParty);
+			assert_noop!(set(who, &to_alice), Error::<Test>::NotLeaseParty);
 		}
 		assert_noop!(
 			Market::set_access_details(RuntimeOrigin::signed(PROV), 77, to_alice.clone()),
-			Error::<Test>::NoLease
+			Error::<Test>::LeaseNotFound
 		);
 
 		// Set while matched: the deposit is every byte of the record and its key.
@@ -49,7 +49,7 @@ fn access_details_are_sealed_to_the_customer_and_paid_for() {
 		assert_eq!(storage(PROV), before + longer.len() as u64 + 40);
 		// Not once the lease is closing.
 		assert_ok!(Market::close_lease(RuntimeOrigin::signed(ALICE), id));
-		assert_noop!(set(PROV, &to_alice), Error::<Test>::BadState);
+		assert_noop!(set(PROV, &to_alice), Error::<Test>::InvalidLeaseState);
 		// The records go after the review window: the deposit comes back.
 		run_to(60);
 		assert!(Leases::<Test>::get(id).is_none());

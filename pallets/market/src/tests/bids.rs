@@ -15,7 +15,7 @@ fn bid_rules() {
 			bid(PROV, rate(100, &[(Unit::GpuSecond, 1)]), 10),
 			Error::<Test>::PriceTooHigh
 		);
-		assert_noop!(bid(PROV, price(), 1), Error::<Test>::BadExpiry);
+		assert_noop!(bid(PROV, price(), 1), Error::<Test>::InvalidExpiry);
 		// Only the offering's provider bids on its orders.
 		assert_noop!(bid(PROV2, price(), 10), Error::<Test>::RequirementsNotMet);
 		assert_ok!(bid(PROV, rate(90, &[(Unit::Job, 7)]), 10));
@@ -25,7 +25,10 @@ fn bid_rules() {
 		let held = Balances::balance_on_hold(&crate::HoldReason::Storage.into(), &PROV);
 		assert_ok!(Market::withdraw_bid(RuntimeOrigin::signed(PROV), id));
 		assert!(Balances::balance_on_hold(&crate::HoldReason::Storage.into(), &PROV) < held);
-		assert_noop!(Market::withdraw_bid(RuntimeOrigin::signed(PROV), id), Error::<Test>::NoBid);
+		assert_noop!(
+			Market::withdraw_bid(RuntimeOrigin::signed(PROV), id),
+			Error::<Test>::BidNotFound
+		);
 		// Paused providers make no bids.
 		assert_ok!(Provider::set_paused(RuntimeOrigin::signed(PROV), true));
 		assert_noop!(bid(PROV, price(), 10), Error::<Test>::NotActiveProvider);
@@ -121,7 +124,7 @@ fn expired_bids_cannot_be_accepted() {
 		);
 		assert_noop!(
 			Market::accept_bid(RuntimeOrigin::signed(ALICE), id, PROV2, price(), None),
-			Error::<Test>::NoBid
+			Error::<Test>::BidNotFound
 		);
 	});
 }

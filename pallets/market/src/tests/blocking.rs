@@ -11,10 +11,16 @@ fn providers_can_block_customers() {
 			Market::block_customer(RuntimeOrigin::signed(EVE), ALICE),
 			Error::<Test>::NotActiveProvider
 		);
+		let held = || Balances::balance_on_hold(&crate::HoldReason::Storage.into(), &PROV);
+		let before = held();
 		assert_ok!(Market::block_customer(RuntimeOrigin::signed(PROV), ALICE));
+		System::assert_last_event(
+			crate::Event::CustomerBlocked { provider: PROV, customer: ALICE }.into(),
+		);
+		assert_eq!(held(), before + 96);
 		assert_noop!(
 			Market::block_customer(RuntimeOrigin::signed(PROV), ALICE),
-			Error::<Test>::NoChange
+			Error::<Test>::AlreadyBlocked
 		);
 		assert!(Blocked::<Test>::contains_key(PROV, ALICE));
 		assert_noop!(
@@ -34,9 +40,13 @@ fn providers_can_block_customers() {
 		// Bob is not blocked.
 		order(BOB, o, 10);
 		assert_ok!(Market::unblock_customer(RuntimeOrigin::signed(PROV), ALICE));
+		System::assert_last_event(
+			crate::Event::CustomerUnblocked { provider: PROV, customer: ALICE }.into(),
+		);
+		assert_eq!(held(), before);
 		assert_noop!(
 			Market::unblock_customer(RuntimeOrigin::signed(PROV), ALICE),
-			Error::<Test>::NoChange
+			Error::<Test>::NotBlocked
 		);
 		assert_ok!(Market::bid(RuntimeOrigin::signed(PROV), id, price(), 50));
 	});

@@ -103,7 +103,10 @@ fn matched_but_not_provisioned_is_cancelled_and_refunded() {
 fn closing_a_matched_lease_refunds_at_once() {
 	new_test_ext().execute_with(|| {
 		let id = matched(1_000);
-		assert_noop!(Market::close_lease(RuntimeOrigin::signed(EVE), id), Error::<Test>::NotParty);
+		assert_noop!(
+			Market::close_lease(RuntimeOrigin::signed(EVE), id),
+			Error::<Test>::NotLeaseParty
+		);
 		assert_ok!(Market::close_lease(RuntimeOrigin::signed(PROV), id));
 		assert_eq!(state(id), LeaseState::Closed(CloseReason::ByProvider));
 		assert!(pallet_escrow::Escrows::<Test>::get(id).is_none());

@@ -52,11 +52,11 @@ fn order_rules() {
 		);
 		assert_noop!(
 			create(ALICE, Target::Offering { id: o, plan: 1 }, Some(to_prov.clone()), 10),
-			Error::<Test>::BadPlan
+			Error::<Test>::InvalidPlan
 		);
 		assert_noop!(
 			create(ALICE, Target::Offering { id: 9, plan: 0 }, Some(to_prov.clone()), 10),
-			Error::<Test>::NoOffering
+			Error::<Test>::OfferingNotFound
 		);
 		assert_noop!(
 			create(PROV, target.clone(), Some(to_prov.clone()), 10),
@@ -82,7 +82,10 @@ fn order_rules() {
 		assert_eq!(Balances::balance(&ALICE), START - 5_000 - deposit);
 		assert_eq!(Orders::<Test>::get(0).unwrap().state, OrderState::Open);
 		// Cancelled: everything back.
-		assert_noop!(Market::cancel_order(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotOwner);
+		assert_noop!(
+			Market::cancel_order(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::NotAuthorized
+		);
 		assert_ok!(Market::cancel_order(RuntimeOrigin::signed(ALICE), 0));
 		assert_eq!(Balances::balance(&ALICE), START);
 		assert!(Orders::<Test>::get(0).is_none());

@@ -14,15 +14,15 @@ fn reviews_only_between_the_parties_once_within_the_window() {
 		run_to(4);
 		assert_noop!(
 			Market::review(RuntimeOrigin::signed(EVE), id, 5, Comment::default()),
-			Error::<Test>::NotParty
+			Error::<Test>::NotLeaseParty
 		);
 		assert_noop!(
 			Market::review(RuntimeOrigin::signed(ALICE), id, 0, Comment::default()),
-			Error::<Test>::BadRating
+			Error::<Test>::InvalidRating
 		);
 		assert_noop!(
 			Market::review(RuntimeOrigin::signed(ALICE), id, 6, Comment::default()),
-			Error::<Test>::BadRating
+			Error::<Test>::InvalidRating
 		);
 		assert_ok!(Market::review(RuntimeOrigin::signed(ALICE), id, 2, Comment::default()));
 		assert_noop!(
@@ -34,7 +34,7 @@ fn reviews_only_between_the_parties_once_within_the_window() {
 		assert!(Reviews::<Test>::get(id, ALICE).is_none());
 		assert_noop!(
 			Market::review(RuntimeOrigin::signed(PROV), id, 2, Comment::default()),
-			Error::<Test>::NoLease
+			Error::<Test>::LeaseNotFound
 		);
 		assert_eq!(Ratings::<Test>::get(PROV), (2, 1));
 	});
