@@ -81,9 +81,6 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 		/// The token: storage deposits, and the escrow's funds ([`Config::Escrow`] uses the same
 		/// token).
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;

@@ -128,7 +128,6 @@ parameter_types! {
 }
 
 impl pallet_market::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type Escrow = Escrow;
 	type Providers = Provider;
