@@ -19,7 +19,7 @@ use sp_runtime::traits::{One, Saturating};
 
 use crate::{
 	pallet::*, BenchmarkHelper, Category, Comment, LeaseState, Plan, Sealed, Target,
-	BENCH_ENC_SECRET,
+	BENCH_ENC_SECRET, MAX_DEADLINE_SCAN,
 };
 
 fn envelope() -> Sealed {
@@ -296,7 +296,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn on_initialize_scan(n: Linear<1, 64>) -> Result<(), BenchmarkError> {
+	fn on_initialize_scan(n: Linear<1, { MAX_DEADLINE_SCAN }>) -> Result<(), BenchmarkError> {
 		// One lease whose deadline is far off; the cursor `n` blocks behind.
 		let _ = active::<T>()?;
 		let now: BlockNumberFor<T> = 100u32.into();

@@ -20,7 +20,8 @@ use crate::{
 	},
 	Access, Bid, Category, CloseReason, Comment, EnvelopeKeys, HoldReason, Lease, LeaseEscrow,
 	LeaseState, Offering, OfferingId, Order, OrderId, OrderState, Plan, ProviderRegistry, Review,
-	Sealed, Target, WeightInfo, SEALED_LIMITS,
+	Sealed, Target, WeightInfo, ACCESS_OVERHEAD_BYTES, BID_KEY_BYTES, BLOCKED_KEY_BYTES,
+	MAX_DEADLINE_SCAN, ORDER_KEY_HASH_BYTES, REVIEW_KEY_BYTES, SEALED_LIMITS,
 };
 
 impl<T: Config> Pallet<T> {
@@ -190,7 +191,7 @@ impl<T: Config> Pallet<T> {
 			Some(old) => old.deposit,
 			None => {
 				ensure!(o.bids < T::MaxBids::get(), Error::<T>::TooManyBids);
-				let deposit = Self::deposit(BidOf::<T>::max_encoded_len() + 48);
+				let deposit = Self::deposit(BidOf::<T>::max_encoded_len() + BID_KEY_BYTES);
 				T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 				o.bids = o.bids.saturating_add(1);
 				Orders::<T>::insert(order, &o);
@@ -334,7 +335,7 @@ impl<T: Config> Pallet<T> {
 				&& !Reviews::<T>::contains_key(id, &who),
 			Error::<T>::CannotReview
 		);
-		let deposit = Self::deposit(Review::<BalanceOf<T>>::max_encoded_len() + 48);
+		let deposit = Self::deposit(Review::<BalanceOf<T>>::max_encoded_len() + REVIEW_KEY_BYTES);
 		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		Reviews::<T>::insert(id, &who, Review { rating, comment, deposit });
 		Ratings::<T>::mutate(&of, |(sum, count)| {
@@ -348,7 +349,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_block_customer(who: T::AccountId, customer: T::AccountId) -> DispatchResult {
 		ensure!(T::Providers::is_registered(&who), Error::<T>::NotActiveProvider);
 		ensure!(!Blocked::<T>::contains_key(&who, &customer), Error::<T>::AlreadyBlocked);
-		let deposit = Self::deposit(96);
+		let deposit = Self::deposit(BLOCKED_KEY_BYTES);
 		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		Blocked::<T>::insert(&who, &customer, deposit);
 		Self::deposit_event(Event::CustomerBlocked { provider: who, customer });
@@ -376,8 +377,7 @@ impl<T: Config> Pallet<T> {
 		let key =
 			T::EnvelopeKeys::active_key(&lease.customer).ok_or(Error::<T>::CustomerKeyNotFound)?;
 		Self::check_sealed_to(&details, &key, Error::<T>::NotSealedToCustomer)?;
-		// The record and its key (a hash and the lease number).
-		let deposit = Self::deposit(details.len() + 16 + 8 + 16);
+		let deposit = Self::deposit(details.len() + ACCESS_OVERHEAD_BYTES);
 		T::Currency::hold(&HoldReason::Storage.into(), &who, deposit)?;
 		if let Some(old) = LeaseAccess::<T>::get(id) {
 			Self::release(&who, old.deposit)?;
@@ -393,7 +393,7 @@ impl<T: Config> Pallet<T> {
 			OrderOf::<T>::max_encoded_len()
 				+ LeaseOf::<T>::max_encoded_len()
 				+ T::Escrow::max_record_len()
-				+ 64,
+				+ ORDER_KEY_HASH_BYTES,
 		)
 	}
 
@@ -557,7 +557,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Processes the deadlines that are due, at most `MaxDeadlinesPerBlock`, scanning at most
-	/// 64 blocks forward.
+	/// [`MAX_DEADLINE_SCAN`] blocks forward.
 	pub fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
 		let w = T::WeightInfo::on_initialize_base();
 		if DeadlineCount::<T>::get() == 0 {
@@ -567,7 +567,7 @@ impl<T: Config> Pallet<T> {
 		let max = T::MaxDeadlinesPerBlock::get();
 		let mut cursor = DeadlineCursor::<T>::get();
 		let (mut processed, mut scanned) = (0u32, 0u32);
-		while cursor <= now && processed < max && scanned < 64 {
+		while cursor <= now && processed < max && scanned < MAX_DEADLINE_SCAN {
 			let due: alloc::vec::Vec<OrderId> =
 				Deadlines::<T>::iter_key_prefix(cursor).take((max - processed) as usize).collect();
 			for id in &due {

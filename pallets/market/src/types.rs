@@ -23,6 +23,65 @@ pub const SEALED_LIMITS: virtengine_envelope::Limits = virtengine_envelope::Limi
 	max_ciphertext: MAX_SEALED,
 	max_content_type: 64,
 };
+/// How many blocks [`crate::Pallet::process_deadlines`] scans forward at most in one block.
+pub const MAX_DEADLINE_SCAN: u32 = 64;
+
+// What the deposits pay for beyond a record's own `max_encoded_len`, in bytes. A map key is the
+// map's 32-byte prefix (pallet and storage names, hashed), then for each key part its hash
+// (`Blake2_128Concat`: 16 bytes, `Twox64Concat`: 8) and the encoded key. The figures assume
+// the runtime's types (32-byte account ids, 16-byte balances); none counts the 32-byte prefix.
+
+/// The hash in a `Blake2_128Concat` key part.
+const BLAKE2_128_HASH: usize = 16;
+/// The hash in a `Twox64Concat` key part.
+const TWOX_64_HASH: usize = 8;
+/// An `AccountId32`.
+const ACCOUNT_ID: usize = 32;
+/// A `u128` balance.
+const BALANCE: usize = 16;
+/// An [`OrderId`].
+const ORDER_ID: usize = 8;
+
+/// What a bid's deposit pays for beyond the bid: the provider's part of its `Bids` key (a
+/// `Blake2_128Concat` account id), 48 bytes.
+///
+/// Undercharge: the order's part of the key (`Blake2_128Concat` of the order number, 24 bytes)
+/// is not counted; the key is 72 bytes (104 with the map's prefix).
+pub const BID_KEY_BYTES: usize = BLAKE2_128_HASH + ACCOUNT_ID;
+
+/// What a review's deposit pays for beyond the review: the reviewer's part of its `Reviews`
+/// key (a `Blake2_128Concat` account id), 48 bytes.
+///
+/// Undercharge: the lease's part of the key (`Blake2_128Concat` of the lease number, 24 bytes)
+/// is not counted; the key is 72 bytes (104 with the map's prefix). The reviewed party's
+/// `Ratings` entry is not paid for either (and stays).
+pub const REVIEW_KEY_BYTES: usize = BLAKE2_128_HASH + ACCOUNT_ID;
+
+/// What a block's deposit pays for: the two parts of its `Blocked` key (provider and customer,
+/// each a `Blake2_128Concat` account id), 96 bytes.
+///
+/// Undercharge: the value, the deposit itself (a 16-byte balance), is not counted; the entry is
+/// 112 bytes (144 with the map's prefix).
+pub const BLOCKED_KEY_BYTES: usize = 2 * (BLAKE2_128_HASH + ACCOUNT_ID);
+
+/// What an order's deposit pays for beyond its three records (order, lease and escrow): the
+/// hashes in their keys, 64 bytes: the `Blake2_128Concat` hashes of the `Orders`, `Leases` and
+/// escrow `Escrows` keys (16 each) and the two `Twox64Concat` hashes of the lease's `Deadlines`
+/// key (8 each).
+///
+/// Undercharge: the encoded keys after those hashes are not counted (the order number in each
+/// of the four keys and the deadline's block number: 36 bytes with a `u32` block number); the
+/// keys are 100 bytes (228 with the four maps' prefixes).
+pub const ORDER_KEY_HASH_BYTES: usize = 3 * BLAKE2_128_HASH + 2 * TWOX_64_HASH;
+
+/// What access details' deposit pays for beyond the envelope's bytes: the record's deposit
+/// field (a balance) and its `LeaseAccess` key (a `Blake2_128Concat` lease number), 40 bytes.
+///
+/// Undercharge: the envelope's SCALE length prefix (2 bytes for envelopes of 64 to
+/// [`MAX_SEALED`] bytes) is not counted; the entry is the envelope and 42 bytes (74 with the
+/// map's prefix).
+pub const ACCESS_OVERHEAD_BYTES: usize = BALANCE + BLAKE2_128_HASH + ORDER_ID;
+
 /// An envelope (SCALE), sealed to the provider.
 pub type Sealed = BoundedVec<u8, MaxSealed>;
 /// A plan's or region's name.
