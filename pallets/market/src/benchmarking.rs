@@ -264,12 +264,23 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_blocked() -> Result<(), BenchmarkError> {
+	fn block_customer() -> Result<(), BenchmarkError> {
 		let p = provider::<T>(0);
 		let c: T::AccountId = account("customer", 0, 0);
 		#[extrinsic_call]
-		block_customer(RawOrigin::Signed(p.clone()), c.clone());
+		_(RawOrigin::Signed(p.clone()), c.clone());
 		assert!(Blocked::<T>::contains_key(&p, &c));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn unblock_customer() -> Result<(), BenchmarkError> {
+		let p = provider::<T>(0);
+		let c: T::AccountId = account("customer", 0, 0);
+		Pallet::<T>::block_customer(RawOrigin::Signed(p.clone()).into(), c.clone())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(p.clone()), c.clone());
+		assert!(!Blocked::<T>::contains_key(&p, &c));
 		Ok(())
 	}
 

@@ -539,7 +539,7 @@ pub mod pallet {
 
 		/// A provider refuses a customer's orders and bids from now on.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::set_blocked())]
+		#[pallet::weight(T::WeightInfo::block_customer())]
 		pub fn block_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_block_customer(who, customer)
@@ -547,7 +547,7 @@ pub mod pallet {
 
 		/// A provider accepts a customer again.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::set_blocked())]
+		#[pallet::weight(T::WeightInfo::unblock_customer())]
 		pub fn unblock_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_unblock_customer(who, customer)
