@@ -1,34 +1,6 @@
-//! # Market pallet
-//!
-//! Offerings, orders, bids and leases (`docs/marketplace.md`); the money is `pallet_escrow`'s.
-//!
-//! - **Offerings** ([`Pallet::create_offering`]): an active provider's category, pricing plans
-//!   ([`pallet_escrow::Rate`]: fixed per hour and per unit of usage), the identity tier a customer
-//!   needs, and details only the provider can read (an envelope sealed to its own key).
-//! - **Orders** ([`Pallet::create_order`]): for an offering's plan or for requirements (category,
-//!   region, capabilities); the configuration sealed to the provider; a maximum price; funds held
-//!   in escrow.
-//! - **Bids** ([`Pallet::bid`]): a provider's price, within the order's maximum, until a block.
-//! - **Leases**: accepting a bid ([`Pallet::accept_bid`]) creates the lease, numbered like its
-//!   order. States: ORDER_OPEN → MATCHED → LEASE_ACTIVE → LEASE_CLOSING → LEASE_CLOSED
-//!   ([`LeaseState`]), with the seeds' SLA timeouts: matched but not provisioned within
-//!   [`Config::ProvisionTimeout`] → cancelled and refunded; no heartbeat or usage within
-//!   [`Config::HeartbeatTimeout`] → closing; funds exhausted → closing; closing lasts
-//!   [`Config::ClosingTimeout`] (final usage), then the escrow settles and refunds.
-//! - **Timeouts** are deadlines kept in storage, one per lease, processed in `on_initialize` at
-//!   most [`Config::MaxDeadlinesPerBlock`] a block behind a cursor: bounded work, nothing lost
-//!   under load (late at worst).
-//! - **Access details** ([`Pallet::set_access_details`]): the lease's provider tells the
-//!   customer where the workload's output is and how to reach it (the daemon's gateway), in an
-//!   envelope sealed to the customer's active envelope key (`pallet_encryption`).
-//! - **Reviews** ([`Pallet::review`]) only between the two parties of a lease that ran, during
-//!   [`Config::ReviewWindow`] after it closed; the ratings add up per account. **Blocking**
-//!   ([`Pallet::block_customer`]): a provider refuses a customer's orders.
-//!
-//! Every record is paid for with a deposit per byte ([`Config::DepositPerByte`]), released when
-//! the record goes.
-
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -81,8 +53,8 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The token: storage deposits, and the escrow's funds ([`Config::Escrow`] uses the same
-		/// token).
+		/// The token deposits are held in; [`Config::Escrow`] holds the orders' funds in the same
+		/// token.
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 		/// The escrow each order's funds go into and its lease is paid from (`pallet_escrow`).
 		type Escrow: LeaseEscrow<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
@@ -90,16 +62,17 @@ pub mod pallet {
 		type Providers: ProviderRegistry<Self::AccountId>;
 		/// The runtime's hold reasons.
 		type RuntimeHoldReason: From<HoldReason>;
-		/// Deposit per stored byte.
+		/// Deposit held per stored byte of a record (offering, order, bid, review, block, access
+		/// details), released when the record goes.
 		type DepositPerByte: Get<BalanceOf<Self>>;
-		/// Identity tiers (VEID).
+		/// The accounts' identity tiers (VEID): an offering may require a tier of its customers.
 		type Identity: IdentityTier<Self::AccountId>;
 		/// The accounts' envelope keys (access details are sealed to the customer's).
 		type EnvelopeKeys: EnvelopeKeys<Self::AccountId>;
-		/// Most open bids per order.
+		/// The most open bids an order takes.
 		#[pallet::constant]
 		type MaxBids: Get<u32>;
-		/// Most deadlines processed per block.
+		/// The most lease deadlines processed in one block.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 		/// A matched lease not provisioned within this is cancelled and refunded.
@@ -114,7 +87,7 @@ pub mod pallet {
 		/// Reviews are open for this long after a lease closes; then its records go.
 		#[pallet::constant]
 		type ReviewWindow: Get<BlockNumberFor<Self>>;
-		/// Weights.
+		/// Weights of this pallet's calls and hooks, from its benchmarks.
 		type WeightInfo: WeightInfo;
 		/// Benchmark set-up the runtime provides.
 		#[cfg(feature = "runtime-benchmarks")]
@@ -124,7 +97,7 @@ pub mod pallet {
 	/// Why this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// Deposits for stored offerings, orders, bids, reviews and blocks.
+		/// Deposits for stored offerings, orders, bids, reviews, blocks and access details.
 		Storage,
 	}
 
@@ -139,33 +112,40 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextOrder<T> = StorageValue<_, OrderId, ValueQuery>;
 
-	/// Offerings.
+	/// Offerings by number.
+	// Blake2: safe for any key (the numbers are the chain's own, so Twox would be too).
 	#[pallet::storage]
 	pub type Offerings<T: Config> = StorageMap<_, Blake2_128Concat, OfferingId, OfferingOf<T>>;
 
-	/// Orders.
+	/// Orders by number.
+	// Blake2: safe for any key.
 	#[pallet::storage]
 	pub type Orders<T: Config> = StorageMap<_, Blake2_128Concat, OrderId, OrderOf<T>>;
 
 	/// Bids by order and provider.
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Bids<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, OrderId, Blake2_128Concat, T::AccountId, BidOf<T>>;
 
 	/// Leases, numbered as their orders.
+	// Blake2: safe for any key.
 	#[pallet::storage]
 	pub type Leases<T: Config> = StorageMap<_, Blake2_128Concat, OrderId, LeaseOf<T>>;
 
-	/// Leases per provider that are not closed.
+	/// Leases per provider that are not closed (the provider pallet asks before deregistering).
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type OpenLeases<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// Orders ever created per customer and offerings per provider (MFA asks about the first).
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Counts<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (u32, u32), ValueQuery>;
 
 	/// Deadlines: (block, lease). One per lease.
+	// Twox: block numbers and order numbers are the chain's own, not chosen by users.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, OrderId, ()>;
@@ -179,10 +159,12 @@ pub mod pallet {
 	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Leases' access details, sealed to their customers (with the provider's deposit).
+	// Blake2: safe for any key.
 	#[pallet::storage]
 	pub type LeaseAccess<T: Config> = StorageMap<_, Blake2_128Concat, OrderId, AccessOf<T>>;
 
-	/// Customers a provider refuses (with the deposit held).
+	/// Customers a provider refuses, by provider and customer (with the deposit held).
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Blocked<T: Config> = StorageDoubleMap<
 		_,
@@ -194,6 +176,7 @@ pub mod pallet {
 	>;
 
 	/// Reviews by lease and reviewer.
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Reviews<T: Config> = StorageDoubleMap<
 		_,
@@ -205,6 +188,7 @@ pub mod pallet {
 	>;
 
 	/// Ratings received per account: (sum, count).
+	// Blake2: account ids are chosen by their owners.
 	#[pallet::storage]
 	pub type Ratings<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, (u32, u32), ValueQuery>;
@@ -391,7 +375,14 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// An active provider creates an offering.
+		/// Creates an offering: a category, one to four pricing plans, the identity tier a customer
+		/// needs (if any) and details sealed to the provider's own key. A deposit for the record is
+		/// held until the offering is removed.
+		///
+		/// - Origin: signed, an active provider.
+		/// - Emits: [`Event::OfferingCreated`].
+		/// - Errors: [`Error::NotActiveProvider`], [`Error::InvalidPlan`], [`Error::InvalidRate`],
+		///   [`Error::InvalidEnvelope`], [`Error::NotSealedToProvider`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_offering())]
 		pub fn create_offering(
@@ -405,8 +396,15 @@ pub mod pallet {
 			Self::do_create_offering(who, category, plans, required_tier, details)
 		}
 
-		/// The provider changes its offering (open orders keep the price they were made at;
-		/// new bids are held to the new plans).
+		/// Replaces an offering's plans, identity tier requirement and details, and opens or closes
+		/// it to orders. Open orders keep the price they were made at; new bids are held to the new
+		/// plans.
+		///
+		/// - Origin: signed, the offering's provider (registered; it may be paused or suspended).
+		/// - Emits: [`Event::OfferingUpdated`].
+		/// - Errors: [`Error::NotActiveProvider`] (not registered), [`Error::InvalidPlan`],
+		///   [`Error::InvalidRate`], [`Error::InvalidEnvelope`], [`Error::NotSealedToProvider`],
+		///   [`Error::OfferingNotFound`], [`Error::NotAuthorized`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_offering())]
 		pub fn update_offering(
@@ -421,8 +419,12 @@ pub mod pallet {
 			Self::do_update_offering(who, id, plans, required_tier, details, active)
 		}
 
-		/// The provider removes its offering and gets its deposit back; open orders for it can
-		/// no longer be bid on.
+		/// Removes an offering and releases its deposit; open orders for it can no longer be bid
+		/// on.
+		///
+		/// - Origin: signed, the offering's provider.
+		/// - Emits: [`Event::OfferingRemoved`].
+		/// - Errors: [`Error::OfferingNotFound`], [`Error::NotAuthorized`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_offering())]
 		pub fn remove_offering(origin: OriginFor<T>, id: OfferingId) -> DispatchResult {
@@ -430,9 +432,18 @@ pub mod pallet {
 			Self::do_remove_offering(who, id)
 		}
 
-		/// A customer orders: for an offering's plan (configuration sealed to its provider) or
-		/// for requirements (configuration given when accepting a bid). `funds` go into escrow;
-		/// a deposit pays for the records.
+		/// Creates an open order (ORDER_OPEN): for a plan of an offering (the customer's identity
+		/// tier checked, the configuration sealed to the offering's provider) or for requirements
+		/// (the configuration is given when a bid is accepted). `funds` go into the order's escrow;
+		/// a deposit pays for the order, its lease, its escrow and its deadline.
+		///
+		/// - Origin: signed, the customer.
+		/// - Emits: [`Event::OrderCreated`].
+		/// - Errors: [`Error::InvalidRate`], [`Error::OfferingNotFound`],
+		///   [`Error::OfferingInactive`], [`Error::InvalidPlan`], [`Error::SelfDealing`],
+		///   [`Error::Blocked`], [`Error::TierTooLow`], [`Error::NotActiveProvider`],
+		///   [`Error::ConfigRequired`], [`Error::ConfigNotYet`], [`Error::InvalidEnvelope`],
+		///   [`Error::NotSealedToProvider`]; the escrow's (no funds).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::create_order())]
 		pub fn create_order(
@@ -446,7 +457,12 @@ pub mod pallet {
 			Self::do_create_order(who, target, config, max_price, funds)
 		}
 
-		/// The customer cancels an open order: bids, funds and deposit go back.
+		/// Cancels an open order: its bids go (their deposits released), the escrow refunds its
+		/// funds and the order's deposit is released.
+		///
+		/// - Origin: signed, the order's customer.
+		/// - Emits: [`Event::OrderCancelled`].
+		/// - Errors: [`Error::OrderNotFound`], [`Error::NotAuthorized`], [`Error::OrderNotOpen`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBids::get()))]
 		pub fn cancel_order(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
@@ -454,7 +470,17 @@ pub mod pallet {
 			Self::do_cancel_order(who, id)
 		}
 
-		/// An active provider bids on an open order (replacing its previous bid).
+		/// Bids on an open order, or replaces the caller's bid: a price within the order's maximum
+		/// (and within the plan's, for an offering's order), valid through block `expires`. A new
+		/// bid holds a deposit until it is withdrawn or the order is matched or cancelled.
+		///
+		/// - Origin: signed, an active provider: the offering's, or one that meets the order's
+		///   requirements (region, capabilities).
+		/// - Emits: [`Event::BidPlaced`].
+		/// - Errors: [`Error::NotActiveProvider`], [`Error::OrderNotFound`],
+		///   [`Error::OrderNotOpen`], [`Error::SelfDealing`], [`Error::Blocked`],
+		///   [`Error::InvalidRate`], [`Error::PriceTooHigh`], [`Error::InvalidExpiry`],
+		///   [`Error::RequirementsNotMet`], [`Error::InvalidPlan`], [`Error::TooManyBids`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::bid())]
 		pub fn bid(
@@ -467,7 +493,11 @@ pub mod pallet {
 			Self::do_bid(who, order, price, expires)
 		}
 
-		/// A provider withdraws its bid.
+		/// Withdraws the caller's bid on an order and releases its deposit.
+		///
+		/// - Origin: signed, the provider that bid.
+		/// - Emits: [`Event::BidWithdrawn`].
+		/// - Errors: [`Error::BidNotFound`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::withdraw_bid())]
 		pub fn withdraw_bid(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
@@ -475,11 +505,18 @@ pub mod pallet {
 			Self::do_withdraw_bid(who, order)
 		}
 
-		/// The customer accepts `provider`'s bid at `price`, the price it saw: a bid above it in
-		/// any component (raised after the customer looked) is refused with `PriceChanged`; the
-		/// lease takes the bid's price. The lease is MATCHED and the provider must provision
-		/// within the provision timeout. A requirements order gives its configuration, sealed to
-		/// this provider, now. Emits `LeaseState`.
+		/// Accepts `provider`'s bid at `price`, the price the customer saw: a bid above it in any
+		/// component (raised after the customer looked) is refused; the lease takes the bid's
+		/// price. Every bid of the order goes; the lease, numbered like the order, is MATCHED and
+		/// the provider must provision it within [`Config::ProvisionTimeout`]. A requirements order
+		/// gives its configuration, sealed to this provider, now.
+		///
+		/// - Origin: signed, the order's customer.
+		/// - Emits: [`Event::LeaseStateChanged`] (MATCHED).
+		/// - Errors: [`Error::OrderNotFound`], [`Error::NotAuthorized`], [`Error::OrderNotOpen`],
+		///   [`Error::BidNotFound`], [`Error::PriceChanged`], [`Error::BidExpired`],
+		///   [`Error::NotActiveProvider`], [`Error::Blocked`], [`Error::ConfigRequired`],
+		///   [`Error::ConfigNotYet`], [`Error::InvalidEnvelope`], [`Error::NotSealedToProvider`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::accept_bid(T::MaxBids::get()))]
 		pub fn accept_bid(
@@ -493,8 +530,14 @@ pub mod pallet {
 			Self::do_accept_bid(who, order, provider, price, config)
 		}
 
-		/// The provider reports the workload provisioned: LEASE_ACTIVE, the rate accrues from
-		/// now.
+		/// Reports the workload provisioned: the lease is LEASE_ACTIVE, its rate accrues from now
+		/// and heartbeats are due. A lease past its provision timeout is not started, even if its
+		/// deadline has not been processed yet.
+		///
+		/// - Origin: signed, the lease's provider.
+		/// - Emits: [`Event::LeaseStateChanged`] (LEASE_ACTIVE).
+		/// - Errors: [`Error::LeaseNotFound`], [`Error::NotLeaseParty`],
+		///   [`Error::InvalidLeaseState`], [`Error::TimedOut`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::start_lease())]
 		pub fn start_lease(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
@@ -502,9 +545,14 @@ pub mod pallet {
 			Self::do_start_lease(who, id)
 		}
 
-		/// The provider's heartbeat: the workload still runs. A heartbeat after the lapse is
-		/// refused (`TimedOut`) even if the deadline has not been processed yet: a lapsed lease
-		/// is not revived.
+		/// The provider's heartbeat: the workload still runs, and the heartbeat timeout starts
+		/// again. A heartbeat after the lapse is refused even if the deadline has not been
+		/// processed yet: a lapsed lease is not revived.
+		///
+		/// - Origin: signed, the lease's provider.
+		/// - Emits: nothing.
+		/// - Errors: [`Error::LeaseNotFound`], [`Error::NotLeaseParty`],
+		///   [`Error::InvalidLeaseState`], [`Error::TimedOut`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::heartbeat())]
 		pub fn heartbeat(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
@@ -512,11 +560,16 @@ pub mod pallet {
 			Self::do_heartbeat(who, id)
 		}
 
-		/// Either party closes the lease: a matched lease is cancelled and refunded at once; an
-		/// active one starts LEASE_CLOSING (the rate stops; final usage is accepted until the
-		/// closing timeout). A lease whose timeout passed before its deadline was processed
-		/// closes as that timeout would have closed it (a lapsed heartbeat stops the rate at the
-		/// lapse).
+		/// Closes a lease: a matched lease is cancelled and refunded at once (LEASE_CLOSED); an
+		/// active one starts LEASE_CLOSING (the rate stops; final usage is accepted until
+		/// [`Config::ClosingTimeout`]). A lease whose timeout passed before its deadline was
+		/// processed closes as that timeout would have closed it (a lapsed heartbeat stops the rate
+		/// at the lapse).
+		///
+		/// - Origin: signed, the lease's customer or provider.
+		/// - Emits: [`Event::LeaseStateChanged`] (LEASE_CLOSED or LEASE_CLOSING).
+		/// - Errors: [`Error::LeaseNotFound`], [`Error::NotLeaseParty`],
+		///   [`Error::InvalidLeaseState`].
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::close_lease())]
 		pub fn close_lease(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
@@ -524,7 +577,14 @@ pub mod pallet {
 			Self::do_close_lease(who, id)
 		}
 
-		/// A party of a lease that ran reviews the other, once, within the review window.
+		/// Reviews the other party of a lease that ran and closed: a rating of 1 to 5, added to the
+		/// party's [`Ratings`], and a comment; once per party, within [`Config::ReviewWindow`]. A
+		/// deposit is held until the lease's records go.
+		///
+		/// - Origin: signed, the lease's customer or provider.
+		/// - Emits: [`Event::Reviewed`].
+		/// - Errors: [`Error::InvalidRating`], [`Error::LeaseNotFound`], [`Error::NotLeaseParty`],
+		///   [`Error::CannotReview`].
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::review())]
 		pub fn review(
@@ -537,7 +597,12 @@ pub mod pallet {
 			Self::do_review(who, id, rating, comment)
 		}
 
-		/// A provider refuses a customer's orders and bids from now on.
+		/// Refuses a customer from now on: no orders on the caller's offerings, no bids on the
+		/// customer's orders. A deposit is held until the customer is unblocked.
+		///
+		/// - Origin: signed, a registered provider (whatever its status).
+		/// - Emits: [`Event::CustomerBlocked`].
+		/// - Errors: [`Error::NotActiveProvider`] (not registered), [`Error::AlreadyBlocked`].
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::block_customer())]
 		pub fn block_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
@@ -545,7 +610,11 @@ pub mod pallet {
 			Self::do_block_customer(who, customer)
 		}
 
-		/// A provider accepts a customer again.
+		/// Accepts a blocked customer again and releases the block's deposit.
+		///
+		/// - Origin: signed, the provider that blocked the customer.
+		/// - Emits: [`Event::CustomerUnblocked`].
+		/// - Errors: [`Error::NotBlocked`].
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::unblock_customer())]
 		pub fn unblock_customer(origin: OriginFor<T>, customer: T::AccountId) -> DispatchResult {
@@ -553,10 +622,15 @@ pub mod pallet {
 			Self::do_unblock_customer(who, customer)
 		}
 
-		/// The lease's provider gives its customer the access details (where the workload's
-		/// output is, how to reach it), sealed to the customer's active envelope key; they
-		/// replace earlier ones. A deposit for every stored byte is held on the provider until
-		/// the lease's records go.
+		/// Gives the lease's customer the access details (where the workload's output is, how to
+		/// reach it), sealed to the customer's active envelope key; they replace earlier ones. A
+		/// deposit for every stored byte is held on the provider until the lease's records go.
+		///
+		/// - Origin: signed, the lease's provider, while the lease is matched or active.
+		/// - Emits: [`Event::AccessDetailsSet`].
+		/// - Errors: [`Error::LeaseNotFound`], [`Error::NotLeaseParty`],
+		///   [`Error::InvalidLeaseState`], [`Error::CustomerKeyNotFound`],
+		///   [`Error::InvalidEnvelope`], [`Error::NotSealedToCustomer`].
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::set_access_details())]
 		pub fn set_access_details(
