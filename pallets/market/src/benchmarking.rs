@@ -19,7 +19,7 @@ use sp_runtime::traits::{One, Saturating};
 
 use crate::{
 	pallet::*, BenchmarkHelper, Category, Comment, LeaseState, Plan, Sealed, Target,
-	BENCH_ENC_SECRET,
+	BENCH_ENC_SECRET, MAX_DEADLINE_SCAN,
 };
 
 fn envelope() -> Sealed {
@@ -27,7 +27,7 @@ fn envelope() -> Sealed {
 }
 
 fn rate<T: Config>() -> RateOf<T> {
-	let p = pallet_escrow::BalanceOf::<T>::from(1_000u32);
+	let p = BalanceOf::<T>::from(1_000u32);
 	Rate {
 		per_hour: p,
 		per_unit: BoundedVec::truncate_from(Unit::ALL.iter().map(|u| (*u, p)).collect::<Vec<_>>()),
@@ -41,28 +41,28 @@ fn plans<T: Config>() -> BoundedVec<Plan<BalanceOf<T>>, frame_support::traits::C
 
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId
 where
-	<T as Config>::Currency: Mutate<T::AccountId>,
+	T::Currency: Mutate<T::AccountId>,
 {
 	let who: T::AccountId = account(name, i, 0);
-	let ed = <T as Config>::Currency::minimum_balance();
-	<T as Config>::Currency::set_balance(&who, ed.saturating_mul(1_000_000_000u32.into()));
+	let ed = T::Currency::minimum_balance();
+	T::Currency::set_balance(&who, ed.saturating_mul(1_000_000_000u32.into()));
 	who
 }
 
 fn provider<T: Config>(i: u32) -> T::AccountId
 where
-	<T as Config>::Currency: Mutate<T::AccountId>,
+	T::Currency: Mutate<T::AccountId>,
 {
 	let who = funded::<T>("provider", i);
 	let public = virtengine_envelope::kdf::public_key(&BENCH_ENC_SECRET);
-	<T as Config>::BenchmarkHelper::make_provider(&who, public, [7; 32]);
+	T::BenchmarkHelper::make_provider(&who, public, [7; 32]);
 	who
 }
 
 /// An offering of provider 0 with a Premium requirement, and a Premium customer.
 fn offering<T: Config>() -> Result<(T::AccountId, T::AccountId), BenchmarkError>
 where
-	<T as Config>::Currency: Mutate<T::AccountId>,
+	T::Currency: Mutate<T::AccountId>,
 {
 	let p = provider::<T>(0);
 	Pallet::<T>::create_offering(
@@ -73,7 +73,7 @@ where
 		envelope(),
 	)?;
 	let c = funded::<T>("customer", 0);
-	<T as Config>::BenchmarkHelper::set_premium_tier(&c);
+	T::BenchmarkHelper::set_premium_tier(&c);
 	Ok((p, c))
 }
 
@@ -85,7 +85,7 @@ fn order<T: Config>(c: &T::AccountId) -> Result<u64, BenchmarkError> {
 		Target::Offering { id: 0, plan: 3 },
 		Some(envelope()),
 		rate::<T>(),
-		pallet_escrow::BalanceOf::<T>::from(1_000_000u32),
+		BalanceOf::<T>::from(1_000_000u32),
 	)?;
 	Ok(id)
 }
@@ -93,7 +93,7 @@ fn order<T: Config>(c: &T::AccountId) -> Result<u64, BenchmarkError> {
 /// A requirements order of `c` with `b` bids from providers 1..=b.
 fn order_with_bids<T: Config>(c: &T::AccountId, b: u32) -> Result<u64, BenchmarkError>
 where
-	<T as Config>::Currency: Mutate<T::AccountId>,
+	T::Currency: Mutate<T::AccountId>,
 {
 	let id = NextOrder::<T>::get();
 	Pallet::<T>::create_order(
@@ -105,7 +105,7 @@ where
 		},
 		None,
 		rate::<T>(),
-		pallet_escrow::BalanceOf::<T>::from(1_000_000u32),
+		BalanceOf::<T>::from(1_000_000u32),
 	)?;
 	let expires = frame_system::Pallet::<T>::block_number().saturating_add(100u32.into());
 	for i in 1..=b {
@@ -118,7 +118,7 @@ where
 /// An active lease of provider 0 and the customer.
 fn active<T: Config>() -> Result<(T::AccountId, T::AccountId, u64), BenchmarkError>
 where
-	<T as Config>::Currency: Mutate<T::AccountId>,
+	T::Currency: Mutate<T::AccountId>,
 {
 	let (p, c) = offering::<T>()?;
 	let id = order::<T>(&c)?;
@@ -129,7 +129,7 @@ where
 	Ok((p, c, id))
 }
 
-#[benchmarks(where <T as Config>::Currency: Mutate<T::AccountId>)]
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
 
@@ -169,14 +169,14 @@ mod benchmarks {
 			Target::Offering { id: 0, plan: 3 },
 			Some(envelope()),
 			rate::<T>(),
-			pallet_escrow::BalanceOf::<T>::from(1_000_000u32),
+			BalanceOf::<T>::from(1_000_000u32),
 		);
 		assert!(Orders::<T>::contains_key(0));
 		Ok(())
 	}
 
 	#[benchmark]
-	fn cancel_order(b: Linear<0, { <T as Config>::MaxBids::get() }>) -> Result<(), BenchmarkError> {
+	fn cancel_order(b: Linear<0, { T::MaxBids::get() }>) -> Result<(), BenchmarkError> {
 		let c = funded::<T>("customer", 0);
 		let id = order_with_bids::<T>(&c, b)?;
 		#[extrinsic_call]
@@ -208,7 +208,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn accept_bid(b: Linear<1, { <T as Config>::MaxBids::get() }>) -> Result<(), BenchmarkError> {
+	fn accept_bid(b: Linear<1, { T::MaxBids::get() }>) -> Result<(), BenchmarkError> {
 		let c = funded::<T>("customer", 0);
 		let id = order_with_bids::<T>(&c, b)?;
 		let p: T::AccountId = account("provider", 1, 0);
@@ -264,12 +264,23 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_blocked() -> Result<(), BenchmarkError> {
+	fn block_customer() -> Result<(), BenchmarkError> {
 		let p = provider::<T>(0);
 		let c: T::AccountId = account("customer", 0, 0);
 		#[extrinsic_call]
-		block_customer(RawOrigin::Signed(p.clone()), c.clone());
+		_(RawOrigin::Signed(p.clone()), c.clone());
 		assert!(Blocked::<T>::contains_key(&p, &c));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn unblock_customer() -> Result<(), BenchmarkError> {
+		let p = provider::<T>(0);
+		let c: T::AccountId = account("customer", 0, 0);
+		Pallet::<T>::block_customer(RawOrigin::Signed(p.clone()).into(), c.clone())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(p.clone()), c.clone());
+		assert!(!Blocked::<T>::contains_key(&p, &c));
 		Ok(())
 	}
 
@@ -287,7 +298,7 @@ mod benchmarks {
 		// Replacing earlier details: a hold and a release.
 		let (p, c, id) = active::<T>()?;
 		let public = virtengine_envelope::kdf::public_key(&BENCH_ENC_SECRET);
-		<T as Config>::BenchmarkHelper::set_envelope_key(&c, public);
+		T::BenchmarkHelper::set_envelope_key(&c, public);
 		Pallet::<T>::set_access_details(RawOrigin::Signed(p.clone()).into(), id, envelope())?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(p), id, envelope());
@@ -296,7 +307,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn on_initialize_scan(n: Linear<1, 64>) -> Result<(), BenchmarkError> {
+	fn on_initialize_scan(n: Linear<1, { MAX_DEADLINE_SCAN }>) -> Result<(), BenchmarkError> {
 		// One lease whose deadline is far off; the cursor `n` blocks behind.
 		let _ = active::<T>()?;
 		let now: BlockNumberFor<T> = 100u32.into();
@@ -315,7 +326,7 @@ mod benchmarks {
 		frame_system::Pallet::<T>::set_block_number(5u32.into());
 		Pallet::<T>::close_lease(RawOrigin::Signed(c).into(), id)?;
 		let due = 5u32.into();
-		let due: BlockNumberFor<T> = <T as Config>::ClosingTimeout::get().saturating_add(due);
+		let due: BlockNumberFor<T> = T::ClosingTimeout::get().saturating_add(due);
 		DeadlineCursor::<T>::put(due);
 		frame_system::Pallet::<T>::set_block_number(due);
 		#[block]

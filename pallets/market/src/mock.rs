@@ -128,8 +128,9 @@ parameter_types! {
 }
 
 impl pallet_market::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
+	type Escrow = Escrow;
+	type Providers = Provider;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;
 	type Identity = Tiers;

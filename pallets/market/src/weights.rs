@@ -29,8 +29,10 @@ pub trait WeightInfo {
 	fn close_lease() -> Weight;
 	/// `review`.
 	fn review() -> Weight;
-	/// `block_customer` / `unblock_customer`.
-	fn set_blocked() -> Weight;
+	/// `block_customer`: a hold, the entry.
+	fn block_customer() -> Weight;
+	/// `unblock_customer`: a release, the entry removed.
+	fn unblock_customer() -> Weight;
 	/// `set_access_details` with the largest envelope, replacing earlier details.
 	fn set_access_details() -> Weight;
 	/// `on_initialize` with no deadline due.
@@ -78,7 +80,10 @@ impl WeightInfo for () {
 	fn review() -> Weight {
 		Weight::zero()
 	}
-	fn set_blocked() -> Weight {
+	fn block_customer() -> Weight {
+		Weight::zero()
+	}
+	fn unblock_customer() -> Weight {
 		Weight::zero()
 	}
 	fn set_access_details() -> Weight {
