@@ -188,7 +188,7 @@ async fn websocket_subscriptions_inclusion_finality_and_refusals() {
 		.await
 		.expect_err("no such order");
 	assert!(
-		matches!(&error, Error::Failed { error, .. } if error.starts_with("Market::NoOrder")),
+		matches!(&error, Error::Failed { error, .. } if error.starts_with("Market::OrderNotFound")),
 		"{error}"
 	);
 	println!("failed: {error}");
