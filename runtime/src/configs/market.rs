@@ -82,12 +82,14 @@ impl pallet_escrow::Config for Runtime {
 }
 
 impl pallet_market::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = crate::Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = MarketDepositPerByte;
 	type Identity = VeidTiers;
 	type EnvelopeKeys = EnvelopeKeys;
+	// The escrow and provider pallets, through the market's own small traits.
+	type Escrow = crate::Escrow;
+	type Providers = crate::Provider;
 	type MaxBids = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<32>;
 	type ProvisionTimeout = ProvisionTimeout;

@@ -297,7 +297,25 @@ impl<T: frame_system::Config> pallet_market::WeightInfo for WeightInfo<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
-	fn set_blocked() -> Weight {
+	fn block_customer() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `539`
+		//  Estimated: `4948`
+		// Minimum execution time: 69_694_000 picoseconds.
+		Weight::from_parts(73_450_000, 0)
+			.saturating_add(Weight::from_parts(0, 4948))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Provider::Providers` (r:1 w:0)
+	/// Proof: `Provider::Providers` (`max_values`: None, `max_size`: Some(1483), added: 3958, mode: `MaxEncodedLen`)
+	/// Storage: `Market::Blocked` (r:1 w:1)
+	/// Proof: `Market::Blocked` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	fn unblock_customer() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `539`
 		//  Estimated: `4948`
