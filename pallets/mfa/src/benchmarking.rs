@@ -20,7 +20,7 @@ use virtengine_mfa_primitives::{
 	Factor, FactorSet,
 };
 
-use crate::{pallet::*, Action, Assertion, ChannelKind, Proof, Rule};
+use crate::{pallet::*, Action, Assertion, ChannelKind, Proof, RelyingPartyConfig, Rule};
 
 const BENCH_KEYS: KeyTypeId = KeyTypeId(*b"bmfa");
 const RP_ID: &str = "bench.virtengine";
