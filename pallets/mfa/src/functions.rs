@@ -46,11 +46,11 @@ impl<T: Config> Pallet<T> {
 		assertion: Assertion,
 	) -> DispatchResult {
 		let public_key =
-			webauthn::compress_public_key(&public_key).map_err(|_| Error::<T>::BadPublicKey)?;
+			webauthn::compress_public_key(&public_key).map_err(|_| Error::<T>::InvalidPublicKey)?;
 		let mut credentials = Credentials::<T>::get(&who);
 		ensure!(
 			!credentials.iter().any(|c| c.id == assertion.credential_id),
-			Error::<T>::CredentialExists
+			Error::<T>::CredentialAlreadyExists
 		);
 		let challenge = webauthn::enroll_challenge(
 			&Self::genesis(),
@@ -84,7 +84,7 @@ impl<T: Config> Pallet<T> {
 		Self::remove_from::<Credentials<T>, _, _>(
 			&who,
 			|c| c.id == credential_id,
-			Error::<T>::UnknownCredential,
+			Error::<T>::CredentialNotFound,
 		)?;
 		Self::deposit_event(Event::CredentialRemoved { who, credential_id });
 		Ok(())
@@ -99,7 +99,9 @@ impl<T: Config> Pallet<T> {
 		let mut channels = Channels::<T>::get(&who);
 		channels.retain(|c| c.kind != kind);
 		// At most one per kind and two kinds: the push cannot fail.
-		channels.try_push(Channel { kind, destination }).map_err(|_| Error::<T>::UnknownChannel)?;
+		channels
+			.try_push(Channel { kind, destination })
+			.map_err(|_| Error::<T>::ChannelNotFound)?;
 		Channels::<T>::insert(&who, channels);
 		Self::update_deposit(&who)?;
 		Self::deposit_event(Event::ChannelSet { who, kind });
@@ -111,7 +113,7 @@ impl<T: Config> Pallet<T> {
 		Self::remove_from::<Channels<T>, _, _>(
 			&who,
 			|c| c.kind == kind,
-			Error::<T>::UnknownChannel,
+			Error::<T>::ChannelNotFound,
 		)?;
 		Self::deposit_event(Event::ChannelRemoved { who, kind });
 		Ok(())
@@ -124,9 +126,12 @@ impl<T: Config> Pallet<T> {
 		signature: [u8; 64],
 	) -> DispatchResult {
 		let mut devices = Devices::<T>::get(&who);
-		ensure!(!devices.contains(&key), Error::<T>::DeviceExists);
+		ensure!(!devices.contains(&key), Error::<T>::DeviceAlreadyExists);
 		let challenge = Self::device_enroll_challenge(&who, &key);
-		ensure!(Self::device_signed(&key, &signature, &challenge), Error::<T>::BadDeviceSignature);
+		ensure!(
+			Self::device_signed(&key, &signature, &challenge),
+			Error::<T>::InvalidDeviceSignature
+		);
 		devices.try_push(key).map_err(|_| Error::<T>::TooManyDevices)?;
 		Devices::<T>::insert(&who, devices);
 		Self::update_deposit(&who)?;
@@ -136,7 +141,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Removes one of `who`'s trusted devices.
 	pub(crate) fn do_remove_device(who: T::AccountId, key: [u8; 32]) -> DispatchResult {
-		Self::remove_from::<Devices<T>, _, _>(&who, |k| k == &key, Error::<T>::UnknownDevice)?;
+		Self::remove_from::<Devices<T>, _, _>(&who, |k| k == &key, Error::<T>::DeviceNotFound)?;
 		Self::deposit_event(Event::DeviceRemoved { who, key });
 		Ok(())
 	}
@@ -169,12 +174,12 @@ impl<T: Config> Pallet<T> {
 		action: Action,
 		factors: FactorSet,
 	) -> DispatchResult {
-		ensure!(factors.is_valid(), Error::<T>::BadFactorSet);
+		ensure!(factors.is_valid(), Error::<T>::InvalidFactorSet);
 		let mut own = UserRequirements::<T>::get(&who);
 		own.retain(|(a, _)| *a != action);
 		if !factors.is_empty() {
 			// One entry per action, bounded by the number of actions: cannot overflow.
-			own.try_push((action, factors)).map_err(|_| Error::<T>::BadFactorSet)?;
+			own.try_push((action, factors)).map_err(|_| Error::<T>::InvalidFactorSet)?;
 		}
 		if own.is_empty() {
 			UserRequirements::<T>::remove(&who);
@@ -262,7 +267,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(Attesters::<T>::contains_key(&issuer), Error::<T>::NotAttester);
 		ensure!(ttl <= T::MaxCodeTtl::get() && !ttl.is_zero(), Error::<T>::TtlTooLong);
-		ensure!(!Channels::<T>::get(&who).is_empty(), Error::<T>::UnknownChannel);
+		ensure!(!Channels::<T>::get(&who).is_empty(), Error::<T>::ChannelNotFound);
 		let expires = frame_system::Pallet::<T>::block_number().saturating_add(ttl);
 		Codes::<T>::insert(
 			&who,
@@ -295,7 +300,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Sets `rule`'s policy.
 	pub(crate) fn do_set_policy(rule: Rule, policy: Policy) -> DispatchResult {
-		ensure!(policy.factors.is_valid(), Error::<T>::BadFactorSet);
+		ensure!(policy.factors.is_valid(), Error::<T>::InvalidFactorSet);
 		Policies::<T>::insert(rule, policy);
 		Self::deposit_event(Event::PolicySet { rule, policy });
 		Ok(())
@@ -343,7 +348,7 @@ impl<T: Config> Pallet<T> {
 			!T::Standing::restricted(&lost) && !T::Standing::restricted(&rescuer),
 			Error::<T>::AccountRestricted
 		);
-		ensure!(!Recoveries::<T>::contains_key(&lost), Error::<T>::RecoveryPending);
+		ensure!(!Recoveries::<T>::contains_key(&lost), Error::<T>::RecoveryAlreadyExists);
 		let enrolled = Self::enrolled(&lost);
 		let mut requirement = Requirement::NONE;
 		requirement.add(&Self::policy(Rule::AccountRecovery), enrolled);
@@ -364,7 +369,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Cancels the recovery of `lost` (its owner's call).
 	pub(crate) fn do_cancel_recovery(lost: T::AccountId) -> DispatchResult {
-		let recovery = Recoveries::<T>::take(&lost).ok_or(Error::<T>::NoRecovery)?;
+		let recovery = Recoveries::<T>::take(&lost).ok_or(Error::<T>::RecoveryNotFound)?;
 		Self::deposit_event(Event::RecoveryCancelled { lost, rescuer: recovery.rescuer });
 		Ok(())
 	}
@@ -372,7 +377,7 @@ impl<T: Config> Pallet<T> {
 	/// Hands `lost` to `rescuer` once the delay has passed: its factors are cleared (their
 	/// deposit returned) and its transferable funds, keeping the existential deposit, moved.
 	pub(crate) fn do_claim_recovery(rescuer: T::AccountId, lost: T::AccountId) -> DispatchResult {
-		let recovery = Recoveries::<T>::get(&lost).ok_or(Error::<T>::NoRecovery)?;
+		let recovery = Recoveries::<T>::get(&lost).ok_or(Error::<T>::RecoveryNotFound)?;
 		ensure!(recovery.rescuer == rescuer, Error::<T>::NotRescuer);
 		ensure!(
 			!T::Standing::restricted(&lost) && !T::Standing::restricted(&rescuer),
@@ -430,7 +435,7 @@ impl<T: Config> Pallet<T> {
 					let credential = credentials
 						.iter_mut()
 						.find(|c| c.id == a.credential_id)
-						.ok_or(Error::<T>::UnknownCredential)?;
+						.ok_or(Error::<T>::CredentialNotFound)?;
 					let data = Self::check_assertion(
 						&credential.public_key,
 						credential.require_uv,
@@ -452,19 +457,19 @@ impl<T: Config> Pallet<T> {
 					Factor::OneTimeCode
 				},
 				Proof::Totp => {
-					let (attested, expires) =
-						TotpAttestations::<T>::get(who).ok_or(Error::<T>::NoTotpAttestation)?;
+					let (attested, expires) = TotpAttestations::<T>::get(who)
+						.ok_or(Error::<T>::TotpAttestationNotFound)?;
 					ensure!(
 						&attested == challenge && expires >= now,
-						Error::<T>::NoTotpAttestation
+						Error::<T>::TotpAttestationNotFound
 					);
 					Factor::Totp
 				},
 				Proof::Device { key, signature } => {
-					ensure!(Devices::<T>::get(who).contains(key), Error::<T>::UnknownDevice);
+					ensure!(Devices::<T>::get(who).contains(key), Error::<T>::DeviceNotFound);
 					ensure!(
 						Self::device_signed(key, signature, challenge),
-						Error::<T>::BadDeviceSignature
+						Error::<T>::InvalidDeviceSignature
 					);
 					Factor::TrustedDevice
 				},
@@ -478,8 +483,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(requirement.satisfied_by(proven), Error::<T>::InsufficientFactors);
 
 		if let Some((value, salt)) = code {
-			let issued =
-				Codes::<T>::get(who).filter(|c| c.expires >= now).ok_or(Error::<T>::NoCode)?;
+			let issued = Codes::<T>::get(who)
+				.filter(|c| c.expires >= now)
+				.ok_or(Error::<T>::CodeNotFound)?;
 			if otp::code_commitment(&salt, &who.encode(), value) != issued.commitment {
 				let attempts_left = issued.attempts_left.saturating_sub(1);
 				if attempts_left == 0 {
@@ -579,7 +585,7 @@ impl<T: Config> Pallet<T> {
 		assertion: &Assertion,
 		challenge: &[u8; 32],
 	) -> Result<webauthn::AuthenticatorData, Error<T>> {
-		let rp = RelyingParty::<T>::get().ok_or(Error::<T>::NoRelyingParty)?;
+		let rp = RelyingParty::<T>::get().ok_or(Error::<T>::RelyingPartyNotFound)?;
 		let rp_id_hash = webauthn::rp_id_hash(&rp.id);
 		webauthn::verify_assertion(
 			public_key,
@@ -928,9 +934,9 @@ impl<T: Config> From<webauthn::Error> for Error<T> {
 	fn from(e: webauthn::Error) -> Self {
 		use webauthn::Error as W;
 		match e {
-			W::MalformedAuthenticatorData => Error::MalformedAuthenticatorData,
+			W::MalformedAuthenticatorData => Error::InvalidAuthenticatorData,
 			W::UnexpectedAttestedData => Error::UnexpectedAttestedData,
-			W::MalformedClientData => Error::MalformedClientData,
+			W::MalformedClientData => Error::InvalidClientData,
 			W::WrongType => Error::WrongClientDataType,
 			W::ChallengeMismatch => Error::ChallengeMismatch,
 			W::OriginMismatch => Error::OriginMismatch,
@@ -938,9 +944,9 @@ impl<T: Config> From<webauthn::Error> for Error<T> {
 			W::RpIdMismatch => Error::RpIdMismatch,
 			W::UserNotPresent => Error::UserNotPresent,
 			W::UserNotVerified => Error::UserNotVerified,
-			W::BadPublicKey => Error::BadPublicKey,
-			W::BadSignatureEncoding => Error::BadSignatureEncoding,
-			W::BadSignature => Error::BadSignature,
+			W::BadPublicKey => Error::InvalidPublicKey,
+			W::BadSignatureEncoding => Error::InvalidSignatureEncoding,
+			W::BadSignature => Error::InvalidSignature,
 		}
 	}
 }

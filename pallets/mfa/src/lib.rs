@@ -347,27 +347,27 @@ pub mod pallet {
 	#[pallet::error]
 	pub enum Error<T> {
 		/// No relying party is configured: WebAuthn cannot be used.
-		NoRelyingParty,
+		RelyingPartyNotFound,
 		/// The credential's public key is not a P-256 point.
-		BadPublicKey,
+		InvalidPublicKey,
 		/// The credential is registered already.
-		CredentialExists,
+		CredentialAlreadyExists,
 		/// The account has as many credentials as allowed.
 		TooManyCredentials,
 		/// No such credential.
-		UnknownCredential,
+		CredentialNotFound,
 		/// The account has as many trusted devices as allowed.
 		TooManyDevices,
 		/// The device is trusted already.
-		DeviceExists,
+		DeviceAlreadyExists,
 		/// No such device.
-		UnknownDevice,
+		DeviceNotFound,
 		/// The device's signature does not verify.
-		BadDeviceSignature,
+		InvalidDeviceSignature,
 		/// No channel of that kind.
-		UnknownChannel,
+		ChannelNotFound,
 		/// The factor set names unknown factors.
-		BadFactorSet,
+		InvalidFactorSet,
 		/// The call is not sensitive: it needs no authorization.
 		NotSensitive,
 		/// The call cannot be classified (nested too deeply).
@@ -375,11 +375,11 @@ pub mod pallet {
 		/// Authorizations cannot authorize other authorizations.
 		NestedAuthorization,
 		/// The assertion's authenticator data is malformed.
-		MalformedAuthenticatorData,
+		InvalidAuthenticatorData,
 		/// The assertion carried registration data.
 		UnexpectedAttestedData,
 		/// clientDataJSON is malformed.
-		MalformedClientData,
+		InvalidClientData,
 		/// clientDataJSON's type is not `webauthn.get`.
 		WrongClientDataType,
 		/// The assertion signed another challenge (another call, account, nonce or chain).
@@ -395,15 +395,15 @@ pub mod pallet {
 		/// The credential requires user verification and the flag is missing.
 		UserNotVerified,
 		/// The assertion's signature is not DER-encoded.
-		BadSignatureEncoding,
+		InvalidSignatureEncoding,
 		/// The assertion's signature does not verify.
-		BadSignature,
+		InvalidSignature,
 		/// The signature counter did not increase: a cloned authenticator or a replay.
 		CounterNotIncreased,
 		/// No one-time code is outstanding (or it expired).
-		NoCode,
+		CodeNotFound,
 		/// The TOTP attestation is missing, expired or for another challenge.
-		NoTotpAttestation,
+		TotpAttestationNotFound,
 		/// The origin is not an approved issuer/verifier.
 		NotAttester,
 		/// The account has no TOTP binding to this verifier.
@@ -417,9 +417,9 @@ pub mod pallet {
 		/// An account cannot recover itself.
 		RecoverSelf,
 		/// A recovery of this account is already under way.
-		RecoveryPending,
+		RecoveryAlreadyExists,
 		/// No recovery of this account is under way.
-		NoRecovery,
+		RecoveryNotFound,
 		/// Only the rescuer named in the recovery may claim it.
 		NotRescuer,
 		/// The recovery delay has not passed yet.

@@ -591,7 +591,7 @@ fn first_factor_is_free_then_changes_need_the_enrolled_key() {
 		assert_eq!(submit(ALICE, call.clone()), refused(MFA_REQUIRED));
 		// The thief's own key cannot authorize it: it is not enrolled.
 		let p = fido2(ALICE, &mut thief, &call);
-		assert_noop!(authorize(ALICE, &call, vec![p]), Error::<Test>::UnknownCredential);
+		assert_noop!(authorize(ALICE, &call, vec![p]), Error::<Test>::CredentialNotFound);
 		// Removing the owner's credential is refused too.
 		let remove = RuntimeCall::Mfa(crate::Call::remove_credential {
 			credential_id: auth.credential_id.clone().try_into().unwrap(),
@@ -619,7 +619,7 @@ fn one_time_codes_single_use_expiry_and_attempt_limit() {
 		);
 		assert_noop!(
 			Mfa::issue_code(RuntimeOrigin::signed(ISSUER), BOB, c, 10),
-			Error::<Test>::UnknownChannel
+			Error::<Test>::ChannelNotFound
 		);
 		assert_noop!(
 			Mfa::issue_code(RuntimeOrigin::signed(ISSUER), ALICE, c, 101),
@@ -639,7 +639,7 @@ fn one_time_codes_single_use_expiry_and_attempt_limit() {
 		// The right code is now useless.
 		assert_noop!(
 			authorize(ALICE, &call, vec![Proof::Code { code: 123456, salt: [1; 32] }]),
-			Error::<Test>::NoCode
+			Error::<Test>::CodeNotFound
 		);
 		// A right code without its salt fails like a wrong one (the salt is part of the secret).
 		assert_ok!(Mfa::issue_code(RuntimeOrigin::signed(ISSUER), ALICE, c, 10));
@@ -654,7 +654,7 @@ fn one_time_codes_single_use_expiry_and_attempt_limit() {
 		System::set_block_number(12);
 		assert_noop!(
 			authorize(ALICE, &call, vec![Proof::Code { code: 123456, salt: [1; 32] }]),
-			Error::<Test>::NoCode
+			Error::<Test>::CodeNotFound
 		);
 		// 3 attempts per issued code, each needing the issuer: guessing one of 10^6 codes
 		// succeeds with probability 3e-6 per code the issuer is made to send.
@@ -684,10 +684,16 @@ fn totp_verifier_attests_a_challenge() {
 			Mfa::attest_totp(RuntimeOrigin::signed(BOB), ALICE, challenge, 10),
 			Error::<Test>::NotTheVerifier
 		);
-		assert_noop!(authorize(ALICE, &set, vec![Proof::Totp]), Error::<Test>::NoTotpAttestation);
+		assert_noop!(
+			authorize(ALICE, &set, vec![Proof::Totp]),
+			Error::<Test>::TotpAttestationNotFound
+		);
 		// An attestation for another challenge does not count.
 		assert_ok!(Mfa::attest_totp(RuntimeOrigin::signed(ISSUER), ALICE, [0; 32], 10));
-		assert_noop!(authorize(ALICE, &set, vec![Proof::Totp]), Error::<Test>::NoTotpAttestation);
+		assert_noop!(
+			authorize(ALICE, &set, vec![Proof::Totp]),
+			Error::<Test>::TotpAttestationNotFound
+		);
 		assert_ok!(Mfa::attest_totp(RuntimeOrigin::signed(ISSUER), ALICE, challenge, 10));
 		assert_ok!(authorize(ALICE, &set, vec![Proof::Totp]));
 		assert!(crate::TotpAttestations::<Test>::get(ALICE).is_none());
@@ -723,7 +729,7 @@ fn trusted_device_stands_in_for_one_factor_but_never_for_critical_or_veid() {
 			signature: device.sign(&Mfa::authorize_challenge(&ALICE, &bad)).0,
 		});
 		assert_ok!(authorize(ALICE, &bad, p));
-		assert_eq!(submit(ALICE, bad), Ok(Err(Error::<Test>::BadDeviceSignature.into())));
+		assert_eq!(submit(ALICE, bad), Ok(Err(Error::<Test>::InvalidDeviceSignature.into())));
 
 		let device_proof = |call: &RuntimeCall| Proof::Device {
 			key,
@@ -751,7 +757,7 @@ fn trusted_device_stands_in_for_one_factor_but_never_for_critical_or_veid() {
 		// A forged device signature.
 		let forged = Proof::Device { key, signature: [1; 64] };
 		let t = transfer(30, VE);
-		assert_noop!(authorize(ALICE, &t, vec![forged]), Error::<Test>::BadDeviceSignature);
+		assert_noop!(authorize(ALICE, &t, vec![forged]), Error::<Test>::InvalidDeviceSignature);
 	});
 }
 
@@ -806,11 +812,11 @@ fn odd_requests_are_refused_clearly() {
 				false,
 				a
 			),
-			Error::<Test>::BadPublicKey
+			Error::<Test>::InvalidPublicKey
 		);
 		assert_noop!(
 			Mfa::set_requirement(RuntimeOrigin::signed(BOB), Action::LeaseClose, FactorSet(0x40)),
-			Error::<Test>::BadFactorSet
+			Error::<Test>::InvalidFactorSet
 		);
 		// Governance only.
 		assert_noop!(
@@ -919,7 +925,7 @@ fn account_recovery_with_the_lost_accounts_factors_after_a_delay() {
 		);
 		// A second recovery while one is under way: refused.
 		let p = proofs_for(&mut bob, RESCUER, 333333);
-		assert_noop!(initiate(BOB, RESCUER, p), Error::<Test>::RecoveryPending);
+		assert_noop!(initiate(BOB, RESCUER, p), Error::<Test>::RecoveryAlreadyExists);
 		assert_noop!(
 			Mfa::claim_recovery(RuntimeOrigin::signed(ALICE), BOB),
 			Error::<Test>::NotRescuer
@@ -933,7 +939,7 @@ fn account_recovery_with_the_lost_accounts_factors_after_a_delay() {
 		assert_ok!(Mfa::cancel_recovery(RuntimeOrigin::signed(BOB)));
 		assert_noop!(
 			Mfa::claim_recovery(RuntimeOrigin::signed(RESCUER), BOB),
-			Error::<Test>::NoRecovery
+			Error::<Test>::RecoveryNotFound
 		);
 		let p = proofs_for(&mut bob, RESCUER, 444444);
 		assert_ok!(initiate(BOB, RESCUER, p));
