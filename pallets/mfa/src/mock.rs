@@ -133,7 +133,6 @@ parameter_types! {
 }
 
 impl pallet_mfa::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
