@@ -449,7 +449,7 @@ pub mod pallet {
 
 		/// Removes a FIDO2 credential (gated by [`Rule::FactorChange`]).
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::remove_factor())]
+		#[pallet::weight(T::WeightInfo::remove_credential())]
 		pub fn remove_credential(
 			origin: OriginFor<T>,
 			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
@@ -473,7 +473,7 @@ pub mod pallet {
 
 		/// Removes a code channel (gated by [`Rule::ContactChange`]).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::remove_factor())]
+		#[pallet::weight(T::WeightInfo::remove_channel())]
 		pub fn remove_channel(origin: OriginFor<T>, kind: ChannelKind) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_remove_channel(who, kind)
@@ -494,7 +494,7 @@ pub mod pallet {
 
 		/// Removes a trusted device (gated by [`Rule::FactorChange`]).
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::remove_factor())]
+		#[pallet::weight(T::WeightInfo::remove_device())]
 		pub fn remove_device(origin: OriginFor<T>, key: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_remove_device(who, key)
@@ -516,7 +516,7 @@ pub mod pallet {
 
 		/// Removes the TOTP binding (gated by [`Rule::FactorChange`]).
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::remove_factor())]
+		#[pallet::weight(T::WeightInfo::unbind_totp())]
 		pub fn unbind_totp(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_unbind_totp(who)
@@ -582,7 +582,7 @@ pub mod pallet {
 
 		/// Sets a rule's policy.
 		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::set_policy())]
 		pub fn set_policy(origin: OriginFor<T>, rule: Rule, policy: Policy) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_set_policy(rule, policy)
@@ -590,7 +590,7 @@ pub mod pallet {
 
 		/// Sets the value thresholds.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::set_thresholds())]
 		pub fn set_thresholds(
 			origin: OriginFor<T>,
 			thresholds: Thresholds<BalanceOf<T>>,
@@ -601,7 +601,7 @@ pub mod pallet {
 
 		/// Sets the WebAuthn relying party.
 		#[pallet::call_index(14)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::set_relying_party())]
 		pub fn set_relying_party(
 			origin: OriginFor<T>,
 			config: RelyingPartyConfig,
@@ -612,7 +612,7 @@ pub mod pallet {
 
 		/// Approves a code issuer / TOTP verifier.
 		#[pallet::call_index(15)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::add_attester())]
 		pub fn add_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_add_attester(who)
@@ -620,7 +620,7 @@ pub mod pallet {
 
 		/// Removes a code issuer / TOTP verifier.
 		#[pallet::call_index(16)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::remove_attester())]
 		pub fn remove_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_remove_attester(who)
@@ -643,7 +643,7 @@ pub mod pallet {
 
 		/// The account's owner cancels a recovery of it.
 		#[pallet::call_index(18)]
-		#[pallet::weight(T::WeightInfo::admin())]
+		#[pallet::weight(T::WeightInfo::cancel_recovery())]
 		pub fn cancel_recovery(origin: OriginFor<T>) -> DispatchResult {
 			let lost = ensure_signed(origin)?;
 			Self::do_cancel_recovery(lost)
