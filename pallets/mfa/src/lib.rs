@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -284,61 +285,155 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// A FIDO2 credential was registered.
 		CredentialRegistered {
+			/// The account.
 			who: T::AccountId,
+			/// The credential's id, as the authenticator gave it.
 			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
 		},
 		/// A FIDO2 credential was removed.
-		CredentialRemoved { who: T::AccountId, credential_id: BoundedVec<u8, MaxCredentialIdLen> },
+		CredentialRemoved {
+			/// The account.
+			who: T::AccountId,
+			/// The credential's id.
+			credential_id: BoundedVec<u8, MaxCredentialIdLen>,
+		},
 		/// A code channel was set.
-		ChannelSet { who: T::AccountId, kind: ChannelKind },
+		ChannelSet {
+			/// The account.
+			who: T::AccountId,
+			/// SMS or email.
+			kind: ChannelKind,
+		},
 		/// A code channel was removed.
-		ChannelRemoved { who: T::AccountId, kind: ChannelKind },
+		ChannelRemoved {
+			/// The account.
+			who: T::AccountId,
+			/// SMS or email.
+			kind: ChannelKind,
+		},
 		/// A trusted device was added.
-		DeviceAdded { who: T::AccountId, key: [u8; 32] },
+		DeviceAdded {
+			/// The account.
+			who: T::AccountId,
+			/// The device's ed25519 key.
+			key: [u8; 32],
+		},
 		/// A trusted device was removed.
-		DeviceRemoved { who: T::AccountId, key: [u8; 32] },
+		DeviceRemoved {
+			/// The account.
+			who: T::AccountId,
+			/// The device's ed25519 key.
+			key: [u8; 32],
+		},
 		/// A TOTP verifier binding was set.
-		TotpBound { who: T::AccountId, verifier: T::AccountId },
+		TotpBound {
+			/// The account.
+			who: T::AccountId,
+			/// The verifier holding the account's sealed seed.
+			verifier: T::AccountId,
+		},
 		/// The TOTP binding was removed.
-		TotpUnbound { who: T::AccountId },
+		TotpUnbound {
+			/// The account.
+			who: T::AccountId,
+		},
 		/// A user's own requirement for an action was set (empty: removed).
-		RequirementSet { who: T::AccountId, action: Action, factors: FactorSet },
+		RequirementSet {
+			/// The account.
+			who: T::AccountId,
+			/// The action.
+			action: Action,
+			/// The factors it now requires on top of the policies (empty: none).
+			factors: FactorSet,
+		},
 		/// An issuer sent a one-time code.
-		CodeIssued { who: T::AccountId, expires: BlockNumberFor<T> },
+		CodeIssued {
+			/// The account the code was sent to.
+			who: T::AccountId,
+			/// The last block the code may be used in.
+			expires: BlockNumberFor<T>,
+		},
 		/// A wrong one-time code was given; the attempt is used up (and at zero, the code).
-		CodeRejected { who: T::AccountId, attempts_left: u8 },
+		CodeRejected {
+			/// The account.
+			who: T::AccountId,
+			/// Wrong attempts the code still allows (0: the code is void).
+			attempts_left: u8,
+		},
 		/// A verifier attested a TOTP code.
-		TotpAttested { who: T::AccountId },
+		TotpAttested {
+			/// The account whose code was attested.
+			who: T::AccountId,
+		},
 		/// A call (critical: this exact call, once) or a session for its action was authorized.
 		Authorized {
+			/// The account.
 			who: T::AccountId,
+			/// Hash of the authorized call.
 			call_hash: [u8; 32],
+			/// The factors proven.
 			factors: FactorSet,
+			/// Whether this exact call was authorized once (else a session for its action).
 			critical: bool,
+			/// The last block the authorization or session may be used in.
 			expires: BlockNumberFor<T>,
 		},
 		/// A single-use authorization was used.
-		AuthorizationUsed { who: T::AccountId, call_hash: [u8; 32] },
+		AuthorizationUsed {
+			/// The account.
+			who: T::AccountId,
+			/// Hash of the call it authorized.
+			call_hash: [u8; 32],
+		},
 		/// A policy was changed.
-		PolicySet { rule: Rule, policy: Policy },
+		PolicySet {
+			/// The rule.
+			rule: Rule,
+			/// Its new policy.
+			policy: Policy,
+		},
 		/// The value thresholds were changed.
-		ThresholdsSet { thresholds: Thresholds<BalanceOf<T>> },
+		ThresholdsSet {
+			/// The new thresholds, in token units.
+			thresholds: Thresholds<BalanceOf<T>>,
+		},
 		/// The relying party was changed.
 		RelyingPartySet,
 		/// An issuer/verifier was approved.
-		AttesterAdded { who: T::AccountId },
+		AttesterAdded {
+			/// The attester.
+			who: T::AccountId,
+		},
 		/// An issuer/verifier was removed.
-		AttesterRemoved { who: T::AccountId },
+		AttesterRemoved {
+			/// The attester.
+			who: T::AccountId,
+		},
 		/// The lost account's factors were proven for `rescuer`; claimable from `executable_at`.
 		RecoveryInitiated {
+			/// The account being recovered.
 			lost: T::AccountId,
+			/// Who takes it over.
 			rescuer: T::AccountId,
+			/// From which block the rescuer may claim it.
 			executable_at: BlockNumberFor<T>,
 		},
 		/// The account's owner cancelled a recovery.
-		RecoveryCancelled { lost: T::AccountId, rescuer: T::AccountId },
+		RecoveryCancelled {
+			/// The account that was being recovered.
+			lost: T::AccountId,
+			/// The rescuer the recovery named.
+			rescuer: T::AccountId,
+		},
 		/// The rescuer claimed the account: its factors are cleared, its funds moved.
-		AccountRecovered { lost: T::AccountId, rescuer: T::AccountId, amount: BalanceOf<T> },
+		AccountRecovered {
+			/// The recovered account.
+			lost: T::AccountId,
+			/// The rescuer, who received its funds.
+			rescuer: T::AccountId,
+			/// The funds moved.
+			amount: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -433,8 +528,20 @@ pub mod pallet {
 	}
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers a FIDO2 credential. `assertion` proves the caller holds its private key: it
-		/// signs [`virtengine_mfa_primitives::webauthn::enroll_challenge`] for this account, the credential id and key. Gated by [`Rule::FactorChange`] once the account has factors.
+		// ---- factors (each change gated by the extension once the account has factors) ----
+
+		/// Registers a FIDO2 credential (a P-256 key, given compressed or uncompressed) and
+		/// adjusts the caller's deposit. `assertion` proves the caller holds its private key: it
+		/// signs [`virtengine_mfa_primitives::webauthn::enroll_challenge`] for this account, the
+		/// credential id and key. `require_uv`: later assertions must carry the user-verified
+		/// flag. Gated by [`Rule::FactorChange`] once the account has factors.
+		///
+		/// - Origin: signed, the account the credential protects.
+		/// - Emits: [`Event::CredentialRegistered`].
+		/// - Errors: [`Error::InvalidPublicKey`], [`Error::CredentialAlreadyExists`],
+		///   [`Error::TooManyCredentials`], [`Error::RelyingPartyNotFound`], the assertion's
+		///   ([`Error::ChallengeMismatch`], [`Error::InvalidSignature`],
+		///   [`Error::UserNotVerified`], ...).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_credential())]
 		pub fn register_credential(
@@ -447,7 +554,12 @@ pub mod pallet {
 			Self::do_register_credential(who, public_key, require_uv, assertion)
 		}
 
-		/// Removes a FIDO2 credential (gated by [`Rule::FactorChange`]).
+		/// Removes one of the caller's FIDO2 credentials and adjusts its deposit. Gated by
+		/// [`Rule::FactorChange`].
+		///
+		/// - Origin: signed, the credential's account.
+		/// - Emits: [`Event::CredentialRemoved`].
+		/// - Errors: [`Error::CredentialNotFound`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::remove_credential())]
 		pub fn remove_credential(
@@ -458,8 +570,14 @@ pub mod pallet {
 			Self::do_remove_credential(who, credential_id)
 		}
 
-		/// Sets the SMS or email channel for one-time codes (replacing one of the same kind;
-		/// gated by [`Rule::ContactChange`] once a channel exists).
+		/// Sets the caller's SMS or email channel for one-time codes (`destination`: the
+		/// address's salted hash), replacing one of the same kind, and adjusts its deposit.
+		/// Gated by [`Rule::ContactChange`] and [`Rule::FactorChange`] once a channel exists.
+		///
+		/// - Origin: signed.
+		/// - Emits: [`Event::ChannelSet`].
+		/// - Errors: none of this pallet's (a deposit that cannot be held fails with the token's
+		///   error).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_channel())]
 		pub fn set_channel(
@@ -471,7 +589,12 @@ pub mod pallet {
 			Self::do_set_channel(who, kind, destination)
 		}
 
-		/// Removes a code channel (gated by [`Rule::ContactChange`]).
+		/// Removes the caller's code channel of `kind` and adjusts its deposit. Gated by
+		/// [`Rule::ContactChange`] and [`Rule::FactorChange`].
+		///
+		/// - Origin: signed, the channel's account.
+		/// - Emits: [`Event::ChannelRemoved`].
+		/// - Errors: [`Error::ChannelNotFound`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::remove_channel())]
 		pub fn remove_channel(origin: OriginFor<T>, kind: ChannelKind) -> DispatchResult {
@@ -479,8 +602,14 @@ pub mod pallet {
 			Self::do_remove_channel(who, kind)
 		}
 
-		/// Trusts a device: its ed25519 key signs the enroll challenge (the credential id being
-		/// the key itself). Gated by [`Rule::FactorChange`].
+		/// Trusts a device and adjusts the caller's deposit: `signature` is the device's ed25519
+		/// signature over [`Pallet::device_enroll_challenge`] (the credential id being the key
+		/// itself). Gated by [`Rule::FactorChange`].
+		///
+		/// - Origin: signed, the account the device acts for.
+		/// - Emits: [`Event::DeviceAdded`].
+		/// - Errors: [`Error::DeviceAlreadyExists`], [`Error::InvalidDeviceSignature`],
+		///   [`Error::TooManyDevices`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::add_device())]
 		pub fn add_device(
@@ -492,7 +621,12 @@ pub mod pallet {
 			Self::do_add_device(who, key, signature)
 		}
 
-		/// Removes a trusted device (gated by [`Rule::FactorChange`]).
+		/// Removes one of the caller's trusted devices and adjusts its deposit. Gated by
+		/// [`Rule::FactorChange`].
+		///
+		/// - Origin: signed, the device's account.
+		/// - Emits: [`Event::DeviceRemoved`].
+		/// - Errors: [`Error::DeviceNotFound`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::remove_device())]
 		pub fn remove_device(origin: OriginFor<T>, key: [u8; 32]) -> DispatchResult {
@@ -500,9 +634,14 @@ pub mod pallet {
 			Self::do_remove_device(who, key)
 		}
 
-		/// Binds TOTP to an approved verifier holding the seed sealed to it (`sealed_seed` is
-		/// the envelope's hash; the envelope goes to the verifier, never to the ledger). Gated by
+		/// Binds the caller's TOTP to an approved verifier holding the seed sealed to it
+		/// (`sealed_seed` is the envelope's hash; the envelope goes to the verifier, never to the
+		/// ledger), replacing any binding, and adjusts its deposit. Gated by
 		/// [`Rule::FactorChange`].
+		///
+		/// - Origin: signed.
+		/// - Emits: [`Event::TotpBound`].
+		/// - Errors: [`Error::NotAttester`] (the verifier is not approved).
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::bind_totp())]
 		pub fn bind_totp(
@@ -514,7 +653,12 @@ pub mod pallet {
 			Self::do_bind_totp(who, verifier, sealed_seed)
 		}
 
-		/// Removes the TOTP binding (gated by [`Rule::FactorChange`]).
+		/// Removes the caller's TOTP binding and any attestation under it, and adjusts its
+		/// deposit. Gated by [`Rule::FactorChange`].
+		///
+		/// - Origin: signed, the bound account.
+		/// - Emits: [`Event::TotpUnbound`].
+		/// - Errors: [`Error::NotTheVerifier`] (the account has no binding).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::unbind_totp())]
 		pub fn unbind_totp(origin: OriginFor<T>) -> DispatchResult {
@@ -522,8 +666,13 @@ pub mod pallet {
 			Self::do_unbind_totp(who)
 		}
 
-		/// Requires `factors` for `action` on top of the policies (empty: removes the user's
-		/// requirement). Gated by [`Rule::FactorChange`].
+		/// Requires `factors` for the caller's `action` on top of the policies (empty: removes
+		/// the caller's own requirement), and adjusts its deposit. Gated by
+		/// [`Rule::FactorChange`].
+		///
+		/// - Origin: signed.
+		/// - Emits: [`Event::RequirementSet`].
+		/// - Errors: [`Error::InvalidFactorSet`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_requirement())]
 		pub fn set_requirement(
@@ -535,12 +684,25 @@ pub mod pallet {
 			Self::do_set_requirement(who, action, factors)
 		}
 
-		/// Authorizes `call` with factor proofs over [`virtengine_mfa_primitives::webauthn::authorize_challenge`] for the
-		/// caller, its MFA nonce and the call's hash. A critical call is authorized once, for
-		/// `AuthorizationTtl` blocks; otherwise a session for its action opens.
+		// ---- authorizations ----
+
+		/// Authorizes `call` with factor proofs over
+		/// [`virtengine_mfa_primitives::webauthn::authorize_challenge`] for the caller, its MFA
+		/// nonce and the call's hash ([`Pallet::authorize_challenge`]). A critical call is
+		/// authorized once, for `AuthorizationTtl` blocks; otherwise a session for its action
+		/// opens. New transfer recipients it names become known.
 		///
 		/// A wrong one-time code does not fail the transaction: the attempt must stay counted,
-		/// so it emits `CodeRejected` and authorizes nothing.
+		/// so it emits [`Event::CodeRejected`] and authorizes nothing.
+		///
+		/// - Origin: signed, the account that will submit `call`.
+		/// - Emits: [`Event::Authorized`], or [`Event::CodeRejected`].
+		/// - Errors: [`Error::NestedAuthorization`], [`Error::Unclassifiable`],
+		///   [`Error::NotSensitive`], [`Error::InsufficientFactors`], [`Error::DuplicateProof`],
+		///   [`Error::CredentialNotFound`], [`Error::CounterNotIncreased`],
+		///   [`Error::ChallengeMismatch`] (and the assertion's other errors),
+		///   [`Error::DeviceNotFound`], [`Error::InvalidDeviceSignature`],
+		///   [`Error::TotpAttestationNotFound`], [`Error::CodeNotFound`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::authorize().saturating_add(Pallet::<T>::check_weight(call)))]
 		pub fn authorize(
@@ -552,8 +714,16 @@ pub mod pallet {
 			Self::do_authorize(who, call, proofs)
 		}
 
-		/// An approved issuer records a one-time code it sent to `who` (by SMS or email):
-		/// `commitment = code_commitment(salt, who, code)`. Replaces an outstanding code.
+		// ---- attesters ----
+
+		/// Records a one-time code the issuer sent to `who` (by SMS or email):
+		/// `commitment = code_commitment(salt, who, code)`, valid for `ttl` blocks, with
+		/// `MaxCodeAttempts` wrong attempts. Replaces an outstanding code.
+		///
+		/// - Origin: signed, an approved attester (code issuer).
+		/// - Emits: [`Event::CodeIssued`].
+		/// - Errors: [`Error::NotAttester`], [`Error::TtlTooLong`], [`Error::ChannelNotFound`]
+		///   (`who` has no channel).
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::issue_code())]
 		pub fn issue_code(
@@ -566,8 +736,12 @@ pub mod pallet {
 			Self::do_issue_code(issuer, who, commitment, ttl)
 		}
 
-		/// The account's TOTP verifier attests that the user presented a valid code for
-		/// `challenge` (the authorize challenge the user's client showed it).
+		/// Attests that `who` presented a valid TOTP code for `challenge` (the authorize
+		/// challenge the user's client showed the verifier), for `ttl` blocks.
+		///
+		/// - Origin: signed, the approved attester `who`'s TOTP is bound to.
+		/// - Emits: [`Event::TotpAttested`].
+		/// - Errors: [`Error::NotAttester`], [`Error::NotTheVerifier`], [`Error::TtlTooLong`].
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::attest_totp())]
 		pub fn attest_totp(
@@ -580,7 +754,13 @@ pub mod pallet {
 			Self::do_attest_totp(verifier, who, challenge, ttl)
 		}
 
+		// ---- governance ----
+
 		/// Sets a rule's policy.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Emits: [`Event::PolicySet`].
+		/// - Errors: [`Error::InvalidFactorSet`].
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::set_policy())]
 		pub fn set_policy(origin: OriginFor<T>, rule: Rule, policy: Policy) -> DispatchResult {
@@ -588,7 +768,11 @@ pub mod pallet {
 			Self::do_set_policy(rule, policy)
 		}
 
-		/// Sets the value thresholds.
+		/// Sets the value thresholds of the conditional rules (in token units).
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Emits: [`Event::ThresholdsSet`].
+		/// - Errors: none of this pallet's.
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::set_thresholds())]
 		pub fn set_thresholds(
@@ -599,7 +783,11 @@ pub mod pallet {
 			Self::do_set_thresholds(thresholds)
 		}
 
-		/// Sets the WebAuthn relying party.
+		/// Sets the WebAuthn relying party (RP ID and origin) assertions must name.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Emits: [`Event::RelyingPartySet`].
+		/// - Errors: none of this pallet's.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::set_relying_party())]
 		pub fn set_relying_party(
@@ -611,6 +799,10 @@ pub mod pallet {
 		}
 
 		/// Approves a code issuer / TOTP verifier.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Emits: [`Event::AttesterAdded`].
+		/// - Errors: none of this pallet's.
 		#[pallet::call_index(15)]
 		#[pallet::weight(T::WeightInfo::add_attester())]
 		pub fn add_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
@@ -619,6 +811,10 @@ pub mod pallet {
 		}
 
 		/// Removes a code issuer / TOTP verifier.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Emits: [`Event::AttesterRemoved`].
+		/// - Errors: [`Error::NotAttester`].
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::remove_attester())]
 		pub fn remove_attester(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
@@ -626,10 +822,19 @@ pub mod pallet {
 			Self::do_remove_attester(who)
 		}
 
+		// ---- recovery ----
+
 		/// Starts recovering `lost` (whose key is lost) to the caller, with the lost account's own
 		/// factors over [`Pallet::recovery_challenge`] (the seeds' AccountRecovery row: VEID,
 		/// FIDO2 and a one-time code by default). The rescuer claims it after `RecoveryDelay`;
-		/// the owner can cancel meanwhile.
+		/// the owner can cancel meanwhile. A wrong one-time code starts nothing and does not fail
+		/// (its attempt stays counted).
+		///
+		/// - Origin: signed, the rescuer (any account but `lost`).
+		/// - Emits: [`Event::RecoveryInitiated`], or [`Event::CodeRejected`].
+		/// - Errors: [`Error::RecoverSelf`], [`Error::AccountRestricted`],
+		///   [`Error::RecoveryAlreadyExists`], [`Error::RecoveryDisabled`],
+		///   [`Error::InsufficientFactors`], the proofs' errors (as [`Pallet::authorize`]'s).
 		#[pallet::call_index(17)]
 		#[pallet::weight(T::WeightInfo::initiate_recovery())]
 		pub fn initiate_recovery(
@@ -641,7 +846,11 @@ pub mod pallet {
 			Self::do_initiate_recovery(rescuer, lost, proofs)
 		}
 
-		/// The account's owner cancels a recovery of it.
+		/// Cancels a recovery of the caller's account that is under way.
+		///
+		/// - Origin: signed, the account being recovered (its owner).
+		/// - Emits: [`Event::RecoveryCancelled`].
+		/// - Errors: [`Error::RecoveryNotFound`].
 		#[pallet::call_index(18)]
 		#[pallet::weight(T::WeightInfo::cancel_recovery())]
 		pub fn cancel_recovery(origin: OriginFor<T>) -> DispatchResult {
@@ -649,9 +858,14 @@ pub mod pallet {
 			Self::do_cancel_recovery(lost)
 		}
 
-		/// The rescuer claims a recovered account once the delay has passed: the lost account's
-		/// factors are cleared (its deposit returned) and its transferable funds, keeping the
-		/// existential deposit, move to the rescuer.
+		/// Claims a recovered account once the delay has passed: the lost account's factors are
+		/// cleared (its deposit returned) and its transferable funds, keeping the existential
+		/// deposit, move to the rescuer.
+		///
+		/// - Origin: signed, the rescuer the recovery names.
+		/// - Emits: [`Event::AccountRecovered`].
+		/// - Errors: [`Error::RecoveryNotFound`], [`Error::NotRescuer`],
+		///   [`Error::AccountRestricted`], [`Error::TooEarly`].
 		#[pallet::call_index(19)]
 		#[pallet::weight(T::WeightInfo::claim_recovery())]
 		pub fn claim_recovery(origin: OriginFor<T>, lost: T::AccountId) -> DispatchResult {
