@@ -20,7 +20,7 @@ use virtengine_mfa_primitives::{
 	Factor, FactorSet,
 };
 
-use crate::{pallet::*, Action, Assertion, ChannelKind, Proof, Rule};
+use crate::{pallet::*, Action, Assertion, ChannelKind, Proof, RelyingPartyConfig, Rule};
 
 const BENCH_KEYS: KeyTypeId = KeyTypeId(*b"bmfa");
 const RP_ID: &str = "bench.virtengine";
@@ -107,6 +107,12 @@ fn sms_channel<T: Config>(who: &T::AccountId) {
 	);
 }
 
+/// The origin governance calls are benchmarked with.
+fn admin_origin<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+	<T::AdminOrigin as EnsureOrigin<T::RuntimeOrigin>>::try_successful_origin()
+		.map_err(|_| BenchmarkError::Weightless)
+}
+
 /// Every action with a requirement: the longest list the check reads.
 fn all_requirements<T: Config>(who: &T::AccountId) {
 	let own: Vec<_> = Action::ALL.iter().map(|a| (*a, FactorSet::of(&[Factor::Fido2]))).collect();
@@ -137,13 +143,14 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The last of a full credential list.
 	#[benchmark]
-	fn remove_factor() -> Result<(), BenchmarkError> {
+	fn remove_credential() -> Result<(), BenchmarkError> {
 		let who = funded::<T>("user");
 		let last = credentials::<T>(&who, T::MaxCredentials::get());
 		let id: BoundedVec<u8, _> = last.credential_id.try_into().map_err(|_| "id")?;
 		#[extrinsic_call]
-		remove_credential(RawOrigin::Signed(who.clone()), id);
+		_(RawOrigin::Signed(who.clone()), id);
 		assert_eq!(Credentials::<T>::get(&who).len() as u32, T::MaxCredentials::get() - 1);
 		Ok(())
 	}
@@ -155,6 +162,22 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ChannelKind::Email, [2; 32]);
 		assert_eq!(Channels::<T>::get(&who).len(), 2);
+		Ok(())
+	}
+
+	/// One of two channels (both kinds set), its deposit held and released in part.
+	#[benchmark]
+	fn remove_channel() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		sms_channel::<T>(&who);
+		Channels::<T>::mutate(&who, |channels| {
+			let _ = channels
+				.try_push(crate::Channel { kind: ChannelKind::Email, destination: [2; 32] });
+		});
+		Pallet::<T>::update_deposit(&who).map_err(|_| "deposit")?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), ChannelKind::Email);
+		assert_eq!(Channels::<T>::get(&who).len(), 1);
 		Ok(())
 	}
 
@@ -170,6 +193,18 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The last of a full device list, its deposit held and released in part.
+	#[benchmark]
+	fn remove_device() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		let last = devices::<T>(&who, T::MaxDevices::get());
+		Pallet::<T>::update_deposit(&who).map_err(|_| "deposit")?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), last);
+		assert_eq!(Devices::<T>::get(&who).len() as u32, T::MaxDevices::get() - 1);
+		Ok(())
+	}
+
 	#[benchmark]
 	fn bind_totp() -> Result<(), BenchmarkError> {
 		let who = funded::<T>("user");
@@ -178,6 +213,21 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), verifier, [3; 32]);
 		assert!(Totp::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	/// The binding and an outstanding attestation removed, the deposit released.
+	#[benchmark]
+	fn unbind_totp() -> Result<(), BenchmarkError> {
+		let who = funded::<T>("user");
+		let verifier: T::AccountId = account("verifier", 0, 0);
+		Totp::<T>::insert(&who, crate::TotpBinding { verifier, sealed_seed: [3; 32] });
+		let expires = frame_system::Pallet::<T>::block_number().saturating_add(10u32.into());
+		TotpAttestations::<T>::insert(&who, ([8; 32], expires));
+		Pallet::<T>::update_deposit(&who).map_err(|_| "deposit")?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Totp::<T>::contains_key(&who) && !TotpAttestations::<T>::contains_key(&who));
 		Ok(())
 	}
 
@@ -278,6 +328,20 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The owner cancels a recovery under way (its only path that writes).
+	#[benchmark]
+	fn cancel_recovery() -> Result<(), BenchmarkError> {
+		let lost = funded::<T>("lost");
+		let rescuer: T::AccountId = account("rescuer", 0, 0);
+		let executable_at =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RecoveryDelay::get());
+		Recoveries::<T>::insert(&lost, crate::Recovery { rescuer, executable_at });
+		#[extrinsic_call]
+		_(RawOrigin::Signed(lost.clone()));
+		assert!(!Recoveries::<T>::contains_key(&lost));
+		Ok(())
+	}
+
 	/// Every factor list of the lost account at its longest, cleared; the funds moved.
 	#[benchmark]
 	fn claim_recovery() -> Result<(), BenchmarkError> {
@@ -329,13 +393,59 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn admin() -> Result<(), BenchmarkError> {
-		let origin = <T::AdminOrigin as EnsureOrigin<T::RuntimeOrigin>>::try_successful_origin()
-			.map_err(|_| BenchmarkError::Weightless)?;
+	fn set_policy() -> Result<(), BenchmarkError> {
+		let origin = admin_origin::<T>()?;
 		let policy = Rule::KeyRotation.default_policy();
 		#[extrinsic_call]
-		set_policy(origin as T::RuntimeOrigin, Rule::KeyRotation, policy);
+		_(origin as T::RuntimeOrigin, Rule::KeyRotation, policy);
 		assert_eq!(Policies::<T>::get(Rule::KeyRotation), Some(policy));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_thresholds() -> Result<(), BenchmarkError> {
+		let origin = admin_origin::<T>()?;
+		let max = <BalanceOf<T> as sp_runtime::traits::Bounded>::max_value();
+		let thresholds =
+			crate::Thresholds { large_withdrawal: max, large_order: max, large_transfer: max };
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, thresholds);
+		assert_eq!(ValueThresholds::<T>::get(), Some(thresholds));
+		Ok(())
+	}
+
+	/// The longest RP ID and origin.
+	#[benchmark]
+	fn set_relying_party() -> Result<(), BenchmarkError> {
+		let origin = admin_origin::<T>()?;
+		let config = RelyingPartyConfig {
+			id: BoundedVec::truncate_from(vec![b'r'; 128]),
+			origin: BoundedVec::truncate_from(vec![b'o'; 128]),
+		};
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, config.clone());
+		assert_eq!(RelyingParty::<T>::get(), Some(config));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn add_attester() -> Result<(), BenchmarkError> {
+		let origin = admin_origin::<T>()?;
+		let who: T::AccountId = account("attester", 0, 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+		assert!(Attesters::<T>::contains_key(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_attester() -> Result<(), BenchmarkError> {
+		let origin = admin_origin::<T>()?;
+		let who: T::AccountId = account("attester", 0, 0);
+		Attesters::<T>::insert(&who, ());
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+		assert!(!Attesters::<T>::contains_key(&who));
 		Ok(())
 	}
 

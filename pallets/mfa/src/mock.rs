@@ -133,7 +133,6 @@ parameter_types! {
 }
 
 impl pallet_mfa::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -160,16 +159,25 @@ impl crate::WeightInfo for MockWeights {
 	fn register_credential() -> Weight {
 		Weight::zero()
 	}
-	fn remove_factor() -> Weight {
+	fn remove_credential() -> Weight {
 		Weight::zero()
 	}
 	fn set_channel() -> Weight {
 		Weight::zero()
 	}
+	fn remove_channel() -> Weight {
+		Weight::zero()
+	}
 	fn add_device() -> Weight {
 		Weight::zero()
 	}
+	fn remove_device() -> Weight {
+		Weight::zero()
+	}
 	fn bind_totp() -> Weight {
+		Weight::zero()
+	}
+	fn unbind_totp() -> Weight {
 		Weight::zero()
 	}
 	fn set_requirement() -> Weight {
@@ -181,16 +189,31 @@ impl crate::WeightInfo for MockWeights {
 	fn issue_code() -> Weight {
 		Weight::zero()
 	}
-	fn initiate_recovery() -> Weight {
-		Weight::zero()
-	}
-	fn claim_recovery() -> Weight {
-		Weight::zero()
-	}
 	fn attest_totp() -> Weight {
 		Weight::zero()
 	}
-	fn admin() -> Weight {
+	fn set_policy() -> Weight {
+		Weight::zero()
+	}
+	fn set_thresholds() -> Weight {
+		Weight::zero()
+	}
+	fn set_relying_party() -> Weight {
+		Weight::zero()
+	}
+	fn add_attester() -> Weight {
+		Weight::zero()
+	}
+	fn remove_attester() -> Weight {
+		Weight::zero()
+	}
+	fn initiate_recovery() -> Weight {
+		Weight::zero()
+	}
+	fn cancel_recovery() -> Weight {
+		Weight::zero()
+	}
+	fn claim_recovery() -> Weight {
 		Weight::zero()
 	}
 	fn check_mfa() -> Weight {
