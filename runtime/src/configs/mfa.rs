@@ -21,7 +21,7 @@ use sp_runtime::traits::StaticLookup;
 use virtengine_veid_primitives::Tier;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall, RuntimeEvent,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall,
 	RuntimeHoldReason, Veid, DAYS, MICRO_VE, MINUTES,
 };
 
@@ -487,7 +487,6 @@ impl IdentityTier<AccountId> for VeidTiers {
 }
 
 impl pallet_mfa::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;

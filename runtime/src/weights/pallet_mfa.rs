@@ -81,7 +81,85 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	fn remove_factor() -> Weight {
+	fn remove_credential() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1295`
+		//  Estimated: `5874`
+		// Minimum execution time: 91_977_000 picoseconds.
+		Weight::from_parts(110_475_000, 0)
+			.saturating_add(Weight::from_parts(0, 5874))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Mfa::Credentials` (r:1 w:1)
+	/// Proof: `Mfa::Credentials` (`max_values`: None, `max_size`: Some(2409), added: 4884, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Channels` (r:1 w:0)
+	/// Proof: `Mfa::Channels` (`max_values`: None, `max_size`: Some(115), added: 2590, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Devices` (r:1 w:0)
+	/// Proof: `Mfa::Devices` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Totp` (r:1 w:0)
+	/// Proof: `Mfa::Totp` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::UserRequirements` (r:1 w:0)
+	/// Proof: `Mfa::UserRequirements` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::KnownRecipients` (r:1 w:0)
+	/// Proof: `Mfa::KnownRecipients` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn remove_channel() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1295`
+		//  Estimated: `5874`
+		// Minimum execution time: 91_977_000 picoseconds.
+		Weight::from_parts(110_475_000, 0)
+			.saturating_add(Weight::from_parts(0, 5874))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Mfa::Credentials` (r:1 w:1)
+	/// Proof: `Mfa::Credentials` (`max_values`: None, `max_size`: Some(2409), added: 4884, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Channels` (r:1 w:0)
+	/// Proof: `Mfa::Channels` (`max_values`: None, `max_size`: Some(115), added: 2590, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Devices` (r:1 w:0)
+	/// Proof: `Mfa::Devices` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Totp` (r:1 w:0)
+	/// Proof: `Mfa::Totp` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::UserRequirements` (r:1 w:0)
+	/// Proof: `Mfa::UserRequirements` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::KnownRecipients` (r:1 w:0)
+	/// Proof: `Mfa::KnownRecipients` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn remove_device() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1295`
+		//  Estimated: `5874`
+		// Minimum execution time: 91_977_000 picoseconds.
+		Weight::from_parts(110_475_000, 0)
+			.saturating_add(Weight::from_parts(0, 5874))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Mfa::Credentials` (r:1 w:1)
+	/// Proof: `Mfa::Credentials` (`max_values`: None, `max_size`: Some(2409), added: 4884, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Channels` (r:1 w:0)
+	/// Proof: `Mfa::Channels` (`max_values`: None, `max_size`: Some(115), added: 2590, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Devices` (r:1 w:0)
+	/// Proof: `Mfa::Devices` (`max_values`: None, `max_size`: Some(177), added: 2652, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::Totp` (r:1 w:0)
+	/// Proof: `Mfa::Totp` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::UserRequirements` (r:1 w:0)
+	/// Proof: `Mfa::UserRequirements` (`max_values`: None, `max_size`: Some(81), added: 2556, mode: `MaxEncodedLen`)
+	/// Storage: `Mfa::KnownRecipients` (r:1 w:0)
+	/// Proof: `Mfa::KnownRecipients` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(229), added: 2704, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	fn unbind_totp() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1295`
 		//  Estimated: `5874`
@@ -341,7 +419,62 @@ impl<T: frame_system::Config> pallet_mfa::WeightInfo for WeightInfo<T> {
 	}
 	/// Storage: `Mfa::Policies` (r:0 w:1)
 	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
-	fn admin() -> Weight {
+	fn set_policy() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_141_000 picoseconds.
+		Weight::from_parts(8_052_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Mfa::Policies` (r:0 w:1)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	fn set_thresholds() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_141_000 picoseconds.
+		Weight::from_parts(8_052_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Mfa::Policies` (r:0 w:1)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	fn set_relying_party() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_141_000 picoseconds.
+		Weight::from_parts(8_052_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Mfa::Policies` (r:0 w:1)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	fn add_attester() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_141_000 picoseconds.
+		Weight::from_parts(8_052_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Mfa::Policies` (r:0 w:1)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	fn remove_attester() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0`
+		//  Estimated: `0`
+		// Minimum execution time: 7_141_000 picoseconds.
+		Weight::from_parts(8_052_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Mfa::Policies` (r:0 w:1)
+	/// Proof: `Mfa::Policies` (`max_values`: None, `max_size`: Some(18), added: 2493, mode: `MaxEncodedLen`)
+	fn cancel_recovery() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
