@@ -88,7 +88,6 @@ parameter_types! {
 }
 
 impl pallet_escrow::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type FeeRate = Fee;

@@ -71,7 +71,6 @@ parameter_types! {
 }
 
 impl pallet_provider::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;

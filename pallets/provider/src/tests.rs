@@ -73,7 +73,7 @@ fn domains_are_claimed_once_and_confirmed_by_the_verifier() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
 			Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("Bad.com")),
-			Error::<Test>::BadDomain
+			Error::<Test>::InvalidDomain
 		);
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.example")));
 		let token = domain_token(&ALICE.encode(), b"alice.example");
@@ -92,7 +92,7 @@ fn domains_are_claimed_once_and_confirmed_by_the_verifier() {
 		// Bob cannot claim Alice's domain; only the verifier confirms.
 		assert_noop!(
 			Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.example")),
-			Error::<Test>::DomainTaken
+			Error::<Test>::DomainAlreadyClaimed
 		);
 		assert_noop!(
 			Provider::confirm_domain(
@@ -103,7 +103,7 @@ fn domains_are_claimed_once_and_confirmed_by_the_verifier() {
 			),
 			DispatchError::BadOrigin
 		);
-		assert_noop!(confirm(BOB, "bob.example"), Error::<Test>::NoDomainClaim);
+		assert_noop!(confirm(BOB, "bob.example"), Error::<Test>::DomainClaimNotFound);
 		// Claiming another domain frees the first.
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.other")));
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.example")));
@@ -119,7 +119,7 @@ fn registration_needs_tier_standard_and_a_confirmed_domain_and_holds_a_deposit()
 		set_tier(ALICE, Some(Tier::Basic));
 		assert_noop!(register(ALICE), Error::<Test>::TierTooLow);
 		set_tier(ALICE, Some(Tier::Standard));
-		assert_noop!(register(ALICE), Error::<Test>::NoDomainClaim);
+		assert_noop!(register(ALICE), Error::<Test>::DomainClaimNotFound);
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.example")));
 		assert_noop!(register(ALICE), Error::<Test>::DomainNotConfirmed);
 		assert_ok!(confirm(ALICE, "alice.example"));
@@ -127,11 +127,11 @@ fn registration_needs_tier_standard_and_a_confirmed_domain_and_holds_a_deposit()
 		bad.capabilities = 1 << 20;
 		assert_noop!(
 			Provider::register(RuntimeOrigin::signed(ALICE), bad, [1; 32], [2; 32]),
-			Error::<Test>::BadCapabilities
+			Error::<Test>::InvalidCapabilities
 		);
 		assert_noop!(
 			Provider::register(RuntimeOrigin::signed(ALICE), attributes(), [0; 32], [2; 32]),
-			Error::<Test>::BadKey
+			Error::<Test>::InvalidKey
 		);
 		assert_ok!(register(ALICE));
 		let expected = 2 * ProviderOf::<Test>::max_encoded_len() as u64;
@@ -147,11 +147,11 @@ fn registration_needs_tier_standard_and_a_confirmed_domain_and_holds_a_deposit()
 			(p.status, p.deposit, p.domain),
 			(Status::Active, expected, domain("alice.example"))
 		);
-		assert_noop!(register(ALICE), Error::<Test>::Registered);
+		assert_noop!(register(ALICE), Error::<Test>::AlreadyRegistered);
 		// A registered provider keeps its domain.
 		assert_noop!(
 			Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("x.example")),
-			Error::<Test>::Registered
+			Error::<Test>::AlreadyRegistered
 		);
 		// Premium is enough too.
 		ready(BOB, "bob.example");
@@ -170,14 +170,14 @@ fn status_transitions() {
 		// (call, from, to or error)
 		assert_noop!(
 			Provider::set_paused(RuntimeOrigin::signed(ALICE), false),
-			Error::<Test>::BadStatusChange
+			Error::<Test>::InvalidStatusChange
 		);
 		assert_ok!(Provider::set_paused(RuntimeOrigin::signed(ALICE), true));
 		assert_eq!(status(), Status::Paused);
 		assert!(Provider::active(&ALICE).is_none());
 		assert_noop!(
 			Provider::set_paused(RuntimeOrigin::signed(ALICE), true),
-			Error::<Test>::BadStatusChange
+			Error::<Test>::InvalidStatusChange
 		);
 		assert_ok!(Provider::set_paused(RuntimeOrigin::signed(ALICE), false));
 		assert_eq!(status(), Status::Active);
@@ -189,20 +189,23 @@ fn status_transitions() {
 		assert_eq!(status(), Status::Suspended);
 		assert_noop!(
 			Provider::suspend(RuntimeOrigin::root(), ALICE),
-			Error::<Test>::BadStatusChange
+			Error::<Test>::InvalidStatusChange
 		);
 		// A suspended provider cannot resume itself.
 		assert_noop!(
 			Provider::set_paused(RuntimeOrigin::signed(ALICE), false),
-			Error::<Test>::BadStatusChange
+			Error::<Test>::InvalidStatusChange
 		);
 		assert_ok!(Provider::reinstate(RuntimeOrigin::root(), ALICE));
 		assert_eq!(status(), Status::Active);
 		assert_noop!(
 			Provider::reinstate(RuntimeOrigin::root(), ALICE),
-			Error::<Test>::BadStatusChange
+			Error::<Test>::InvalidStatusChange
 		);
-		assert_noop!(Provider::suspend(RuntimeOrigin::root(), BOB), Error::<Test>::NotProvider);
+		assert_noop!(
+			Provider::suspend(RuntimeOrigin::root(), BOB),
+			Error::<Test>::ProviderNotFound
+		);
 	});
 }
 
@@ -212,7 +215,7 @@ fn updates_and_deregistration() {
 		ready(ALICE, "alice.example");
 		assert_noop!(
 			Provider::update(RuntimeOrigin::signed(ALICE), attributes(), [3; 32], [4; 32]),
-			Error::<Test>::NotProvider
+			Error::<Test>::ProviderNotFound
 		);
 		assert_ok!(register(ALICE));
 		let mut a = attributes();
@@ -222,7 +225,10 @@ fn updates_and_deregistration() {
 		assert_eq!((p.attributes, p.encryption_key, p.daemon_key), (a, [3; 32], [4; 32]));
 		// Open leases keep the provider in.
 		set_leases(ALICE, 1);
-		assert_noop!(Provider::deregister(RuntimeOrigin::signed(ALICE)), Error::<Test>::OpenLeases);
+		assert_noop!(
+			Provider::deregister(RuntimeOrigin::signed(ALICE)),
+			Error::<Test>::LeasesStillOpen
+		);
 		set_leases(ALICE, 0);
 		let free = Balances::free_balance(ALICE);
 		assert_ok!(Provider::deregister(RuntimeOrigin::signed(ALICE)));
@@ -259,7 +265,7 @@ fn confirmation_of_a_changed_claim_is_refused() {
 		// Nor can the confirmation be pointed at the new claim with the old token.
 		assert_noop!(
 			Provider::confirm_domain(RuntimeOrigin::root(), ALICE, domain("bank.example"), token),
-			Error::<Test>::BadToken
+			Error::<Test>::InvalidToken
 		);
 	});
 }
@@ -281,7 +287,7 @@ fn claims_hold_a_deposit_and_lapse() {
 		System::set_block_number(10);
 		assert_noop!(
 			Provider::claim_domain(RuntimeOrigin::signed(BOB), domain("alice.other")),
-			Error::<Test>::DomainTaken
+			Error::<Test>::DomainAlreadyClaimed
 		);
 		System::set_block_number(11);
 		// A lapsed claim is neither confirmed nor registered...
@@ -302,7 +308,7 @@ fn claims_hold_a_deposit_and_lapse() {
 		System::set_block_number(100);
 		assert_noop!(
 			Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("alice.other")),
-			Error::<Test>::DomainTaken
+			Error::<Test>::DomainAlreadyClaimed
 		);
 		// An unregistered claimant withdraws its claim with `deregister`.
 		assert_ok!(Provider::claim_domain(RuntimeOrigin::signed(ALICE), domain("a.example")));
@@ -311,7 +317,7 @@ fn claims_hold_a_deposit_and_lapse() {
 		assert_eq!(held(ALICE), 0);
 		assert_noop!(
 			Provider::deregister(RuntimeOrigin::signed(ALICE)),
-			Error::<Test>::NotProvider
+			Error::<Test>::ProviderNotFound
 		);
 		// A provider that leaves gets both deposits back.
 		assert_ok!(Provider::deregister(RuntimeOrigin::signed(BOB)));
