@@ -122,7 +122,9 @@ impl Chain for ClientChain {
 			.filter_map(|e| match e {
 				Event::Market(M::OrderCreated { id, .. }) => Some(ChainEvent::OrderCreated(id)),
 				Event::Market(M::OrderCancelled { id }) => Some(ChainEvent::OrderCancelled(id)),
-				Event::Market(M::LeaseStateChanged { id, state }) => Some(ChainEvent::Lease(id, state)),
+				Event::Market(M::LeaseStateChanged { id, state }) => {
+					Some(ChainEvent::Lease(id, state))
+				},
 				Event::Market(
 					M::OfferingCreated { id, .. }
 					| M::OfferingUpdated { id }

@@ -86,7 +86,6 @@ parameter_types! {
 }
 
 impl pallet_provider::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = DepositPerByte;
@@ -101,7 +100,6 @@ impl pallet_provider::Config for Test {
 }
 
 impl pallet_escrow::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type FeeRate = Fee;

@@ -7,8 +7,8 @@ use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 use super::mfa::VeidTiers;
 use crate::{
-	AccountId, Balance, BlockNumber, Market, Runtime, RuntimeEvent, RuntimeHoldReason, DAYS, HOURS,
-	MICRO_VE, MINUTES,
+	AccountId, Balance, BlockNumber, Market, Runtime, RuntimeHoldReason, DAYS, HOURS, MICRO_VE,
+	MINUTES,
 };
 
 parameter_types! {
@@ -47,7 +47,6 @@ pub fn fee_account() -> AccountId {
 }
 
 impl pallet_provider::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = crate::Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DepositPerByte = MarketDepositPerByte;
@@ -63,7 +62,6 @@ impl pallet_provider::Config for Runtime {
 }
 
 impl pallet_escrow::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = crate::Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type FeeRate = PlatformFee;

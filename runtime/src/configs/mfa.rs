@@ -21,8 +21,8 @@ use sp_runtime::traits::StaticLookup;
 use virtengine_veid_primitives::Tier;
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall,
-	RuntimeHoldReason, Veid, DAYS, MICRO_VE, MINUTES,
+	AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeCall, RuntimeHoldReason, Veid, DAYS,
+	MICRO_VE, MINUTES,
 };
 
 parameter_types! {

@@ -5,8 +5,8 @@ use frame_system::EnsureRoot;
 use sp_runtime::{generic, transaction_validity::TransactionPriority};
 
 use crate::{
-	Balance, BlockNumber, Runtime, RuntimeCall, RuntimeHoldReason, Signature,
-	Timestamp, TxExtension, UncheckedExtrinsic, DAYS, MICRO_VE, MINUTES,
+	Balance, BlockNumber, Runtime, RuntimeCall, RuntimeHoldReason, Signature, Timestamp,
+	TxExtension, UncheckedExtrinsic, DAYS, MICRO_VE, MINUTES,
 };
 
 parameter_types! {

@@ -77,7 +77,7 @@ fn matched_but_not_provisioned_is_cancelled_and_refunded() {
 		assert_eq!(OpenLeases::<Test>::get(PROV), 1);
 		assert_noop!(
 			Provider::deregister(RuntimeOrigin::signed(PROV)),
-			pallet_provider::Error::<Test>::OpenLeases
+			pallet_provider::Error::<Test>::LeasesStillOpen
 		);
 		run_to(5);
 		assert_eq!(state(id), LeaseState::Matched);
