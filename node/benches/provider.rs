@@ -72,8 +72,8 @@ use virtengine_client::{
 use virtengine_mfa_primitives::Factor;
 use virtengine_primitives::units::VE;
 
-use runtime_types::pallet_escrow::Unit;
-type Rate = runtime_types::pallet_escrow::Rate<u128>;
+use runtime_types::pallet_escrow::types::Unit;
+type Rate = runtime_types::pallet_escrow::types::Rate<u128>;
 
 const DAEMON_ENV: &str = "VIRTENGINE_BENCH_DAEMON_CONFIG";
 /// The dev chain's block time, as the end-to-end test runs it.
@@ -140,7 +140,7 @@ fn low_price() -> Rate {
 
 fn create_order(sealed: Vec<u8>, max_price: Rate, funds: u128) -> RuntimeCall {
 	RuntimeCall::Market(runtime_types::pallet_market::pallet::Call::create_order {
-		target: runtime_types::pallet_market::Target::Offering { id: 0, plan: 0 },
+		target: runtime_types::pallet_market::types::Target::Offering { id: 0, plan: 0 },
 		config: Some(sealed),
 		max_price,
 		funds,

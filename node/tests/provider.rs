@@ -907,7 +907,7 @@ fn the_provider_daemon_bids_runs_jobs_on_slurm_and_bills_from_accounting() {
 	node.wait_until("closing after the failure", Duration::from_secs(90), || {
 		matches!(
 			lease_state(failing),
-			Some(LeaseState::Closing(runtime_types::pallet_market::CloseReason::ByProvider))
+			Some(LeaseState::Closing(runtime_types::pallet_market::types::CloseReason::ByProvider))
 				| Some(LeaseState::Closed(_))
 				| None
 		)

@@ -170,9 +170,9 @@ macro_rules! runtime_version {
 // Raise both together: the `upgrade-test` build is this runtime one spec version later, the code
 // the runtime upgrade test (node/tests/upgrade.rs) sets on a dev chain.
 #[cfg(not(feature = "upgrade-test"))]
-runtime_version!(7);
-#[cfg(feature = "upgrade-test")]
 runtime_version!(8);
+#[cfg(feature = "upgrade-test")]
+runtime_version!(9);
 
 /// The share of a block's weight that on_initialize may use on average.
 const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(5);

@@ -812,8 +812,8 @@ fn lease_state(s: &LeaseState) -> (&'static str, Option<String>) {
 	}
 }
 
-fn close_reason(r: &runtime_types::pallet_market::CloseReason) -> String {
-	use runtime_types::pallet_market::CloseReason as R;
+fn close_reason(r: &runtime_types::pallet_market::types::CloseReason) -> String {
+	use runtime_types::pallet_market::types::CloseReason as R;
 	match r {
 		R::ByCustomer => "by_customer",
 		R::ByProvider => "by_provider",
@@ -1252,7 +1252,7 @@ async fn provider(ctx: &Ctx, c: ProviderCommand) -> Result<(), Error> {
 		ProviderCommand::Register { send: s, region, capabilities, encryption_key, daemon_key } => {
 			let enc = crate::envelope::load_secret(&encryption_key)?;
 			let daemon = load_daemon_key("--daemon-key", &daemon_key)?;
-			let attributes = runtime_types::pallet_provider::Attributes {
+			let attributes = runtime_types::pallet_provider::types::Attributes {
 				region: bytes_arg("--region", region, limits::REGION)?,
 				cpu_models: Vec::new(),
 				gpu_models: Vec::new(),

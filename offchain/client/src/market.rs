@@ -7,9 +7,11 @@ use sp_core::{ed25519, Pair};
 use crate::{runtime, AccountId, Balance, Client, Error};
 
 pub use runtime::runtime_types::{
-	pallet_escrow::{Escrow, Rate, Unit, UsageRecord},
-	pallet_market::{Bid, Category, Lease, LeaseState, Offering, Order, OrderState, Plan, Target},
-	pallet_provider::{Attributes, Provider, Status as ProviderStatus},
+	pallet_escrow::types::{Escrow, Rate, Unit, UsageRecord},
+	pallet_market::types::{
+		Bid, Category, Lease, LeaseState, Offering, Order, OrderState, Plan, Target,
+	},
+	pallet_provider::types::{Attributes, Provider, Status as ProviderStatus},
 };
 
 impl Client {

@@ -12,13 +12,13 @@ use serde_json::{json, Value};
 use virtengine_mfa_primitives::webauthn::{self, soft::SoftAuthenticator};
 
 use crate::{
-	runtime::runtime_types::pallet_mfa::{self as types, pallet::Call},
+	runtime::runtime_types::pallet_mfa::{pallet::Call, types},
 	AccountId, Client, Error, Included, Keypair, RuntimeCall, Status, TxOptions,
 };
 
 pub use types::{
-	pallet::RelyingPartyConfig, Assertion, CallAuthorization, Channel, ChannelKind, Credential,
-	Proof, Recovery, SessionGrant, TotpBinding,
+	Assertion, CallAuthorization, Channel, ChannelKind, Credential, Proof, Recovery,
+	RelyingPartyConfig, SessionGrant, TotpBinding,
 };
 
 /// A software FIDO2 credential in a key file.

@@ -5,7 +5,7 @@ use virtengine_veid_primitives::ScopeKind;
 use crate::{
 	runtime::{
 		self,
-		runtime_types::pallet_veid::pallet::{self as types, Call},
+		runtime_types::pallet_veid::{pallet::Call, types},
 	},
 	scale_convert, AccountId, AtBlock, Client, Error, RuntimeCall,
 };
