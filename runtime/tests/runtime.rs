@@ -451,3 +451,73 @@ fn the_metadata_hash_is_built_with_ve_symbol_and_decimals() {
 	);
 	assert!(build.contains(&expected), "runtime/build.rs should call {expected}");
 }
+
+/// What polkadot.js apps and subxt users read beside each of VirtEngine's calls: the metadata's
+/// docs. Every call says who may call it, what it emits and how it fails; every event, event
+/// field and error is documented (pallets/README.md, "The shape of a pallet").
+#[test]
+fn our_calls_events_and_errors_are_documented_in_the_metadata() {
+	use codec::Decode;
+	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+	use scale_info::{form::PortableForm, PortableRegistry, TypeDef, Variant};
+
+	fn variants(types: &PortableRegistry, id: u32) -> Vec<Variant<PortableForm>> {
+		match types.resolve(id).map(|t| &t.type_def) {
+			Some(TypeDef::Variant(v)) => v.variants.clone(),
+			other => panic!("type {id} is not an enum: {other:?}"),
+		}
+	}
+
+	let opaque = sp_io::TestExternalities::default()
+		.execute_with(|| Runtime::metadata_at_version(15))
+		.expect("the runtime serves metadata v15");
+	let RuntimeMetadata::V15(metadata) =
+		RuntimeMetadataPrefixed::decode(&mut &opaque[..]).expect("metadata decodes").1
+	else {
+		panic!("metadata v15 asked, another version served");
+	};
+	let ours = ["Encryption", "Veid", "Roles", "Mfa", "Provider", "Escrow", "Market"];
+	let mut missing = Vec::new();
+	let mut counted = (0, 0, 0);
+	for pallet in metadata.pallets.iter().filter(|p| ours.contains(&p.name.as_str())) {
+		let calls = pallet.calls.as_ref().expect("each of our pallets has calls");
+		for call in variants(&metadata.types, calls.ty.id) {
+			counted.0 += 1;
+			let docs = call.docs.join("\n");
+			for part in ["Origin:", "Emits:", "Errors:"] {
+				if !docs.contains(part) {
+					missing.push(format!("{}.{}: no `{part}` in its docs", pallet.name, call.name));
+				}
+			}
+		}
+		let event = pallet.event.as_ref().expect("each of our pallets has events");
+		for variant in variants(&metadata.types, event.ty.id) {
+			counted.1 += 1;
+			if variant.docs.is_empty() {
+				missing.push(format!("{}::{} (event) has no docs", pallet.name, variant.name));
+			}
+			for field in variant.fields.iter().filter(|f| f.docs.is_empty()) {
+				missing.push(format!(
+					"{}::{}.{} (event field) has no docs",
+					pallet.name,
+					variant.name,
+					field.name.as_deref().unwrap_or("?")
+				));
+			}
+			if variant.fields.iter().any(|f| f.name.is_none()) {
+				missing
+					.push(format!("{}::{} (event) has unnamed fields", pallet.name, variant.name));
+			}
+		}
+		let error = pallet.error.as_ref().expect("each of our pallets has errors");
+		for variant in variants(&metadata.types, error.ty.id) {
+			counted.2 += 1;
+			if variant.docs.is_empty() {
+				missing.push(format!("{}::{} (error) has no docs", pallet.name, variant.name));
+			}
+		}
+	}
+	assert!(missing.is_empty(), "undocumented in the metadata:\n{}", missing.join("\n"));
+	// All seven pallets were found, with every call, event and error they have today (or more).
+	assert!(counted.0 >= 71 && counted.1 >= 71 && counted.2 >= 158, "counted {counted:?}");
+}
