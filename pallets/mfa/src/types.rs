@@ -161,7 +161,7 @@ pub struct Recovery<AccountId, BlockNumber> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Unclassifiable;
 
-/// What [`Pallet::requirement_of`] found out about a call.
+/// What [`Pallet::requirement_of`](crate::Pallet::requirement_of) found out about a call.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Classified<AccountId, Balance> {
 	/// What the call requires.
@@ -176,11 +176,12 @@ pub struct Classified<AccountId, Balance> {
 	pub windowed: bool,
 	/// Whether the check was the plain one: no rule triggered and no requirement of the
 	/// account's own, so it read no factor, policy, authorization or session (the extension
-	/// is charged [`WeightInfo::check_mfa_plain`] for it, not the worst case).
+	/// is charged [`WeightInfo::check_mfa_plain`](crate::WeightInfo::check_mfa_plain) for
+	/// it, not the worst case).
 	pub plain: bool,
 }
 
-/// How a call passed [`Pallet::check`].
+/// How a call passed [`Pallet::check`](crate::Pallet::check).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Covered<Balance> {
 	/// Nothing is required; `value` counts towards the account's window (zero while no
