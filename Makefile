@@ -9,7 +9,7 @@ CARGO_FLAGS := --locked
 RPC_PORT ?= 9944
 DEV_BLOCK_TIME ?= 3000
 
-.PHONY: run test setup build check fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider bench-chain fuzz metadata weights
+.PHONY: run test setup build check doc fmt clippy zombienet-spec relay network network-test bench-envelope bench-veid bench-provider bench-chain fuzz metadata weights
 
 setup:
 	@bash scripts/setup.sh
@@ -47,6 +47,13 @@ metadata: setup
 
 check: setup
 	@$(ENV) && SKIP_WASM_BUILD=1 cargo check $(CARGO_FLAGS) --workspace --all-targets
+
+# The pallets' rustdoc (their READMEs, calls with origin, events and errors), with every intra-doc
+# link checked: target/doc/pallet_<name>/index.html.
+PALLETS_P := -p pallet-encryption -p pallet-veid -p pallet-roles -p pallet-mfa -p pallet-provider -p pallet-escrow -p pallet-market
+doc: setup
+	@$(ENV) && SKIP_WASM_BUILD=1 RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links" \
+		cargo doc $(CARGO_FLAGS) --no-deps --keep-going $(PALLETS_P)
 
 fmt:
 	@cargo fmt --all
